@@ -1,0 +1,269 @@
+/**
+ * heap.check(): walks all metadata and verifies every invariant written in layout.ts, slab.ts and
+ * pages.ts. Every loop is bounded by a count derived from the heap's size, so corrupted links make
+ * it throw HeapCorruptionError, never loop forever. It must run while no other thread allocates.
+ */
+import { HeapCorruptionError } from './errors.ts';
+import {
+  BC_SLOTS, H_ARENA_START, H_BC, H_BC_PAGES, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER,
+  H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF, H_SENTINEL, H_THREADS, H_TOP, H_USED_PAGES, HEAP_MAGIC,
+  K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB,
+  KIND_MASK, LEAF_ENTRIES, NBINS, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, REGION_SHIFT,
+  RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
+  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_REMOTE, S_USED, SLAB_MAGIC, T_CUR, T_TID, TOP_ENTRIES,
+  slabHeaderBytes,
+} from './layout.ts';
+import { binOf, getEntry } from './pages.ts';
+import { CLASS_SIZE, NCLASSES, SLAB_PAGES } from './size-classes.ts';
+import type { Heap } from './heap.ts';
+
+function fail(msg: string, where: number): never {
+  throw new HeapCorruptionError(msg, where);
+}
+
+function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+export function checkHeap(h: Heap): void {
+  const m = h.m32;
+  const hw = h.hw;
+  const hb = hw << 2;
+  if (m[hw + H_MAGIC] !== HEAP_MAGIC) fail('heap header magic is wrong', hb);
+  const arena = m[hw + H_ARENA_START]!;
+  const frontier = m[hw + H_FRONTIER]!;
+  const maxEnd = m[hw + H_MAX_END]!;
+  if (arena % PAGE !== 0 || frontier % PAGE !== 0 || frontier < arena || frontier > maxEnd || frontier > m.length * 4) {
+    fail(`arena bounds are inconsistent (start ${arena}, frontier ${frontier}, max ${maxEnd}, buffer ${m.length * 4})`, hb);
+  }
+  for (let i = 0; i < 16; i++) if (m[h.sentinel + i] !== 0) fail('the sentinel slab was written to', h.sentinel << 2);
+  const first = arena >>> PAGE_SHIFT;
+  const end = frontier >>> PAGE_SHIFT;
+  const npages = end - first;
+
+  // ---- the top table: every region the arena touches has a leaf, which is a META page
+  const nullLeaf = m[hw + H_NULL_LEAF]!;
+  const leafPages = new Set<number>();
+  for (let r = 0; r < TOP_ENTRIES; r++) {
+    const leaf = m[hw + H_TOP + r]!;
+    const inArena = npages > 0 && r >= first >>> (REGION_SHIFT - PAGE_SHIFT) && r <= (end - 1) >>> (REGION_SHIFT - PAGE_SHIFT);
+    if (leaf === nullLeaf) {
+      if (inArena) fail(`region ${r} holds arena pages but has no page-map leaf`, r << REGION_SHIFT);
+      continue;
+    }
+    const lp = leaf >>> (PAGE_SHIFT - 2);
+    if ((leaf & (LEAF_ENTRIES - 1)) !== 0 || lp < first || lp >= end) fail(`page-map leaf of region ${r} is outside the arena`, (hw + H_TOP + r) << 2);
+    leafPages.add(lp);
+  }
+  const threadPages = new Set<number>();
+  const maxThreads = m[hw + H_MAX_THREADS]!;
+  for (let i = 0; i < maxThreads; i++) {
+    const rec = m[hw + H_THREADS + i]!;
+    if (rec !== 0) threadPages.add(rec >>> (PAGE_SHIFT - 2));
+  }
+
+  // ---- walk every run of the arena
+  let freePages = 0;
+  let usedPages = 0;
+  let cachedPages = 0;
+  let freeRuns = 0;
+  const slabs = new Set<number>();
+  const cachedRuns = new Set<number>();
+  let prevFree = false;
+  for (let pg = first; pg < end; ) {
+    const e = getEntry(h, pg);
+    const k = e & KIND_MASK;
+    const at = pg << PAGE_SHIFT;
+    switch (k) {
+      case K_SLAB: {
+        if (e >>> 4 !== pg) fail(`page is marked as part of the slab at page ${e >>> 4}, but no slab starts before it`, at);
+        const n = checkSlab(h, pg, end);
+        slabs.add(pg << (PAGE_SHIFT - 2));
+        usedPages += n;
+        pg += n;
+        prevFree = false;
+        break;
+      }
+      case K_LARGE_HEAD:
+      case K_CACHED_HEAD: {
+        const n = e >>> 4;
+        if (n < 1 || pg + n > end) fail(`large block of ${n} pages runs past the frontier`, at);
+        for (let i = 1; i < n; i++) {
+          if (getEntry(h, pg + i) !== (((pg << 4) | K_LARGE_BODY) >>> 0)) fail(`page ${i} of the large block is not marked as its body`, (pg + i) << PAGE_SHIFT);
+        }
+        if (k === K_CACHED_HEAD) {
+          cachedPages += n;
+          cachedRuns.add(pg);
+        } else usedPages += n;
+        pg += n;
+        prevFree = false;
+        break;
+      }
+      case K_FREE_HEAD: {
+        const n = e >>> 4;
+        if (prevFree) fail('two free runs are adjacent (they should have been coalesced)', at);
+        if (n < 1 || pg + n > end) fail(`free run of ${n} pages runs past the frontier`, at);
+        if (n > 1 && getEntry(h, pg + n - 1) !== ((n << 4) | K_FREE_TAIL)) fail('free run has a wrong tail tag', (pg + n - 1) << PAGE_SHIFT);
+        for (let i = 1; i < n - 1; i++) {
+          if (getEntry(h, pg + i) !== K_FREE_BODY) fail('a page inside a free run is not marked free', (pg + i) << PAGE_SHIFT);
+        }
+        const w = pg << (PAGE_SHIFT - 2);
+        if (m[w + R_MAGIC] !== (RUN_MAGIC ^ pg) || m[w + R_PAGES] !== n) fail('free run header is overwritten (a write after free?)', at);
+        freePages += n;
+        freeRuns++;
+        pg += n;
+        prevFree = true;
+        break;
+      }
+      case K_META:
+        if (!leafPages.has(pg) && !threadPages.has(pg)) fail('a metadata page is neither a page-map leaf nor a thread record', at);
+        usedPages++;
+        pg++;
+        prevFree = false;
+        break;
+      default:
+        fail(`page has an invalid page-map entry 0x${(e >>> 0).toString(16)}`, at);
+    }
+  }
+  for (const lp of leafPages) if ((getEntry(h, lp) & KIND_MASK) !== K_META) fail('a page-map leaf is not marked as metadata', lp << PAGE_SHIFT);
+
+  // ---- bins: every free run is in the bin of its length, lists are well linked
+  let listed = 0;
+  for (let b = 0; b < NBINS; b++) {
+    let r = m[hw + H_BINS + b]!;
+    const maskBit = (m[hw + H_BIN_MASK + (b >>> 5)]! >>> (b & 31)) & 1;
+    if ((r !== 0) !== (maskBit === 1)) fail(`bin ${b}'s mask bit disagrees with its list`, (hw + H_BIN_MASK) << 2);
+    let prev = 0;
+    for (let steps = 0; r !== 0; steps++) {
+      if (steps > freeRuns) fail(`bin ${b}'s list is longer than the number of free runs (a cycle?)`, (hw + H_BINS + b) << 2);
+      const pg = r >>> PAGE_SHIFT;
+      if (r % PAGE !== 0 || pg < first || pg >= end) fail(`bin ${b} links to ${r}, outside the arena`, prev || (hw + H_BINS + b) << 2);
+      const e = getEntry(h, pg);
+      if ((e & KIND_MASK) !== K_FREE_HEAD) fail(`bin ${b} lists a page that is not a free run`, r);
+      if (binOf(e >>> 4) !== b) fail(`free run of ${e >>> 4} pages is in bin ${b}`, r);
+      if (m[(r >>> 2) + R_PREV] !== prev) fail('free run has a wrong back link', r);
+      listed++;
+      prev = r;
+      r = m[(r >>> 2) + R_NEXT]!;
+    }
+  }
+  if (listed !== freeRuns) fail(`${freeRuns} free runs exist but the bins list ${listed}`, (hw + H_BINS) << 2);
+  if (m[hw + H_FREE_PAGES] !== freePages) fail(`free page count is ${m[hw + H_FREE_PAGES]} but ${freePages} pages are free`, (hw + H_FREE_PAGES) << 2);
+  if (m[hw + H_USED_PAGES] !== usedPages) fail(`used page count is ${m[hw + H_USED_PAGES]} but ${usedPages} pages are in use`, (hw + H_USED_PAGES) << 2);
+
+  // ---- BigCache slots
+  let slotPages = 0;
+  for (let i = 0; i < BC_SLOTS; i++) {
+    const p = m[hw + H_BC + 2 * i]!;
+    const n = m[hw + H_BC + 2 * i + 1]!;
+    if (n === 0) continue;
+    const pg = p >>> PAGE_SHIFT;
+    if (!cachedRuns.delete(pg) || getEntry(h, pg) >>> 4 !== n) fail(`BigCache slot ${i} does not hold a cached block`, (hw + H_BC + 2 * i) << 2);
+    slotPages += n;
+  }
+  if (cachedRuns.size !== 0) fail('a cached large block is in no BigCache slot', [...cachedRuns][0]! << PAGE_SHIFT);
+  if (slotPages !== cachedPages || m[hw + H_BC_PAGES] !== cachedPages) fail('BigCache page count is wrong', (hw + H_BC_PAGES) << 2);
+
+  // ---- threads: current slabs and partial lists
+  const listedSlabs = new Set<number>();
+  for (let i = 0; i < maxThreads; i++) {
+    const rec = m[hw + H_THREADS + i]!;
+    if (rec === 0) continue;
+    const tid = m[rec + T_TID]!;
+    for (let c = 0; c < NCLASSES; c++) {
+      const s = m[rec + T_CUR + c]!;
+      if (s !== h.sentinel) {
+        if (!slabs.has(s)) fail(`thread ${tid}'s current slab of class ${CLASS_SIZE[c]} is not a slab`, (rec + T_CUR + c) << 2);
+        if (m[s + S_CLASS] !== c || (m[s + S_OWNER]! & OWNER_TID_MASK) !== tid) fail(`thread ${tid}'s current slab of class ${CLASS_SIZE[c]} has another class or owner`, s << 2);
+        if ((m[s + S_OWNER]! & OWNER_FULL) !== 0) fail('a current slab is marked full', s << 2);
+        listedSlabs.add(s);
+      }
+      let prev = 0;
+      let s2 = m[rec + T_CUR + NCLASSES + c]!;
+      for (let steps = 0; s2 !== 0; steps++) {
+        if (steps > slabs.size) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} loops`, (rec + T_CUR + NCLASSES + c) << 2);
+        if (!slabs.has(s2)) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} links to a non-slab`, prev << 2 || (rec + T_CUR + NCLASSES + c) << 2);
+        if (listedSlabs.has(s2)) fail('a slab is current or listed twice', s2 << 2);
+        if (m[s2 + S_CLASS] !== c || (m[s2 + S_OWNER]! & OWNER_TID_MASK) !== tid) fail('a partial slab has another class or owner', s2 << 2);
+        if ((m[s2 + S_OWNER]! & OWNER_FULL) !== 0) fail('a partial slab is marked full', s2 << 2);
+        if (m[s2 + S_USED] === 0) fail('an empty slab was kept in a partial list', s2 << 2);
+        if (m[s2 + S_FREE] === 0 && m[s2 + S_BUMP] === m[s2 + S_END]) fail('a slab with no free block is in a partial list', s2 << 2);
+        if (m[s2 + S_PREV] !== prev) fail('a partial slab has a wrong back link', s2 << 2);
+        listedSlabs.add(s2);
+        prev = s2;
+        s2 = m[s2 + S_NEXT]!;
+      }
+    }
+  }
+  for (const s of slabs) {
+    const full = (m[s + S_OWNER]! & OWNER_FULL) !== 0;
+    if (full && listedSlabs.has(s)) fail('a full slab is current or in a partial list', s << 2);
+    if (!full && !listedSlabs.has(s)) fail('a slab is neither full, current nor in a partial list (leaked)', s << 2);
+  }
+}
+
+/** Verifies one slab; returns its page count. */
+function checkSlab(h: Heap, pg: number, end: number): number {
+  const m = h.m32;
+  const base = pg << PAGE_SHIFT;
+  const s = base >>> 2;
+  if (m[s + S_MAGIC] !== (SLAB_MAGIC ^ base)) fail('slab header magic is wrong (overwritten)', base);
+  const cls = m[s + S_CLASS]!;
+  if (cls < 0 || cls >= NCLASSES) fail(`slab has an invalid class ${cls}`, base);
+  const pages = m[s + S_PAGES]!;
+  if (pages !== SLAB_PAGES[cls] || pg + pages > end) fail(`slab of class ${CLASS_SIZE[cls]} has ${pages} pages`, base);
+  for (let i = 1; i < pages; i++) {
+    if (getEntry(h, pg + i) !== ((pg << 4) | K_SLAB)) fail(`page ${i} of the slab is not marked as part of it`, (pg + i) << PAGE_SHIFT);
+  }
+  const bsize = m[s + S_BSIZE]!;
+  const hdr = slabHeaderBytes(pages);
+  const cap = m[s + S_CAP]!;
+  const firstB = m[s + S_FIRST]!;
+  const endB = m[s + S_END]!;
+  const bump = m[s + S_BUMP]!;
+  if (bsize !== CLASS_SIZE[cls] || cap !== Math.floor((pages * PAGE - hdr) / bsize) || firstB !== base + hdr ||
+    endB !== firstB + cap * bsize || bump < firstB || bump > endB || (bump - firstB) % bsize !== 0) {
+    fail(`slab geometry fields are inconsistent (class ${bsize}, cap ${cap}, bump ${bump})`, base);
+  }
+  const owner = m[s + S_OWNER]!;
+  if ((owner & OWNER_TID_MASK) === 0) fail('slab has no owner', base);
+  if (m[s + S_REMOTE] !== 0) fail('slab has a non-empty remote free list, but no thread can free remotely', base);
+  const aligned = (owner & OWNER_ALIGNED) !== 0;
+  // Allocated bits: only inside carved blocks; one per handed-out block.
+  const words = pages * 8;
+  let bits = 0;
+  for (let i = 0; i < words; i++) {
+    const w = m[s + S_BITMAP + i]!;
+    if (w === 0) continue;
+    bits += popcount(w);
+    for (let b = 0; b < 32; b++) {
+      if (((w >>> b) & 1) === 0) continue;
+      const p = base + (i * 32 + b) * 16;
+      if (p < firstB || p >= bump) fail('an allocated bit is set outside the carved blocks', p);
+      if (!aligned && (p - firstB) % bsize !== 0) fail('an allocated bit is set inside a block', p);
+    }
+  }
+  const used = m[s + S_USED]!;
+  if (bits !== used) fail(`slab counts ${used} blocks in use but ${bits} allocated bits are set`, base);
+  // Free list: within carved blocks, at block starts, bit clear, no repeats, bounded.
+  const seen = new Uint8Array(cap);
+  let free = 0;
+  let p = m[s + S_FREE]!;
+  let prev = base;
+  while (p !== 0) {
+    if (p < firstB || p >= bump || (p - firstB) % bsize !== 0) fail(`free list of a ${bsize}-byte slab links to ${p}, not a carved block (a write after free?)`, prev);
+    const idx = (p - firstB) / bsize;
+    if (seen[idx]) fail('free list has a cycle', p);
+    seen[idx] = 1;
+    if ((m[s + S_BITMAP + ((p - base) >>> 9)]! >>> ((p >>> 4) & 31)) & 1) fail('a block is both free and allocated', p);
+    free++;
+    prev = p;
+    p = m[p >>> 2]!;
+  }
+  const uncarved = (endB - bump) / bsize;
+  if (used + free + uncarved !== cap) fail(`slab blocks do not add up: ${used} used + ${free} free + ${uncarved} uncarved != ${cap}`, base);
+  if ((owner & OWNER_FULL) !== 0 && (free !== 0 || uncarved !== 0)) fail('a slab marked full has free blocks', base);
+  return pages;
+}

@@ -1,0 +1,59 @@
+/**
+ * Typed errors. Each names the pointer or value, the heap, and what to do next. The allocator's
+ * state is never modified before an error is thrown, so the heap stays intact (check() passes).
+ */
+
+/** Base class of every error hakmem throws about a pointer or the heap's state. */
+export class HakmemError extends Error {
+  override name = 'HakmemError';
+}
+
+/** free/realloc/usableSize of a pointer that is not a block this heap handed out. */
+export class InvalidFreeError extends HakmemError {
+  override name = 'InvalidFreeError';
+  constructor(
+    readonly ptr: number,
+    readonly reason: string,
+    heapName: string,
+  ) {
+    super(`hakmem: invalid pointer ${fmt(ptr)} on ${heapName}: ${reason}. ` +
+      `Pass only pointers returned by malloc/calloc/realloc/alignedAlloc of this heap.`);
+  }
+}
+
+/** free of a block that is already free (its allocated bit is clear). */
+export class DoubleFreeError extends HakmemError {
+  override name = 'DoubleFreeError';
+  constructor(
+    readonly ptr: number,
+    readonly detail: string,
+    heapName: string,
+  ) {
+    super(`hakmem: double free of ${fmt(ptr)} on ${heapName} (${detail}): the block is already free. ` +
+      `Find the earlier free of this pointer; a block must be freed exactly once.`);
+  }
+}
+
+/** Allocator metadata is inconsistent (found by check(), or by a slow path that validates). */
+export class HeapCorruptionError extends HakmemError {
+  override name = 'HeapCorruptionError';
+  constructor(
+    message: string,
+    readonly where: number,
+  ) {
+    super(`hakmem: heap corruption at ${fmt(where)}: ${message}. ` +
+      `Something wrote over allocator metadata (an overflow or a use after free).`);
+  }
+}
+
+export function fmt(ptr: unknown): string {
+  if (typeof ptr === 'number' && Number.isInteger(ptr) && ptr >= 0) return `0x${ptr.toString(16)} (${ptr})`;
+  return describe(ptr);
+}
+
+export function describe(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'string') return JSON.stringify(v);
+  return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
+}

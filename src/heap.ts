@@ -1,0 +1,490 @@
+/**
+ * The Heap a thread holds: the public API, the malloc/free fast paths, and dispatch to the tiers.
+ *
+ * Fast paths (the only code that runs per call in the common case):
+ *   malloc: validate size with one compare, CLASS_OF table -> the thread's current slab for that
+ *           class -> pop its free list, count it, set the block's allocated bit.
+ *   free:   page map (two loads) -> slab header; if this thread owns it and the block's allocated
+ *           bit is set: clear it, push the block, count it.
+ * Everything else (refill, full/aligned slabs, large blocks, errors, views after growth) is a named
+ * slow-path method. The fast paths use fixed-length views; a pointer past them (memory grown by
+ * another thread) reads `undefined` from the page map and so always lands in the slow path, which
+ * rebuilds the views and retries.
+ */
+import { Backing, type MemoryOption } from './memory.ts';
+import { DoubleFreeError, HeapCorruptionError, InvalidFreeError, describe, fmt } from './errors.ts';
+import {
+  H_ARENA_START, H_BASE, H_FRONTIER, H_HIGH_WATER, H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
+  H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
+  K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
+  OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER,
+  S_USED, SLAB_MAGIC, T_CUR, T_STATE, T_TID, TOP_ENTRIES, headerPages,
+} from './layout.ts';
+import { extendFrontier, getEntry, markRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
+import { CLASS_OF, NCLASSES, SLAB_MAX } from './size-classes.ts';
+import { blockStart, releaseEmptyCurrent, slabEmptied, slabFreeLocal, slabRefill } from './slab.ts';
+import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
+import { collectStats, type HeapStats } from './stats.ts';
+import { checkHeap } from './check.ts';
+
+export interface HeapOptions {
+  /** Where the heap lives (default 'shared': a growable SharedArrayBuffer). */
+  memory?: MemoryOption;
+  /** Bytes to allocate up front for 'shared'/'array' (default 64 KiB; grows on demand). */
+  initialBytes?: number;
+  /** Cap on the heap's size in bytes (default 1 GiB). malloc returns 0 when it would pass it. */
+  maxBytes?: number;
+  /** Byte offset in the buffer where the heap begins (default 0; rounded up to 4 KiB). */
+  start?: number;
+  /** Byte offset in the buffer the heap must not pass (default: the buffer's maximum size). */
+  end?: number;
+  /** Most threads that may use the heap at once (default 64). */
+  maxThreads?: number;
+  /** A name used in error messages (default "heap#N"). */
+  name?: string;
+}
+
+const DEFAULT_MAX_BYTES = 1 << 30;
+const DEFAULT_INITIAL_BYTES = 65536;
+const DEFAULT_MAX_THREADS = 64;
+const MAIN_TID = 1;
+
+let heapCount = 0;
+
+/** A typed array constructor accepted by heap.array(). */
+export type TypedArrayConstructor =
+  | Int8ArrayConstructor | Uint8ArrayConstructor | Uint8ClampedArrayConstructor | Int16ArrayConstructor
+  | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor
+  | Float64ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
+
+export class Heap implements Arena {
+  /** Fixed-length Int32 view of the whole buffer (internal; rebuilt after growth). */
+  m32: Int32Array;
+  /** Fixed-length Uint8 view of the whole buffer (internal). */
+  m8: Uint8Array;
+  /** Word index of the header. */
+  readonly hw: number;
+  /** Word index of the page map's top table. */
+  readonly topw: number;
+  /** This thread's id (the owner value its slabs carry). */
+  readonly tid: number;
+  /** Word index of this thread's current-slab table (partial lists follow it). */
+  readonly tcur: number;
+  /** Word index of the sentinel slab: a current slab with an always-empty free list. */
+  readonly sentinel: number;
+  readonly name: string;
+  /** Largest size a request may name (the heap's maxBytes). */
+  readonly maxRequest: number;
+  private readonly backing: Backing;
+  private viewBuf: ArrayBufferLike;
+  private userViews: Map<unknown, ArrayBufferView> = new Map();
+  // Results of resolve(): set before it returns (no allocation per call).
+  private rSlab = 0;
+  private rBlock = 0;
+
+  /** @internal Use createHeap(). */
+  constructor(backing: Backing, hw: number, tid: number, name: string) {
+    this.backing = backing;
+    this.viewBuf = backing.buffer();
+    this.m32 = new Int32Array(this.viewBuf, 0, this.viewBuf.byteLength >>> 2);
+    this.m8 = new Uint8Array(this.viewBuf, 0, this.viewBuf.byteLength);
+    this.hw = hw;
+    this.topw = hw + H_TOP;
+    this.tid = tid;
+    this.sentinel = hw + H_SENTINEL;
+    this.name = name;
+    const m = this.m32;
+    this.maxRequest = m[hw + H_MAX_END]! - (m[hw + H_BASE]! );
+    let rec = 0;
+    for (let i = 0; i < m[hw + H_MAX_THREADS]!; i++) {
+      const r = m[hw + H_THREADS + i]!;
+      if (r !== 0 && m[r + T_TID] === tid) rec = r;
+    }
+    if (rec === 0) throw new Error(`hakmem internal error: no thread record for thread ${tid}`);
+    this.tcur = rec + T_CUR;
+  }
+
+  // ------------------------------------------------------------------ fast paths
+
+  /** Allocates `size` bytes; returns the block's byte offset, or 0 if the heap cannot grow enough. */
+  malloc(size: number): number {
+    if ((size >>> 0) === size && size <= SLAB_MAX) {
+      const m = this.m32;
+      const s = m[this.tcur + CLASS_OF[(size + 15) >>> 4]!]!;
+      const p = m[s]!; // S_FREE
+      if (p !== 0) {
+        m[s] = m[p >>> 2]!;
+        m[s + S_USED]!++;
+        m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
+        return p;
+      }
+    }
+    return this.mallocSlow(size);
+  }
+
+  /** Frees a block. free(0) does nothing. Throws InvalidFreeError / DoubleFreeError for bad pointers. */
+  free(ptr: number): void {
+    if (((ptr >> 4) << 4) === ptr) {
+      const m = this.m32;
+      const e = m[m[this.topw + (ptr >>> 22)]! + ((ptr >>> 12) & 1023)]!;
+      if ((e & KIND_MASK) === K_SLAB) {
+        const s = (e >>> 4) << 10;
+        if (m[s + S_OWNER] === this.tid) {
+          const w = s + S_BITMAP + ((ptr >>> 9) - (s >>> 7));
+          const bits = m[w]!;
+          const bit = 1 << (ptr >>> 4);
+          if ((bits & bit) !== 0) {
+            m[w] = bits ^ bit;
+            m[ptr >>> 2] = m[s]!;
+            m[s] = ptr;
+            const used = m[s + S_USED]! - 1;
+            m[s + S_USED] = used;
+            if (used === 0) slabEmptied(this, s);
+            return;
+          }
+        }
+      }
+    }
+    this.freeSlow(ptr);
+  }
+
+  // ------------------------------------------------------------------ slow paths
+
+  private mallocSlow(size: number): number {
+    if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
+    if (size <= SLAB_MAX) return slabRefill(this, CLASS_OF[(size + 15) >>> 4]!);
+    return largeAlloc(this, largePages(size));
+  }
+
+  private freeSlow(ptr: number): void {
+    const kind = this.resolve(ptr, 'free');
+    if (kind === 0) return;
+    if (kind === K_SLAB) {
+      const s = this.rSlab;
+      slabFreeLocal(this, s, ptr, this.rBlock);
+      return;
+    }
+    largeFree(this, ptr >>> PAGE_SHIFT);
+  }
+
+  /**
+   * Validates a pointer without changing anything. Returns 0 for ptr 0, K_SLAB (rSlab, rBlock set)
+   * or K_LARGE_HEAD; throws a typed error for anything that is not a live block of this heap.
+   */
+  private resolve(ptr: number, op: string): number {
+    if (typeof ptr !== 'number') throw new TypeError(`hakmem: ${op}: the pointer must be a number, got ${describe(ptr)}`);
+    if (ptr === 0) return 0;
+    if (!Number.isInteger(ptr) || ptr < 0) throw new InvalidFreeError(ptr, `${op}: not a non-negative integer offset`, this.name);
+    if ((ptr & 15) !== 0) throw new InvalidFreeError(ptr, `${op}: not 16-byte aligned, and every block is`, this.name);
+    this.syncViews();
+    const m = this.m32;
+    const lo = m[this.hw + H_ARENA_START]!;
+    const hi = m[this.hw + H_FRONTIER]!;
+    if (ptr < lo || ptr >= hi) {
+      throw new InvalidFreeError(ptr, `${op}: outside the heap's blocks [${lo}, ${hi})`, this.name);
+    }
+    const pg = ptr >>> PAGE_SHIFT;
+    const e = getEntry(this, pg);
+    const kind = e & KIND_MASK;
+    switch (kind) {
+      case K_SLAB: {
+        const s = (e >>> 4) << (PAGE_SHIFT - 2);
+        if (m[s + S_MAGIC] !== (SLAB_MAGIC ^ (s << 2))) {
+          throw new HeapCorruptionError(`the header of the slab holding ${fmt(ptr)} is overwritten (bad magic)`, s << 2);
+        }
+        const owner = m[s + S_OWNER]! & OWNER_TID_MASK;
+        if (owner !== this.tid) {
+          throw new HeapCorruptionError(`slab owned by unknown thread ${owner}`, s << 2);
+        }
+        const first = m[s + S_FIRST]!;
+        const bsize = m[s + S_BSIZE]!;
+        if (ptr < first) throw new InvalidFreeError(ptr, `${op}: inside the header of the slab at ${fmt(s << 2)}`, this.name);
+        if (ptr >= m[s + S_END]!) throw new InvalidFreeError(ptr, `${op}: past the last block of the slab at ${fmt(s << 2)} (class ${bsize} B)`, this.name);
+        const set = (m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! & (1 << (ptr >>> 4))) !== 0;
+        const block = blockStart(this, s, ptr);
+        const aligned = (m[s + S_OWNER]! & OWNER_ALIGNED) !== 0;
+        if (!set) {
+          if (block === ptr) throw new DoubleFreeError(ptr, `${op}: block of class ${bsize} B in the slab at ${fmt(s << 2)}`, this.name);
+          throw new InvalidFreeError(ptr, aligned
+            ? `${op}: not a live block (an interior pointer of the ${bsize}-byte block at ${fmt(block)}, or an aligned block already freed)`
+            : `${op}: interior pointer: the ${bsize}-byte block starts at ${fmt(block)}`, this.name);
+        }
+        this.rSlab = s;
+        this.rBlock = block;
+        return K_SLAB;
+      }
+      case K_LARGE_HEAD:
+        if ((ptr & (PAGE - 1)) !== 0) {
+          throw new InvalidFreeError(ptr, `${op}: interior pointer of the large block at ${fmt(pg << PAGE_SHIFT)}`, this.name);
+        }
+        return K_LARGE_HEAD;
+      case K_LARGE_BODY:
+        throw new InvalidFreeError(ptr, `${op}: interior pointer of the large block at ${fmt((e >>> 4) << PAGE_SHIFT)}`, this.name);
+      case K_CACHED_HEAD:
+        if ((ptr & (PAGE - 1)) === 0) throw new DoubleFreeError(ptr, `${op}: large block of ${(e >>> 4) * PAGE} bytes`, this.name);
+        throw new InvalidFreeError(ptr, `${op}: points into a freed large block`, this.name);
+      case K_FREE_HEAD:
+      case K_FREE_TAIL:
+      case K_FREE_BODY:
+        throw new DoubleFreeError(ptr, `${op}: the pointer is in free pages, so its block was already freed (or never allocated)`, this.name);
+      case K_META:
+        throw new InvalidFreeError(ptr, `${op}: points at allocator metadata`, this.name);
+      default:
+        throw new InvalidFreeError(ptr, `${op}: not in any block of this heap`, this.name);
+    }
+  }
+
+  /** Page-run allocation for every tier: bins, then the BigCache's memory, then growth, then empty slabs. */
+  allocPages(n: number): number {
+    let pg = takeFromBins(this, n);
+    if (pg >= 0) return pg;
+    if (bigCacheFlush(this)) {
+      pg = takeFromBins(this, n);
+      if (pg >= 0) return pg;
+    }
+    pg = extendFrontier(this, n);
+    if (pg >= 0) return pg;
+    if (releaseEmptyCurrent(this) > 0) {
+      pg = takeFromBins(this, n);
+      if (pg < 0) pg = extendFrontier(this, n);
+    }
+    return pg;
+  }
+
+  freePages(pg: number, n: number): void {
+    releaseRun(this, pg, n);
+  }
+
+  /** n new pages at the frontier (for in-place growth); -1 if the heap cannot grow. */
+  extendPages(n: number): number {
+    return extendFrontier(this, n);
+  }
+
+  /** Grows the buffer to cover `bytes` (bounded by the heap's end) and rebuilds the views. */
+  growTo(bytes: number): boolean {
+    if (!this.backing.growTo(bytes, this.m32[this.hw + H_MAX_END]!)) return false;
+    this.syncViews();
+    return true;
+  }
+
+  /** Rebuilds the fixed-length views if the buffer grew (here or in another thread). */
+  syncViews(): void {
+    const buf = this.backing.buffer();
+    if (buf === this.viewBuf && buf.byteLength === this.m8.length) return;
+    this.viewBuf = buf;
+    this.m32 = new Int32Array(buf, 0, buf.byteLength >>> 2);
+    this.m8 = new Uint8Array(buf, 0, buf.byteLength);
+    this.userViews.clear();
+  }
+
+  // ------------------------------------------------------------------ the rest of the API
+
+  /** Allocates count * size zeroed bytes. RangeError if the product overflows the heap's limit. */
+  calloc(count: number, size: number): number {
+    if ((count >>> 0) !== count) badSize(count, 'count', this.maxRequest);
+    if ((size >>> 0) !== size) badSize(size, 'size', this.maxRequest);
+    const total = count * size;
+    if (total > this.maxRequest) {
+      throw new RangeError(`hakmem: calloc(${count}, ${size}) overflows: ${total} bytes is more than the heap's limit of ${this.maxRequest}`);
+    }
+    const p = this.malloc(total);
+    if (p !== 0) this.m8.fill(0, p, p + total);
+    return p;
+  }
+
+  /**
+   * Resizes a block, keeping its contents up to the smaller size. In place when it can be (same
+   * slab block, or a large block shrinking or growing into free pages). realloc(0, n) = malloc(n);
+   * realloc(p, 0) frees p and returns 0. Returns 0 if it cannot grow; p is then untouched.
+   */
+  realloc(ptr: number, size: number): number {
+    if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
+    const kind = this.resolve(ptr, 'realloc');
+    if (kind === 0) return this.malloc(size);
+    if (size === 0) {
+      this.free(ptr);
+      return 0;
+    }
+    let usable: number;
+    if (kind === K_SLAB) {
+      const s = this.rSlab;
+      const bsize = this.m32[s + S_BSIZE]!;
+      usable = this.rBlock + bsize - ptr;
+      if (size <= usable && (size > usable >>> 1 || usable <= 64)) return ptr;
+    } else {
+      const pg = ptr >>> PAGE_SHIFT;
+      usable = (getEntry(this, pg) >>> 4) * PAGE;
+      if (size > SLAB_MAX && largeResizeInPlace(this, pg, largePages(size))) return ptr;
+    }
+    const q = this.malloc(size);
+    if (q === 0) return 0;
+    this.m8.copyWithin(q, ptr, ptr + Math.min(usable, size));
+    this.free(ptr);
+    return q;
+  }
+
+  /** Allocates `size` bytes at a multiple of `alignment` (a power of two up to 1 GiB). */
+  alignedAlloc(alignment: number, size: number): number {
+    if (typeof alignment !== 'number') throw new TypeError(`hakmem: alignment must be a number, got ${describe(alignment)}`);
+    if ((alignment >>> 0) !== alignment || alignment === 0 || (alignment & (alignment - 1)) !== 0 || alignment > 1 << 30) {
+      throw new RangeError(`hakmem: alignment must be a power of two from 1 to 2^30, got ${describe(alignment)}`);
+    }
+    if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
+    if (alignment <= 16) return this.malloc(size);
+    if (alignment <= PAGE && size + alignment - 16 <= SLAB_MAX) {
+      const p = this.malloc(size + alignment - 16);
+      if (p === 0 || (p & (alignment - 1)) === 0) return p;
+      const q = (p + alignment - 1) & ~(alignment - 1);
+      // Move the allocated bit from the block start to the aligned pointer; frees of this slab
+      // now take the slow path, which maps a pointer back to its block by division.
+      const m = this.m32;
+      const s = (getEntry(this, p >>> PAGE_SHIFT) >>> 4) << (PAGE_SHIFT - 2);
+      m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! &= ~(1 << (p >>> 4));
+      m[s + S_BITMAP + ((q >>> 9) - (s >>> 7))]! |= 1 << (q >>> 4);
+      m[s + S_OWNER]! |= OWNER_ALIGNED;
+      return q;
+    }
+    const n = largePages(size);
+    if (alignment <= PAGE) return largeAlloc(this, n);
+    return largeAllocAligned(this, n, alignment / PAGE);
+  }
+
+  /** Bytes usable in the block at ptr (>= the size asked for). usableSize(0) = 0. */
+  usableSize(ptr: number): number {
+    const kind = this.resolve(ptr, 'usableSize');
+    if (kind === 0) return 0;
+    if (kind === K_SLAB) return this.rBlock + this.m32[this.rSlab + S_BSIZE]! - ptr;
+    return (getEntry(this, ptr >>> PAGE_SHIFT) >>> 4) * PAGE;
+  }
+
+  /** A typed view of `length` elements of the block at ptr, checked against its usable size. */
+  array<C extends TypedArrayConstructor>(ctor: C, ptr: number, length: number): InstanceType<C> {
+    const bpe = ctor.BYTES_PER_ELEMENT;
+    if ((length >>> 0) !== length) badSize(length, 'length', this.maxRequest);
+    if (ptr % bpe !== 0) throw new RangeError(`hakmem: array: pointer ${fmt(ptr)} is not aligned to ${bpe} bytes`);
+    const usable = this.usableSize(ptr);
+    if (length * bpe > usable) {
+      throw new RangeError(`hakmem: array: ${length} x ${bpe} bytes does not fit the block at ${fmt(ptr)} (${usable} usable bytes)`);
+    }
+    return new ctor(this.backing.buffer() as ArrayBuffer, ptr, length) as InstanceType<C>;
+  }
+
+  get buffer(): ArrayBufferLike {
+    return this.backing.buffer();
+  }
+
+  get u8(): Uint8Array { this.syncViews(); return this.m8; }
+  get i32(): Int32Array { this.syncViews(); return this.m32; }
+  get i8(): Int8Array { return this.view(Int8Array); }
+  get u16(): Uint16Array { return this.view(Uint16Array); }
+  get i16(): Int16Array { return this.view(Int16Array); }
+  get u32(): Uint32Array { return this.view(Uint32Array); }
+  get f32(): Float32Array { return this.view(Float32Array); }
+  get f64(): Float64Array { return this.view(Float64Array); }
+  get i64(): BigInt64Array { return this.view(BigInt64Array); }
+  get u64(): BigUint64Array { return this.view(BigUint64Array); }
+
+  private view<C extends TypedArrayConstructor>(ctor: C): InstanceType<C> {
+    this.syncViews();
+    let v = this.userViews.get(ctor);
+    if (v === undefined) {
+      v = new ctor(this.viewBuf as ArrayBuffer, 0, Math.floor(this.viewBuf.byteLength / ctor.BYTES_PER_ELEMENT));
+      this.userViews.set(ctor, v);
+    }
+    return v as InstanceType<C>;
+  }
+
+  /** Plain-data statistics (walks the heap's metadata; not for hot loops). */
+  stats(): HeapStats {
+    this.syncViews();
+    return collectStats(this);
+  }
+
+  /** Verifies every invariant of the heap's metadata; throws HeapCorruptionError naming the first violation. */
+  check(): void {
+    this.syncViews();
+    checkHeap(this);
+  }
+
+  /** The current byte length of the buffer. */
+  get byteLength(): number {
+    return this.backing.byteLength();
+  }
+}
+
+function badSize(v: unknown, what: string, max: number): never {
+  if (typeof v !== 'number') throw new TypeError(`hakmem: ${what} must be a number, got ${describe(v)}`);
+  throw new RangeError(`hakmem: ${what} must be an integer from 0 to ${max}, got ${describe(v)}`);
+}
+
+function checkOption(name: string, v: unknown, min: number, max: number): number {
+  if (typeof v !== 'number') throw new TypeError(`hakmem: option ${name} must be a number, got ${describe(v)}`);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`hakmem: option ${name} must be an integer from ${min} to ${max}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** Creates a heap. Options are read once, here. */
+export function createHeap(options: HeapOptions = {}): Heap {
+  if (typeof options !== 'object' || options === null) throw new TypeError('hakmem: createHeap(options): options must be an object');
+  const memory = options.memory ?? 'shared';
+  const maxBytes = checkOption('maxBytes', options.maxBytes ?? DEFAULT_MAX_BYTES, 1 << 16, MAX_HEAP_END);
+  const maxThreads = checkOption('maxThreads', options.maxThreads ?? DEFAULT_MAX_THREADS, 1, MAX_THREADS_LIMIT);
+  const start = checkOption('start', options.start ?? 0, 0, MAX_HEAP_END - (1 << 16));
+  const base = Math.ceil(start / PAGE) * PAGE;
+  const hdrPages = headerPages(maxThreads);
+  const minBytes = base + (hdrPages + 4) * PAGE; // header, null leaf, first leaf, thread record, one slab page
+  let endLimit = Math.min(base + maxBytes, MAX_HEAP_END);
+  if (options.end !== undefined) endLimit = Math.min(endLimit, checkOption('end', options.end, 0, MAX_HEAP_END));
+  endLimit = Math.floor(endLimit / PAGE) * PAGE;
+  if (endLimit < minBytes) {
+    throw new RangeError(`hakmem: the heap needs at least ${minBytes - base} bytes from offset ${base}; it has ${Math.max(0, endLimit - base)}`);
+  }
+  const initial = Math.min(endLimit, Math.max(minBytes, Math.ceil(checkOption('initialBytes', options.initialBytes ?? DEFAULT_INITIAL_BYTES, 0, MAX_HEAP_END) / 65536) * 65536));
+  const backing = Backing.create(memory, typeof memory === 'string' ? initial : minBytes, endLimit);
+  const maxEnd = Math.min(endLimit, Math.floor(backing.capacity / PAGE) * PAGE);
+  if (maxEnd < minBytes || !backing.growTo(minBytes, maxEnd)) {
+    throw new RangeError(`hakmem: the memory given cannot hold a heap: it needs at least ${minBytes} bytes, up to offset ${maxEnd} is available`);
+  }
+  const buf = backing.buffer();
+  const m = new Int32Array(buf, 0, buf.byteLength >>> 2);
+  const hw = base >>> 2;
+  const nullLeaf = hw + (hdrPages * PAGE) / 4;
+  const arenaStart = base + (hdrPages + 1) * PAGE;
+  m.fill(0, hw, nullLeaf + PAGE / 4);
+  m[hw + H_VERSION] = HEAP_VERSION;
+  m[hw + H_BASE] = base;
+  m[hw + H_ARENA_START] = arenaStart;
+  m[hw + H_FRONTIER] = arenaStart;
+  m[hw + H_HIGH_WATER] = arenaStart;
+  m[hw + H_MAX_END] = maxEnd;
+  m[hw + H_MAX_THREADS] = maxThreads;
+  m[hw + H_NULL_LEAF] = nullLeaf;
+  for (let i = 0; i < TOP_ENTRIES; i++) m[hw + H_TOP + i] = nullLeaf;
+  // The main thread's record: one META page from the arena.
+  const arena: Arena & { hw: number } = {
+    m32: m,
+    m8: new Uint8Array(buf, 0, buf.byteLength),
+    hw,
+    growTo(bytes: number): boolean {
+      if (!backing.growTo(bytes, maxEnd)) return false;
+      const b = backing.buffer();
+      this.m32 = new Int32Array(b, 0, b.byteLength >>> 2);
+      this.m8 = new Uint8Array(b, 0, b.byteLength);
+      return true;
+    },
+  };
+  const pg = extendFrontier(arena, 1);
+  if (pg < 0) throw new RangeError('hakmem: the memory given is too small for a heap');
+  markRun(arena, pg, 1, K_META, K_META);
+  const mm = arena.m32;
+  const rec = pg << (PAGE_SHIFT - 2);
+  mm.fill(0, rec, rec + PAGE / 4);
+  mm[rec + T_TID] = MAIN_TID;
+  mm[rec + T_STATE] = 1;
+  for (let c = 0; c < NCLASSES; c++) mm[rec + T_CUR + c] = hw + H_SENTINEL;
+  mm[hw + H_THREADS] = rec;
+  mm[hw + H_MAGIC] = HEAP_MAGIC; // last: the heap is formatted
+  return new Heap(backing, hw, MAIN_TID, options.name ?? `heap#${++heapCount}`);
+}

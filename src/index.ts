@@ -1,0 +1,9 @@
+/**
+ * hakmem: a fast malloc for JavaScript and TypeScript. Pointers are byte offsets into one buffer
+ * (a SharedArrayBuffer by default). See README.md.
+ */
+export { createHeap, Heap, type HeapOptions, type TypedArrayConstructor } from './heap.ts';
+export type { HeapStats, ClassStats } from './stats.ts';
+export type { MemoryOption } from './memory.ts';
+export { HakmemError, InvalidFreeError, DoubleFreeError, HeapCorruptionError } from './errors.ts';
+export { CLASS_SIZE as SIZE_CLASSES } from './size-classes.ts';

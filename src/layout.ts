@@ -1,0 +1,129 @@
+/**
+ * The heap format: every byte of allocator metadata, in one place.
+ *
+ * A heap is a range of one buffer (SharedArrayBuffer, ArrayBuffer or WebAssembly.Memory). Pointers
+ * are absolute byte offsets into that buffer. The range is cut into 4 KiB pages:
+ *
+ *   [header pages][null leaf][ page 0 of the arena ... frontier )  ... (buffer grows on demand)
+ *
+ * Header (word offsets H_* from the header's first word): fixed fields, the TOP table of the page
+ * map, the bins of free page runs, the BigCache slots, the thread table and the sentinel slab.
+ *
+ * Page map: two levels, so its size follows the heap, not maxBytes. TOP[ptr >>> 22] holds the word
+ * index of a 1024-entry leaf (one page) that describes the 1024 pages of that 4 MiB region; regions
+ * without a leaf point at the all-zero null leaf, so any uint32 resolves to an entry in O(1).
+ * Leaves are META pages placed at the frontier when the arena first grows into their region.
+ *
+ * A page-map entry is `(x << 4) | kind`:
+ *   K_NONE        0  not part of the arena (header, beyond the frontier, outside the heap)
+ *   K_SLAB        1  page of a slab; x = the slab's first page (its header is there)
+ *   K_LARGE_HEAD  2  first page of a large block; x = its length in pages
+ *   K_LARGE_BODY  3  other page of a large block; x = its first page
+ *   K_FREE_HEAD   4  first page of a free run; x = its length in pages
+ *   K_FREE_TAIL   5  last page of a free run of >= 2 pages; x = its length
+ *   K_FREE_BODY   6  other page of a free run
+ *   K_META        7  leaf or thread record page
+ *   K_CACHED_HEAD 8  first page of a large block parked in the BigCache; x = length
+ *
+ * Invariants (checked by check()): every page in [arenaStart, frontier) has exactly one entry kind
+ * consistent with the run that covers it; free runs are maximal (never two adjacent free runs) and
+ * each is in exactly the bin of its length; slab headers agree with their page entries.
+ */
+
+export const PAGE_SHIFT = 12;
+export const PAGE = 1 << PAGE_SHIFT;
+export const REGION_SHIFT = 22; // one leaf covers 4 MiB
+export const LEAF_ENTRIES = 1 << (REGION_SHIFT - PAGE_SHIFT); // 1024
+export const TOP_ENTRIES = 1024; // covers every uint32 >>> 22, so a stray pointer never reads past TOP
+
+/** Hard limit on a heap's end offset: pointers stay int32-safe for `>>` arithmetic. */
+export const MAX_HEAP_END = 0x80000000;
+/** Buffers grow in multiples of this (a WebAssembly page). */
+export const GROW_QUANTUM = 65536;
+
+// ---- page-map kinds ----
+export const K_NONE = 0;
+export const K_SLAB = 1;
+export const K_LARGE_HEAD = 2;
+export const K_LARGE_BODY = 3;
+export const K_FREE_HEAD = 4;
+export const K_FREE_TAIL = 5;
+export const K_FREE_BODY = 6;
+export const K_META = 7;
+export const K_CACHED_HEAD = 8;
+export const KIND_MASK = 15;
+
+// ---- header: word offsets from the header's first word ----
+export const HEAP_MAGIC = 0x68616b6d; // 'hakm'
+export const HEAP_VERSION = 1;
+export const H_MAGIC = 0;
+export const H_VERSION = 1;
+export const H_ARENA_START = 2; // byte offset of the first arena page
+export const H_FRONTIER = 3; // byte offset: pages below it are mapped
+export const H_MAX_END = 4; // byte offset the heap may never pass
+export const H_LOCK = 5; // slow-path lock word (used once threads attach)
+export const H_HIGH_WATER = 6; // highest byte offset the buffer was grown to for this heap
+export const H_MAX_THREADS = 7;
+export const H_FREE_PAGES = 8; // pages in free runs
+export const H_BC_PAGES = 9; // pages parked in the BigCache
+export const H_BC_NEXT = 10; // next BigCache slot to evict (round robin)
+export const H_PEAK_PAGES = 11; // high-water of pages in use by slabs, large blocks and metadata
+export const H_USED_PAGES = 12; // pages in use by slabs, large blocks and metadata
+export const H_BASE = 13; // byte offset where the heap's range begins (header start)
+export const H_NULL_LEAF = 14; // word index of the null leaf
+export const H_BIN_MASK = 16; // 4 words: bit b set <=> bin b non-empty
+export const BIN_MASK_WORDS = 4;
+export const H_TOP = 64; // TOP_ENTRIES words
+export const H_BINS = H_TOP + TOP_ENTRIES; // NBINS words: head run byte offset, 0 = empty
+export const NBINS = 128;
+export const H_BC = H_BINS + NBINS; // BC_SLOTS x 2 words: first page byte offset, length in pages
+export const BC_SLOTS = 32;
+export const H_SENTINEL = H_BC + BC_SLOTS * 2; // 16 words of zeros shaped like a slab header
+export const H_THREADS = H_SENTINEL + 16; // maxThreads words: word index of each thread record
+export const MAX_THREADS_LIMIT = 1024;
+
+/** Bytes of header (rounded to pages) for a given thread count; the null leaf follows it. */
+export function headerPages(maxThreads: number): number {
+  return Math.ceil(((H_THREADS + maxThreads) * 4) / PAGE);
+}
+
+// ---- slab header: word offsets from the slab's first word (the slab starts on a page) ----
+export const S_FREE = 0; // head of the free list malloc pops (byte offset, 0 = empty)
+export const S_USED = 1; // blocks handed out and not yet freed
+export const S_OWNER = 2; // owning thread id | OWNER_* flags; the free fast path compares it with its tid
+export const S_REMOTE = 3; // atomic list of blocks freed by other threads (reserved for threads)
+export const S_CLASS = 4; // size-class index
+export const S_BSIZE = 5; // block size in bytes
+export const S_CAP = 6; // blocks in the slab
+export const S_BUMP = 7; // byte offset of the first block never handed out (== S_END when all carved)
+export const S_END = 8; // byte offset of the end of the last whole block
+export const S_NEXT = 9; // word index of the next slab in the owner's partial list (0 = none)
+export const S_PREV = 10; // word index of the previous slab in that list (0 = none)
+export const S_PAGES = 11; // pages in the slab
+export const S_FIRST = 12; // byte offset of block 0
+export const S_MAGIC = 13; // SLAB_MAGIC ^ slab byte offset
+export const S_BITMAP = 16; // one bit per 16-byte granule of the slab: set <=> a block handed out starts there
+export const SLAB_MAGIC = 0x51ab51ab;
+export const OWNER_TID_MASK = 0xffff;
+/** The slab has no free block and is in no list; a free must take the slow path to relist it. */
+export const OWNER_FULL = 1 << 16;
+/** The slab holds an aligned block whose pointer is not a block start: frees take the slow path. */
+export const OWNER_ALIGNED = 1 << 17;
+
+/** Slab header size in bytes for a slab of `pages` pages (a multiple of 16). */
+export function slabHeaderBytes(pages: number): number {
+  return S_BITMAP * 4 + pages * (PAGE / 16 / 8);
+}
+
+// ---- thread record (one META page per thread): word offsets ----
+export const T_TID = 0;
+export const T_STATE = 1; // 1 = attached
+export const T_CUR = 16; // NCLASSES words: word index of the current slab per class (the sentinel if none)
+// T_PARTIAL = T_CUR + NCLASSES: head (word index) of the partial-slab list per class; see size-classes.ts
+
+// ---- free run (in-band, first words of its first page) ----
+export const R_NEXT = 0; // byte offset of the next run in the bin (0 = none)
+export const R_PREV = 1;
+export const R_PAGES = 2;
+export const R_MAGIC = 3;
+export const RUN_MAGIC = 0x0f4ee4f0;

@@ -1,0 +1,249 @@
+/**
+ * The page map and the page-run allocator: the bottom layer every tier gets memory from.
+ *
+ * Memory is handed out in runs of 4 KiB pages. Free runs are kept in NBINS size bins (exact up to
+ * 32 pages, then 4 bins per doubling), linked through their first page, found by a first fit in
+ * the request's bin and else the head of the next non-empty bin (a bin mask makes that O(1)).
+ * Freed runs coalesce at once with free neighbours (boundary tags in the page map), so free runs are
+ * always maximal. When no run fits, the arena grows at its frontier (merging a free run that ends
+ * there); the 4 KiB page-map leaf of a region is placed at the frontier when the arena first enters
+ * that region, before the run that needs it, so runs of any length stay contiguous.
+ *
+ * Everything here runs on slow paths (slab refill, large blocks) under the heap's slow-path lock.
+ */
+import {
+  BIN_MASK_WORDS, H_ARENA_START, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END,
+  H_NULL_LEAF, H_PEAK_PAGES, H_TOP, H_USED_PAGES, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_META, KIND_MASK,
+  LEAF_ENTRIES, NBINS, PAGE, PAGE_SHIFT, REGION_SHIFT, RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV,
+} from './layout.ts';
+
+/** What the page layer needs from a heap: its current views, header position and growth. */
+export interface Arena {
+  m32: Int32Array;
+  m8: Uint8Array;
+  /** Word index of the header's first word. */
+  readonly hw: number;
+  /** Grows the buffer so that it covers `bytes` (and refreshes the views); false when impossible. */
+  growTo(bytes: number): boolean;
+}
+
+const LEAF_SHIFT = REGION_SHIFT - PAGE_SHIFT; // 10
+
+/** Word index of the page-map entry of page `pg` (the null leaf's if its region has no leaf). */
+export function entryIndex(a: Arena, pg: number): number {
+  return a.m32[a.hw + H_TOP + (pg >>> LEAF_SHIFT)]! + (pg & (LEAF_ENTRIES - 1));
+}
+
+export function getEntry(a: Arena, pg: number): number {
+  return a.m32[entryIndex(a, pg)]!;
+}
+
+export function setEntry(a: Arena, pg: number, v: number): void {
+  a.m32[entryIndex(a, pg)] = v;
+}
+
+/** Writes `head` for page pg and `body` for pages pg+1 .. pg+n-1. */
+export function markRun(a: Arena, pg: number, n: number, head: number, body: number): void {
+  setEntry(a, pg, head);
+  for (let i = 1; i < n; i++) setEntry(a, pg + i, body);
+}
+
+export function binOf(n: number): number {
+  if (n <= 32) return n - 1;
+  const e = 31 - Math.clz32(n);
+  const b = 32 + (e - 5) * 4 + ((n >>> (e - 2)) & 3);
+  return b < NBINS ? b : NBINS - 1;
+}
+
+function binInsert(a: Arena, pg: number, n: number): void {
+  const i32 = a.m32;
+  const b = binOf(n);
+  const bw = a.hw + H_BINS + b;
+  const head = i32[bw]!;
+  const w = pg << (PAGE_SHIFT - 2);
+  i32[w + R_NEXT] = head;
+  i32[w + R_PREV] = 0;
+  i32[w + R_PAGES] = n;
+  i32[w + R_MAGIC] = RUN_MAGIC ^ pg;
+  if (head !== 0) i32[(head >>> 2) + R_PREV] = pg << PAGE_SHIFT;
+  i32[bw] = pg << PAGE_SHIFT;
+  i32[a.hw + H_BIN_MASK + (b >>> 5)]! |= 1 << (b & 31);
+}
+
+function binRemove(a: Arena, pg: number, n: number): void {
+  const i32 = a.m32;
+  const b = binOf(n);
+  const w = pg << (PAGE_SHIFT - 2);
+  const next = i32[w + R_NEXT]!;
+  const prev = i32[w + R_PREV]!;
+  if (prev !== 0) i32[(prev >>> 2) + R_NEXT] = next;
+  else i32[a.hw + H_BINS + b] = next;
+  if (next !== 0) i32[(next >>> 2) + R_PREV] = prev;
+  if (i32[a.hw + H_BINS + b] === 0) i32[a.hw + H_BIN_MASK + (b >>> 5)]! &= ~(1 << (b & 31));
+}
+
+/** Marks pages [pg, pg+n) as one free run and puts it in its bin (no coalescing). */
+function makeFree(a: Arena, pg: number, n: number): void {
+  setEntry(a, pg, (n << 4) | K_FREE_HEAD);
+  if (n > 1) setEntry(a, pg + n - 1, (n << 4) | K_FREE_TAIL);
+  binInsert(a, pg, n);
+}
+
+/** Takes a run of exactly n pages from the bins; returns its first page, or -1. Entries are left for the caller to write. */
+export function takeFromBins(a: Arena, n: number): number {
+  const i32 = a.m32;
+  const hw = a.hw;
+  let b = binOf(n);
+  // First fit within the request's own bin (its runs may be shorter than n), bounded.
+  let r = i32[hw + H_BINS + b]!;
+  for (let steps = 0; r !== 0 && steps < 32; steps++) {
+    const len = i32[(r >>> 2) + R_PAGES]!;
+    if (len >= n) return takeRun(a, r >>> PAGE_SHIFT, len, n);
+    r = i32[(r >>> 2) + R_NEXT]!;
+  }
+  // Any run in a higher bin is long enough: take the head of the lowest non-empty one.
+  for (b = b + 1; b < NBINS; ) {
+    const word = i32[hw + H_BIN_MASK + (b >>> 5)]! & (-1 << (b & 31));
+    if (word === 0) {
+      b = (b | 31) + 1;
+      continue;
+    }
+    b = (b & ~31) + (31 - Math.clz32(word & -word));
+    r = i32[hw + H_BINS + b]!;
+    return takeRun(a, r >>> PAGE_SHIFT, i32[(r >>> 2) + R_PAGES]!, n);
+  }
+  return -1;
+}
+
+function takeRun(a: Arena, pg: number, len: number, n: number): number {
+  binRemove(a, pg, len);
+  if (len > n) {
+    // The remainder keeps the tail entry (rewritten with its new length) and gets a new head.
+    makeFree(a, pg + n, len - n);
+  }
+  const i32 = a.m32;
+  i32[a.hw + H_FREE_PAGES]! -= n;
+  addUsed(a, n);
+  return pg;
+}
+
+function addUsed(a: Arena, n: number): void {
+  const i32 = a.m32;
+  const used = (i32[a.hw + H_USED_PAGES]! += n);
+  if (used > i32[a.hw + H_PEAK_PAGES]!) i32[a.hw + H_PEAK_PAGES] = used;
+}
+
+/**
+ * Returns pages [pg, pg+n) to the free pool, coalescing with free neighbours. The caller has
+ * checked that the run is in use; its entries are overwritten here.
+ */
+export function releaseRun(a: Arena, pg: number, n: number): void {
+  const i32 = a.m32;
+  i32[a.hw + H_USED_PAGES]! -= n;
+  i32[a.hw + H_FREE_PAGES]! += n;
+  for (let i = 0; i < n; i++) setEntry(a, pg + i, K_FREE_BODY);
+  let start = pg;
+  let len = n;
+  const arenaFirst = i32[a.hw + H_ARENA_START]! >>> PAGE_SHIFT;
+  if (pg > arenaFirst) {
+    const pe = getEntry(a, pg - 1);
+    const pk = pe & KIND_MASK;
+    if (pk === K_FREE_TAIL || pk === K_FREE_HEAD) {
+      const plen = pe >>> 4;
+      const pstart = pk === K_FREE_HEAD ? pg - 1 : pg - plen;
+      binRemove(a, pstart, plen);
+      setEntry(a, pg - 1, K_FREE_BODY);
+      start = pstart;
+      len += plen;
+    }
+  }
+  const frontier = i32[a.hw + H_FRONTIER]! >>> PAGE_SHIFT;
+  const nx = pg + n;
+  if (nx < frontier) {
+    const ne = getEntry(a, nx);
+    if ((ne & KIND_MASK) === K_FREE_HEAD) {
+      const nlen = ne >>> 4;
+      binRemove(a, nx, nlen);
+      setEntry(a, nx, K_FREE_BODY);
+      len += nlen;
+    }
+  }
+  if (len > 1) setEntry(a, start + len - 1, K_FREE_BODY); // cleared before makeFree rewrites it
+  makeFree(a, start, len);
+}
+
+/**
+ * Gets n pages at the frontier (merged with a free run that ends there), growing the buffer and
+ * placing page-map leaves as needed. Returns the first page, or -1 if the heap cannot grow enough.
+ */
+export function extendFrontier(a: Arena, n: number): number {
+  const hw = a.hw;
+  for (;;) {
+    const i32 = a.m32;
+    const nullLeaf = i32[hw + H_NULL_LEAF]!;
+    const f = i32[hw + H_FRONTIER]! >>> PAGE_SHIFT;
+    if (i32[hw + H_TOP + (f >>> LEAF_SHIFT)] === nullLeaf) {
+      if (!placeLeaf(a, f >>> LEAF_SHIFT, f)) return -1;
+      continue;
+    }
+    let start = f;
+    const arenaFirst = i32[hw + H_ARENA_START]! >>> PAGE_SHIFT;
+    let tailLen = 0;
+    if (f > arenaFirst) {
+      const e = getEntry(a, f - 1);
+      const k = e & KIND_MASK;
+      if (k === K_FREE_TAIL || k === K_FREE_HEAD) {
+        tailLen = e >>> 4;
+        start = k === K_FREE_HEAD ? f - 1 : f - tailLen;
+        if (tailLen >= n) return -1; // the caller should have found it in the bins
+      }
+    }
+    const end = start + n; // first page after the run
+    let missing = -1;
+    for (let r = (f >>> LEAF_SHIFT) + 1; r <= (end - 1) >>> LEAF_SHIFT; r++) {
+      if (i32[hw + H_TOP + r] === nullLeaf) {
+        missing = r;
+        break;
+      }
+    }
+    if (missing >= 0) {
+      // The leaf goes first, at the frontier; the run then starts after it.
+      if (!placeLeaf(a, missing, f)) return -1;
+      continue;
+    }
+    const endByte = end * PAGE;
+    if (endByte > i32[hw + H_MAX_END]! || !a.growTo(endByte)) return -1;
+    const j32 = a.m32; // views may have been rebuilt
+    if (tailLen > 0) {
+      binRemove(a, start, tailLen);
+      j32[hw + H_FREE_PAGES]! -= tailLen;
+    }
+    j32[hw + H_FRONTIER] = endByte;
+    if (endByte > j32[hw + H_HIGH_WATER]!) j32[hw + H_HIGH_WATER] = endByte;
+    addUsed(a, n);
+    return start;
+  }
+}
+
+/** Puts the leaf of region r on page pg (the frontier) and advances the frontier past it. */
+function placeLeaf(a: Arena, r: number, pg: number): boolean {
+  const hw = a.hw;
+  const endByte = (pg + 1) * PAGE;
+  if (endByte > a.m32[hw + H_MAX_END]! || !a.growTo(endByte)) return false;
+  const i32 = a.m32;
+  i32.fill(0, pg << (PAGE_SHIFT - 2), (pg + 1) << (PAGE_SHIFT - 2));
+  i32[hw + H_TOP + r] = pg << (PAGE_SHIFT - 2);
+  setEntry(a, pg, K_META);
+  i32[hw + H_FRONTIER] = endByte;
+  if (endByte > i32[hw + H_HIGH_WATER]!) i32[hw + H_HIGH_WATER] = endByte;
+  addUsed(a, 1);
+  return true;
+}
+
+/** Number of bins' worth of mask words (exported for check()). */
+export const MASK_WORDS = BIN_MASK_WORDS;
+
+/** Takes the first `need` pages of the free run that starts at page pg (the caller checked its length). */
+export function takeFreePrefix(a: Arena, pg: number, need: number): void {
+  takeRun(a, pg, getEntry(a, pg) >>> 4, need);
+}

@@ -1,0 +1,68 @@
+/**
+ * Size classes: 16-byte steps up to 128 B, then 8 classes per doubling (spacing <= 12.5%) up to
+ * SLAB_MAX (32 KiB). Classes up to 1 KiB are the "small" front end, the rest the "mid" tier; both
+ * are served from slabs (runs of pages cut into equal blocks). Larger requests are large blocks.
+ *
+ * `CLASS_OF[(size + 15) >>> 4]` maps a size to its class in one load: the malloc fast path.
+ */
+import { PAGE, slabHeaderBytes } from './layout.ts';
+
+export const SMALL_MAX = 1024;
+export const SLAB_MAX = 32768;
+
+function buildSizes(): number[] {
+  const sizes: number[] = [];
+  for (let s = 16; s <= 128; s += 16) sizes.push(s);
+  for (let base = 128; base < SLAB_MAX; base *= 2) {
+    const step = base / 8;
+    for (let k = 1; k <= 8; k++) sizes.push(base + k * step);
+  }
+  return sizes;
+}
+
+/** Block size of each class. */
+export const CLASS_SIZE: readonly number[] = buildSizes();
+export const NCLASSES = CLASS_SIZE.length;
+
+/** CLASS_OF[(size + 15) >>> 4] = the smallest class whose blocks hold `size` bytes. */
+export const CLASS_OF = new Uint8Array((SLAB_MAX >>> 4) + 1);
+{
+  let c = 0;
+  for (let g = 0; g < CLASS_OF.length; g++) {
+    const size = g * 16;
+    while (CLASS_SIZE[c]! < size) c++;
+    CLASS_OF[g] = c;
+  }
+}
+
+/**
+ * Pages per slab for each class: the smallest slab that holds enough blocks (8 below 1 KiB, 4 up to
+ * 8 KiB, 2 above) with at most 1/16 of it wasted; otherwise the least wasteful up to 32 pages.
+ * Small slabs keep memory low when many threads each hold a partly used slab per class.
+ */
+function buildSlabPages(): number[] {
+  return CLASS_SIZE.map((size) => {
+    const minBlocks = size <= SMALL_MAX ? 8 : size <= 8192 ? 4 : 2;
+    let best = 0;
+    let bestWaste = Infinity;
+    for (let pages = 1; pages <= 32; pages++) {
+      const area = pages * PAGE - slabHeaderBytes(pages);
+      const blocks = Math.floor(area / size);
+      if (blocks < minBlocks) continue;
+      const waste = (pages * PAGE - blocks * size) / (pages * PAGE);
+      if (waste <= 1 / 16) return pages;
+      if (waste < bestWaste) {
+        bestWaste = waste;
+        best = pages;
+      }
+    }
+    return best;
+  });
+}
+
+export const SLAB_PAGES: readonly number[] = buildSlabPages();
+
+/** Class of a size <= SLAB_MAX (no validation). */
+export function classOf(size: number): number {
+  return CLASS_OF[(size + 15) >>> 4]!;
+}

@@ -1,0 +1,103 @@
+/**
+ * heap.stats(): plain data, computed on request by walking the page map and slab headers, so the
+ * fast paths count nothing beyond what they need (a slab's used count).
+ */
+import {
+  H_ARENA_START, H_BASE, H_BC_PAGES, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END, H_PEAK_PAGES,
+  H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE, PAGE_SHIFT,
+  S_CAP, S_CLASS, S_PAGES, S_USED,
+} from './layout.ts';
+import { getEntry } from './pages.ts';
+import { CLASS_SIZE, NCLASSES, SMALL_MAX } from './size-classes.ts';
+import type { Heap } from './heap.ts';
+
+export interface ClassStats {
+  /** Block size of the class in bytes. */
+  size: number;
+  /** Slabs of this class. */
+  slabs: number;
+  /** Blocks handed out. */
+  inUse: number;
+  /** Blocks free in its slabs (on free lists or not yet carved). */
+  free: number;
+}
+
+export interface HeapStats {
+  /** Bytes of live blocks (their usable sizes). */
+  inUseBytes: number;
+  /** Live blocks. */
+  inUseBlocks: number;
+  /** Bytes of the arena's pages held now by slabs, large blocks and metadata. */
+  usedPagesBytes: number;
+  /** The peak of usedPagesBytes over the heap's life (updated whenever pages are taken). */
+  peakUsedPagesBytes: number;
+  /** Bytes from the heap's start to its frontier: the part of the buffer the heap has used. */
+  heapBytes: number;
+  /** The highest heapBytes ever (the buffer never shrinks, so this is the heap's footprint). */
+  heapHighWater: number;
+  /** The buffer's current byteLength (it may exceed the frontier by the growth slack). */
+  bufferBytes: number;
+  /** The most the heap may grow to. */
+  maxBytes: number;
+  /** Free bytes by tier: free blocks in small (<= 1 KiB) and mid slabs, free page runs, the BigCache. */
+  freeBytes: { small: number; mid: number; pages: number; bigCache: number };
+  /** Large blocks (> 32 KiB) in use. */
+  large: { blocks: number; bytes: number };
+  /** Per size class. */
+  classes: ClassStats[];
+}
+
+export function collectStats(h: Heap): HeapStats {
+  const m = h.m32;
+  const hw = h.hw;
+  const base = m[hw + H_BASE]!;
+  const classes: ClassStats[] = CLASS_SIZE.map((size) => ({ size, slabs: 0, inUse: 0, free: 0 }));
+  let largeBlocks = 0;
+  let largeBytes = 0;
+  const first = m[hw + H_ARENA_START]! >>> PAGE_SHIFT;
+  const end = m[hw + H_FRONTIER]! >>> PAGE_SHIFT;
+  for (let pg = first; pg < end; ) {
+    const e = getEntry(h, pg);
+    const k = e & KIND_MASK;
+    if (k === K_SLAB && e >>> 4 === pg) {
+      const s = pg << (PAGE_SHIFT - 2);
+      const c = classes[m[s + S_CLASS]!]!;
+      c.slabs++;
+      c.inUse += m[s + S_USED]!;
+      c.free += m[s + S_CAP]! - m[s + S_USED]!;
+      pg += Math.max(1, m[s + S_PAGES]!);
+    } else if (k === K_LARGE_HEAD || k === K_FREE_HEAD || k === K_CACHED_HEAD) {
+      if (k === K_LARGE_HEAD) {
+        largeBlocks++;
+        largeBytes += (e >>> 4) * PAGE;
+      }
+      pg += Math.max(1, e >>> 4);
+    } else {
+      pg++; // K_META and anything unexpected
+    }
+  }
+  let inUseBytes = largeBytes;
+  let inUseBlocks = largeBlocks;
+  let small = 0;
+  let mid = 0;
+  for (let c = 0; c < NCLASSES; c++) {
+    const cs = classes[c]!;
+    inUseBytes += cs.inUse * cs.size;
+    inUseBlocks += cs.inUse;
+    if (cs.size <= SMALL_MAX) small += cs.free * cs.size;
+    else mid += cs.free * cs.size;
+  }
+  return {
+    inUseBytes,
+    inUseBlocks,
+    usedPagesBytes: m[hw + H_USED_PAGES]! * PAGE,
+    peakUsedPagesBytes: m[hw + H_PEAK_PAGES]! * PAGE,
+    heapBytes: m[hw + H_FRONTIER]! - base,
+    heapHighWater: m[hw + H_HIGH_WATER]! - base,
+    bufferBytes: h.byteLength,
+    maxBytes: m[hw + H_MAX_END]! - base,
+    freeBytes: { small, mid, pages: m[hw + H_FREE_PAGES]! * PAGE, bigCache: m[hw + H_BC_PAGES]! * PAGE },
+    large: { blocks: largeBlocks, bytes: largeBytes },
+    classes,
+  };
+}
