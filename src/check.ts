@@ -14,7 +14,8 @@ import {
   slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
-import { CLASS_SIZE, NCLASSES, SLAB_PAGES } from './size-classes.ts';
+import { CLASS_SIZE, NCLASSES } from './size-classes.ts';
+import { TQ_HEAD, TQ_TAIL, slabPagesAt } from './slab.ts';
 import type { Heap } from './heap.ts';
 
 function fail(msg: string, where: number): never {
@@ -181,10 +182,10 @@ export function checkHeap(h: Heap): void {
         listedSlabs.add(s);
       }
       let prev = 0;
-      let s2 = m[rec + T_CUR + NCLASSES + c]!;
+      let s2 = m[rec + T_CUR + TQ_HEAD + c]!;
       for (let steps = 0; s2 !== 0; steps++) {
-        if (steps > slabs.size) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} loops`, (rec + T_CUR + NCLASSES + c) << 2);
-        if (!slabs.has(s2)) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} links to a non-slab`, prev << 2 || (rec + T_CUR + NCLASSES + c) << 2);
+        if (steps > slabs.size) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} loops`, (rec + T_CUR + TQ_HEAD + c) << 2);
+        if (!slabs.has(s2)) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} links to a non-slab`, prev << 2 || (rec + T_CUR + TQ_HEAD + c) << 2);
         if (listedSlabs.has(s2)) fail('a slab is current or listed twice', s2 << 2);
         if (m[s2 + S_CLASS] !== c || (m[s2 + S_OWNER]! & OWNER_TID_MASK) !== tid) fail('a partial slab has another class or owner', s2 << 2);
         if ((m[s2 + S_OWNER]! & OWNER_FULL) !== 0) fail('a partial slab is marked full', s2 << 2);
@@ -195,6 +196,7 @@ export function checkHeap(h: Heap): void {
         prev = s2;
         s2 = m[s2 + S_NEXT]!;
       }
+      if (m[rec + T_CUR + TQ_TAIL + c] !== prev) fail(`thread ${tid}'s partial queue of class ${CLASS_SIZE[c]} has a wrong tail`, (rec + T_CUR + TQ_TAIL + c) << 2);
     }
   }
   for (const s of slabs) {
@@ -213,7 +215,9 @@ function checkSlab(h: Heap, pg: number, end: number): number {
   const cls = m[s + S_CLASS]!;
   if (cls < 0 || cls >= NCLASSES) fail(`slab has an invalid class ${cls}`, base);
   const pages = m[s + S_PAGES]!;
-  if (pages !== SLAB_PAGES[cls] || pg + pages > end) fail(`slab of class ${CLASS_SIZE[cls]} has ${pages} pages`, base);
+  let okPages = false;
+  for (let step = 0; step < 8; step++) if (pages === slabPagesAt(cls, step)) okPages = true;
+  if (!okPages || pg + pages > end) fail(`slab of class ${CLASS_SIZE[cls]} has ${pages} pages`, base);
   for (let i = 1; i < pages; i++) {
     if (getEntry(h, pg + i) !== ((pg << 4) | K_SLAB)) fail(`page ${i} of the slab is not marked as part of it`, (pg + i) << PAGE_SHIFT);
   }

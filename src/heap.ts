@@ -18,7 +18,7 @@ import {
   H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER,
-  S_USED, SLAB_MAGIC, T_CUR, T_STATE, T_TID, TOP_ENTRIES, headerPages,
+  S_FREE, S_USED, SLAB_MAGIC, T_CUR, T_STATE, T_TID, TOP_ENTRIES, headerPages,
 } from './layout.ts';
 import { extendFrontier, getEntry, markRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
 import { CLASS_OF, NCLASSES, SLAB_MAX } from './size-classes.ts';
@@ -75,6 +75,8 @@ export class Heap implements Arena {
   readonly name: string;
   /** Largest size a request may name (the heap's maxBytes). */
   readonly maxRequest: number;
+  /** CLASS_OF, held in a field for the fast path. */
+  private readonly classOf: Uint8Array = CLASS_OF;
   private readonly backing: Backing;
   private viewBuf: ArrayBufferLike;
   private userViews: Map<unknown, ArrayBufferView> = new Map();
@@ -108,14 +110,15 @@ export class Heap implements Arena {
 
   /** Allocates `size` bytes; returns the block's byte offset, or 0 if the heap cannot grow enough. */
   malloc(size: number): number {
-    if ((size >>> 0) === size && size <= SLAB_MAX) {
+    // Literals: see FAST_PATH_LAYOUT below (imported bindings cost a load and a check per use).
+    if ((size >>> 0) === size && size <= 32768 /* SLAB_MAX */) {
       const m = this.m32;
-      const s = m[this.tcur + CLASS_OF[(size + 15) >>> 4]!]!;
+      const s = m[this.tcur + this.classOf[(size + 15) >>> 4]!]!;
       const p = m[s]!; // S_FREE
       if (p !== 0) {
         m[s] = m[p >>> 2]!;
-        m[s + S_USED]!++;
-        m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
+        m[s + 1]!++; // S_USED
+        m[s + 16 /* S_BITMAP */ + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
         return p;
       }
     }
@@ -127,19 +130,19 @@ export class Heap implements Arena {
     if (((ptr >> 4) << 4) === ptr) {
       const m = this.m32;
       const e = m[m[this.topw + (ptr >>> 22)]! + ((ptr >>> 12) & 1023)]!;
-      if ((e & KIND_MASK) === K_SLAB) {
+      if ((e & 15) === 1 /* K_SLAB */) {
         const s = (e >>> 4) << 10;
-        if (m[s + S_OWNER] === this.tid) {
-          const w = s + S_BITMAP + ((ptr >>> 9) - (s >>> 7));
+        if (m[s + 2] /* S_OWNER */ === this.tid) {
+          const w = s + 16 /* S_BITMAP */ + ((ptr >>> 9) - (s >>> 7));
           const bits = m[w]!;
           const bit = 1 << (ptr >>> 4);
           if ((bits & bit) !== 0) {
             m[w] = bits ^ bit;
             m[ptr >>> 2] = m[s]!;
             m[s] = ptr;
-            const used = m[s + S_USED]! - 1;
-            m[s + S_USED] = used;
-            if (used === 0) slabEmptied(this, s);
+            const used = m[s + 1]! - 1;
+            m[s + 1] = used;
+            if (used === 0) this.slabEmptied(s);
             return;
           }
         }
@@ -156,7 +159,27 @@ export class Heap implements Arena {
     return largeAlloc(this, largePages(size));
   }
 
+  private slabEmptied(s: number): void {
+    slabEmptied(this, s);
+  }
+
   private freeSlow(ptr: number): void {
+    // The common slow case first: a valid block of a slab of ours that is full or holds aligned
+    // blocks (flags in S_OWNER made the fast path's compare fail).
+    if (((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
+      const m = this.m32;
+      const e = getEntry(this, ptr >>> PAGE_SHIFT);
+      if ((e & KIND_MASK) === K_SLAB) {
+        const s = (e >>> 4) << (PAGE_SHIFT - 2);
+        const owner = m[s + S_OWNER]!;
+        if ((owner & (OWNER_TID_MASK | OWNER_ALIGNED)) === this.tid && m[s + S_MAGIC] === (SLAB_MAGIC ^ (s << 2)) &&
+          ptr >= m[s + S_FIRST]! && ptr < m[s + S_END]! &&
+          (m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! & (1 << (ptr >>> 4))) !== 0) {
+          slabFreeLocal(this, s, ptr, ptr);
+          return;
+        }
+      }
+    }
     const kind = this.resolve(ptr, 'free');
     if (kind === 0) return;
     if (kind === K_SLAB) {
@@ -410,6 +433,15 @@ export class Heap implements Arena {
   get byteLength(): number {
     return this.backing.byteLength();
   }
+}
+
+// The fast paths use these layout values as literals; fail at load time if layout.ts changes.
+const FAST_PATH_LAYOUT: [number, number][] = [
+  [S_FREE, 0], [S_USED, 1], [S_OWNER, 2], [S_BITMAP, 16], [K_SLAB, 1], [KIND_MASK, 15], [SLAB_MAX, 32768],
+  [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024],
+];
+for (const [have, want] of FAST_PATH_LAYOUT) {
+  if (have !== want) throw new Error(`hakmem: heap.ts fast paths are out of date with layout.ts (${have} != ${want})`);
 }
 
 function badSize(v: unknown, what: string, max: number): never {

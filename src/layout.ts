@@ -119,7 +119,9 @@ export function slabHeaderBytes(pages: number): number {
 export const T_TID = 0;
 export const T_STATE = 1; // 1 = attached
 export const T_CUR = 16; // NCLASSES words: word index of the current slab per class (the sentinel if none)
-// T_PARTIAL = T_CUR + NCLASSES: head (word index) of the partial-slab list per class; see size-classes.ts
+// Then, NCLASSES words each (offsets from T_CUR, in units of NCLASSES; see thread-record helpers in slab.ts):
+//   partial-queue head, partial-queue tail (FIFO: a relisted slab waits at the tail and gathers frees),
+//   slab growth step (the next new slab of the class has SLAB_PAGES << step pages, capped).
 
 // ---- free run (in-band, first words of its first page) ----
 export const R_NEXT = 0; // byte offset of the next run in the bin (0 = none)

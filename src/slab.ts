@@ -24,9 +24,21 @@ import type { Heap } from './heap.ts';
 /** Largest number of bytes of blocks carved into the free list at once. */
 const CARVE_BYTES = 4096;
 
+// Thread-record tables, as word offsets from h.tcur (the current-slab table), NCLASSES words each.
+export const TQ_HEAD = NCLASSES; // partial queue head per class
+export const TQ_TAIL = 2 * NCLASSES; // partial queue tail per class
+export const T_STEP = 3 * NCLASSES; // slab growth step per class
+/** Slabs grow to at most this many pages (64 KiB), or the class's base size if that is larger. */
+const GROW_PAGES = 16;
+
+/** Pages of the next new slab of class cls at growth step `step`. */
+export function slabPagesAt(cls: number, step: number): number {
+  const base = SLAB_PAGES[cls]!;
+  return Math.max(base, Math.min(base << step, GROW_PAGES));
+}
+
 /** Formats pages [pg, pg+pages) as an empty slab of class `cls` owned by `tid`; returns its word index. */
-export function slabInit(h: Heap, pg: number, cls: number, tid: number): number {
-  const pages = SLAB_PAGES[cls]!;
+export function slabInit(h: Heap, pg: number, pages: number, cls: number, tid: number): number {
   const bsize = CLASS_SIZE[cls]!;
   const base = pg << PAGE_SHIFT;
   const hdr = slabHeaderBytes(pages);
@@ -86,34 +98,40 @@ export function slabRefill(h: Heap, cls: number): number {
     if (m[s + S_FREE] !== 0 || slabCarve(h, s)) return slabPop(h, s);
     m[s + S_OWNER]! |= OWNER_FULL;
   }
-  const pw = h.tcur + NCLASSES + cls;
-  const next = m[pw]!;
+  const next = m[h.tcur + TQ_HEAD + cls]!;
   if (next !== 0) {
     unlinkPartial(h, cls, next);
     m[cw] = next;
     if (m[next + S_FREE] !== 0 || slabCarve(h, next)) return slabPop(h, next);
     throw new Error(`hakmem internal error: partial slab ${next << 2} has no free block`);
   }
-  const pg = h.allocPages(SLAB_PAGES[cls]!);
+  // A new slab. Each time a class needs one while it already had a slab, the next is twice as
+  // large (up to 64 KiB): few pages for a class used lightly, few slow paths for a busy one.
+  const sw = h.tcur + T_STEP + cls;
+  const step = m[sw]!;
+  const pages = slabPagesAt(cls, step);
+  const pg = h.allocPages(pages);
   if (pg < 0) {
-    m[cw] = h.sentinel;
+    h.m32[cw] = h.sentinel;
     return 0;
   }
-  const ns = slabInit(h, pg, cls, h.tid);
+  if (s !== h.sentinel && slabPagesAt(cls, step + 1) > pages) h.m32[sw] = step + 1;
+  const ns = slabInit(h, pg, pages, cls, h.tid);
   h.m32[cw] = ns;
   slabCarve(h, ns);
   return slabPop(h, ns);
 }
 
-/** Head-inserts slab s into its thread's partial list of class cls. */
+/** Appends slab s to its thread's partial queue of class cls (at the tail: it gathers frees while it waits). */
 export function linkPartial(h: Heap, cls: number, s: number): void {
   const m = h.m32;
-  const pw = h.tcur + NCLASSES + cls;
-  const head = m[pw]!;
-  m[s + S_NEXT] = head;
-  m[s + S_PREV] = 0;
-  if (head !== 0) m[head + S_PREV] = s;
-  m[pw] = s;
+  const tw = h.tcur + TQ_TAIL + cls;
+  const tail = m[tw]!;
+  m[s + S_NEXT] = 0;
+  m[s + S_PREV] = tail;
+  if (tail !== 0) m[tail + S_NEXT] = s;
+  else m[h.tcur + TQ_HEAD + cls] = s;
+  m[tw] = s;
 }
 
 export function unlinkPartial(h: Heap, cls: number, s: number): void {
@@ -121,8 +139,9 @@ export function unlinkPartial(h: Heap, cls: number, s: number): void {
   const next = m[s + S_NEXT]!;
   const prev = m[s + S_PREV]!;
   if (prev !== 0) m[prev + S_NEXT] = next;
-  else m[h.tcur + NCLASSES + cls] = next;
+  else m[h.tcur + TQ_HEAD + cls] = next;
   if (next !== 0) m[next + S_PREV] = prev;
+  else m[h.tcur + TQ_TAIL + cls] = prev;
   m[s + S_NEXT] = 0;
   m[s + S_PREV] = 0;
 }
