@@ -10,12 +10,12 @@ import {
   K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB,
   KIND_MASK, LEAF_ENTRIES, NBINS, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, REGION_SHIFT,
   RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
-  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_REMOTE, S_USED, SLAB_MAGIC, T_CUR, T_TID, TOP_ENTRIES,
-  slabHeaderBytes,
+  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_REMOTE, SLAB_MAGIC, T_CUR, T_TID, TOP_ENTRIES,
+  E_BACK_MASK, E_BACK_SHIFT, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
 import { CLASS_SIZE, NCLASSES } from './size-classes.ts';
-import { TQ_HEAD, TQ_TAIL, slabPagesAt } from './slab.ts';
+import { TQ_HEAD, TQ_TAIL, T_NPARTIAL, slabPagesAt } from './slab.ts';
 import type { Heap } from './heap.ts';
 
 function fail(msg: string, where: number): never {
@@ -79,7 +79,7 @@ export function checkHeap(h: Heap): void {
     const at = pg << PAGE_SHIFT;
     switch (k) {
       case K_SLAB: {
-        if (e >>> 4 !== pg) fail(`page is marked as part of the slab at page ${e >>> 4}, but no slab starts before it`, at);
+        if (((e >>> E_BACK_SHIFT) & E_BACK_MASK) !== 0) fail('page is marked as inside a slab, but no slab starts before it', at);
         const n = checkSlab(h, pg, end);
         slabs.add(pg << (PAGE_SHIFT - 2));
         usedPages += n;
@@ -173,6 +173,7 @@ export function checkHeap(h: Heap): void {
     const rec = m[hw + H_THREADS + i]!;
     if (rec === 0) continue;
     const tid = m[rec + T_TID]!;
+    let npartial = 0;
     for (let c = 0; c < NCLASSES; c++) {
       const s = m[rec + T_CUR + c]!;
       if (s !== h.sentinel) {
@@ -189,15 +190,16 @@ export function checkHeap(h: Heap): void {
         if (listedSlabs.has(s2)) fail('a slab is current or listed twice', s2 << 2);
         if (m[s2 + S_CLASS] !== c || (m[s2 + S_OWNER]! & OWNER_TID_MASK) !== tid) fail('a partial slab has another class or owner', s2 << 2);
         if ((m[s2 + S_OWNER]! & OWNER_FULL) !== 0) fail('a partial slab is marked full', s2 << 2);
-        if (m[s2 + S_USED] === 0) fail('an empty slab was kept in a partial list', s2 << 2);
         if (m[s2 + S_FREE] === 0 && m[s2 + S_BUMP] === m[s2 + S_END]) fail('a slab with no free block is in a partial list', s2 << 2);
         if (m[s2 + S_PREV] !== prev) fail('a partial slab has a wrong back link', s2 << 2);
         listedSlabs.add(s2);
+        npartial++;
         prev = s2;
         s2 = m[s2 + S_NEXT]!;
       }
       if (m[rec + T_CUR + TQ_TAIL + c] !== prev) fail(`thread ${tid}'s partial queue of class ${CLASS_SIZE[c]} has a wrong tail`, (rec + T_CUR + TQ_TAIL + c) << 2);
     }
+    if (m[rec + T_CUR + T_NPARTIAL] !== npartial) fail(`thread ${tid} counts ${m[rec + T_CUR + T_NPARTIAL]} partial slabs but its queues hold ${npartial}`, (rec + T_CUR + T_NPARTIAL) << 2);
   }
   for (const s of slabs) {
     const full = (m[s + S_OWNER]! & OWNER_FULL) !== 0;
@@ -218,8 +220,9 @@ function checkSlab(h: Heap, pg: number, end: number): number {
   let okPages = false;
   for (let step = 0; step < 8; step++) if (pages === slabPagesAt(cls, step)) okPages = true;
   if (!okPages || pg + pages > end) fail(`slab of class ${CLASS_SIZE[cls]} has ${pages} pages`, base);
-  for (let i = 1; i < pages; i++) {
-    if (getEntry(h, pg + i) !== ((pg << 4) | K_SLAB)) fail(`page ${i} of the slab is not marked as part of it`, (pg + i) << PAGE_SHIFT);
+  const owner = m[s + S_OWNER]!;
+  for (let i = 0; i < pages; i++) {
+    if (getEntry(h, pg + i) !== slabEntry(owner, cls, i)) fail(`page ${i} of the slab has a page-map entry that disagrees with its header`, (pg + i) << PAGE_SHIFT);
   }
   const bsize = m[s + S_BSIZE]!;
   const hdr = slabHeaderBytes(pages);
@@ -231,7 +234,6 @@ function checkSlab(h: Heap, pg: number, end: number): number {
     endB !== firstB + cap * bsize || bump < firstB || bump > endB || (bump - firstB) % bsize !== 0) {
     fail(`slab geometry fields are inconsistent (class ${bsize}, cap ${cap}, bump ${bump})`, base);
   }
-  const owner = m[s + S_OWNER]!;
   if ((owner & OWNER_TID_MASK) === 0) fail('slab has no owner', base);
   if (m[s + S_REMOTE] !== 0) fail('slab has a non-empty remote free list, but no thread can free remotely', base);
   const aligned = (owner & OWNER_ALIGNED) !== 0;
@@ -249,8 +251,7 @@ function checkSlab(h: Heap, pg: number, end: number): number {
       if (!aligned && (p - firstB) % bsize !== 0) fail('an allocated bit is set inside a block', p);
     }
   }
-  const used = m[s + S_USED]!;
-  if (bits !== used) fail(`slab counts ${used} blocks in use but ${bits} allocated bits are set`, base);
+  const used = bits;
   // Free list: within carved blocks, at block starts, bit clear, no repeats, bounded.
   const seen = new Uint8Array(cap);
   let free = 0;

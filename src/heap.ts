@@ -18,11 +18,11 @@ import {
   H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER,
-  S_FREE, S_USED, SLAB_MAGIC, T_CUR, T_STATE, T_TID, TOP_ENTRIES, headerPages,
+  S_FREE, SLAB_MAGIC, T_CUR, E_BACK_MASK, E_BACK_SHIFT, E_FULL, E_KEY_MASK, E_TID_SHIFT, T_STATE, T_TID, TOP_ENTRIES, headerPages,
 } from './layout.ts';
 import { extendFrontier, getEntry, markRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
 import { CLASS_OF, NCLASSES, SLAB_MAX } from './size-classes.ts';
-import { blockStart, releaseEmptyCurrent, slabEmptied, slabFreeLocal, slabRefill } from './slab.ts';
+import { blockStart, reclaimDue, reclaimEmptySlabs, slabFreeLocal, slabRefill, slabSetOwner } from './slab.ts';
 import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
 import { collectStats, type HeapStats } from './stats.ts';
 import { checkHeap } from './check.ts';
@@ -68,6 +68,8 @@ export class Heap implements Arena {
   readonly topw: number;
   /** This thread's id (the owner value its slabs carry). */
   readonly tid: number;
+  /** K_SLAB | tid in page-map entry form: what the free fast path compares an entry's key bits with. */
+  readonly fkey: number;
   /** Word index of this thread's current-slab table (partial lists follow it). */
   readonly tcur: number;
   /** Word index of the sentinel slab: a current slab with an always-empty free list. */
@@ -93,6 +95,7 @@ export class Heap implements Arena {
     this.hw = hw;
     this.topw = hw + H_TOP;
     this.tid = tid;
+    this.fkey = K_SLAB | (tid << E_TID_SHIFT);
     this.sentinel = hw + H_SENTINEL;
     this.name = name;
     const m = this.m32;
@@ -117,7 +120,6 @@ export class Heap implements Arena {
       const p = m[s]!; // S_FREE
       if (p !== 0) {
         m[s] = m[p >>> 2]!;
-        m[s + 1]!++; // S_USED
         m[s + 16 /* S_BITMAP */ + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
         return p;
       }
@@ -130,21 +132,17 @@ export class Heap implements Arena {
     if (((ptr >> 4) << 4) === ptr) {
       const m = this.m32;
       const e = m[m[this.topw + (ptr >>> 22)]! + ((ptr >>> 12) & 1023)]!;
-      if ((e & 15) === 1 /* K_SLAB */) {
-        const s = (e >>> 4) << 10;
-        if (m[s + 2] /* S_OWNER */ === this.tid) {
-          const w = s + 16 /* S_BITMAP */ + ((ptr >>> 9) - (s >>> 7));
-          const bits = m[w]!;
-          const bit = 1 << (ptr >>> 4);
-          if ((bits & bit) !== 0) {
-            m[w] = bits ^ bit;
-            m[ptr >>> 2] = m[s]!;
-            m[s] = ptr;
-            const used = m[s + 1]! - 1;
-            m[s + 1] = used;
-            if (used === 0) this.slabEmptied(s);
-            return;
-          }
+      // A page of a slab of this thread that is neither full nor holds aligned blocks?
+      if ((e & 0x3ff03f /* E_KEY_MASK */) === this.fkey) {
+        const s = ((ptr >>> 12) - ((e >>> 6) & 63 /* E_BACK */)) << 10;
+        const w = s + 16 /* S_BITMAP */ + ((ptr >>> 9) - (s >>> 7));
+        const bits = m[w]!;
+        const bit = 1 << (ptr >>> 4);
+        if ((bits & bit) !== 0) {
+          m[w] = bits ^ bit;
+          m[ptr >>> 2] = m[s]!;
+          m[s] = ptr;
+          return;
         }
       }
     }
@@ -159,21 +157,14 @@ export class Heap implements Arena {
     return largeAlloc(this, largePages(size));
   }
 
-  private slabEmptied(s: number): void {
-    slabEmptied(this, s);
-  }
-
   private freeSlow(ptr: number): void {
-    // The common slow case first: a valid block of a slab of ours that is full or holds aligned
-    // blocks (flags in S_OWNER made the fast path's compare fail).
+    // The common slow case first: a valid block of a full slab of ours (E_FULL failed the compare).
     if (((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
       const m = this.m32;
       const e = getEntry(this, ptr >>> PAGE_SHIFT);
-      if ((e & KIND_MASK) === K_SLAB) {
-        const s = (e >>> 4) << (PAGE_SHIFT - 2);
-        const owner = m[s + S_OWNER]!;
-        if ((owner & (OWNER_TID_MASK | OWNER_ALIGNED)) === this.tid && m[s + S_MAGIC] === (SLAB_MAGIC ^ (s << 2)) &&
-          ptr >= m[s + S_FIRST]! && ptr < m[s + S_END]! &&
+      if ((e & (E_KEY_MASK & ~E_FULL)) === this.fkey) {
+        const s = ((ptr >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+        if (m[s + S_MAGIC] === (SLAB_MAGIC ^ (s << 2)) && ptr >= m[s + S_FIRST]! && ptr < m[s + S_END]! &&
           (m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! & (1 << (ptr >>> 4))) !== 0) {
           slabFreeLocal(this, s, ptr, ptr);
           return;
@@ -183,8 +174,7 @@ export class Heap implements Arena {
     const kind = this.resolve(ptr, 'free');
     if (kind === 0) return;
     if (kind === K_SLAB) {
-      const s = this.rSlab;
-      slabFreeLocal(this, s, ptr, this.rBlock);
+      slabFreeLocal(this, this.rSlab, ptr, this.rBlock);
       return;
     }
     largeFree(this, ptr >>> PAGE_SHIFT);
@@ -211,7 +201,7 @@ export class Heap implements Arena {
     const kind = e & KIND_MASK;
     switch (kind) {
       case K_SLAB: {
-        const s = (e >>> 4) << (PAGE_SHIFT - 2);
+        const s = (pg - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
         if (m[s + S_MAGIC] !== (SLAB_MAGIC ^ (s << 2))) {
           throw new HeapCorruptionError(`the header of the slab holding ${fmt(ptr)} is overwritten (bad magic)`, s << 2);
         }
@@ -257,7 +247,11 @@ export class Heap implements Arena {
     }
   }
 
-  /** Page-run allocation for every tier: bins, then the BigCache's memory, then growth, then empty slabs. */
+  /**
+   * Page-run allocation for every tier: free runs; else the BigCache's blocks and this thread's
+   * empty slabs (when frees made some likely) go back to the pool first; else the heap grows; else
+   * (out of memory) every empty slab of this thread is released and it tries once more.
+   */
   allocPages(n: number): number {
     let pg = takeFromBins(this, n);
     if (pg >= 0) return pg;
@@ -265,9 +259,13 @@ export class Heap implements Arena {
       pg = takeFromBins(this, n);
       if (pg >= 0) return pg;
     }
+    if (reclaimDue(this) && reclaimEmptySlabs(this, true) > 0) {
+      pg = takeFromBins(this, n);
+      if (pg >= 0) return pg;
+    }
     pg = extendFrontier(this, n);
     if (pg >= 0) return pg;
-    if (releaseEmptyCurrent(this) > 0) {
+    if (reclaimEmptySlabs(this, true) > 0) {
       pg = takeFromBins(this, n);
       if (pg < 0) pg = extendFrontier(this, n);
     }
@@ -361,10 +359,11 @@ export class Heap implements Arena {
       // Move the allocated bit from the block start to the aligned pointer; frees of this slab
       // now take the slow path, which maps a pointer back to its block by division.
       const m = this.m32;
-      const s = (getEntry(this, p >>> PAGE_SHIFT) >>> 4) << (PAGE_SHIFT - 2);
+      const e = getEntry(this, p >>> PAGE_SHIFT);
+      const s = ((p >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
       m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! &= ~(1 << (p >>> 4));
       m[s + S_BITMAP + ((q >>> 9) - (s >>> 7))]! |= 1 << (q >>> 4);
-      m[s + S_OWNER]! |= OWNER_ALIGNED;
+      if ((m[s + S_OWNER]! & OWNER_ALIGNED) === 0) slabSetOwner(this, s, m[s + S_OWNER]! | OWNER_ALIGNED);
       return q;
     }
     const n = largePages(size);
@@ -437,8 +436,8 @@ export class Heap implements Arena {
 
 // The fast paths use these layout values as literals; fail at load time if layout.ts changes.
 const FAST_PATH_LAYOUT: [number, number][] = [
-  [S_FREE, 0], [S_USED, 1], [S_OWNER, 2], [S_BITMAP, 16], [K_SLAB, 1], [KIND_MASK, 15], [SLAB_MAX, 32768],
-  [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024],
+  [S_FREE, 0], [S_BITMAP, 16], [E_KEY_MASK, 0x3ff03f], [E_BACK_SHIFT, 6], [E_BACK_MASK, 63],
+  [SLAB_MAX, 32768], [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024],
 ];
 for (const [have, want] of FAST_PATH_LAYOUT) {
   if (have !== want) throw new Error(`hakmem: heap.ts fast paths are out of date with layout.ts (${have} != ${want})`);

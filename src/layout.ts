@@ -16,7 +16,9 @@
  *
  * A page-map entry is `(x << 4) | kind`:
  *   K_NONE        0  not part of the arena (header, beyond the frontier, outside the heap)
- *   K_SLAB        1  page of a slab; x = the slab's first page (its header is there)
+ *   K_SLAB        1  page of a slab; x packs, from bit 4: E_FULL, E_ALIGNED, the distance back to
+ *                    the slab's first page (6 bits), the owner thread id (10 bits), the class (7 bits),
+ *                    so the free fast path decides "a normal slab of mine" with one masked compare
  *   K_LARGE_HEAD  2  first page of a large block; x = its length in pages
  *   K_LARGE_BODY  3  other page of a large block; x = its first page
  *   K_FREE_HEAD   4  first page of a free run; x = its length in pages
@@ -80,7 +82,7 @@ export const H_BC = H_BINS + NBINS; // BC_SLOTS x 2 words: first page byte offse
 export const BC_SLOTS = 32;
 export const H_SENTINEL = H_BC + BC_SLOTS * 2; // 16 words of zeros shaped like a slab header
 export const H_THREADS = H_SENTINEL + 16; // maxThreads words: word index of each thread record
-export const MAX_THREADS_LIMIT = 1024;
+export const MAX_THREADS_LIMIT = 1023; // thread ids 1..1023 fit E_TID_MASK
 
 /** Bytes of header (rounded to pages) for a given thread count; the null leaf follows it. */
 export function headerPages(maxThreads: number): number {
@@ -89,8 +91,8 @@ export function headerPages(maxThreads: number): number {
 
 // ---- slab header: word offsets from the slab's first word (the slab starts on a page) ----
 export const S_FREE = 0; // head of the free list malloc pops (byte offset, 0 = empty)
-export const S_USED = 1; // blocks handed out and not yet freed
-export const S_OWNER = 2; // owning thread id | OWNER_* flags; the free fast path compares it with its tid
+export const S_USED = 1; // reserved (blocks in use are counted from the bitmap, off the fast paths)
+export const S_OWNER = 2; // owning thread id | OWNER_* flags (mirrored in the slab's page-map entries)
 export const S_REMOTE = 3; // atomic list of blocks freed by other threads (reserved for threads)
 export const S_CLASS = 4; // size-class index
 export const S_BSIZE = 5; // block size in bytes
@@ -109,6 +111,24 @@ export const OWNER_TID_MASK = 0xffff;
 export const OWNER_FULL = 1 << 16;
 /** The slab holds an aligned block whose pointer is not a block start: frees take the slow path. */
 export const OWNER_ALIGNED = 1 << 17;
+
+// K_SLAB page-map entry fields (see the top of this file).
+export const E_FULL = 1 << 4;
+export const E_ALIGNED = 1 << 5;
+export const E_BACK_SHIFT = 6;
+export const E_BACK_MASK = 63;
+export const E_TID_SHIFT = 12;
+export const E_TID_MASK = 0x3ff;
+export const E_CLASS_SHIFT = 22;
+export const E_CLASS_MASK = 0x7f;
+/** The bits the free fast path compares: kind, flags and owner. */
+export const E_KEY_MASK = KIND_MASK | E_FULL | E_ALIGNED | (E_TID_MASK << E_TID_SHIFT);
+
+/** The page-map entry of page `back` pages into a slab of class cls with owner word `owner` (tid | OWNER_* flags). */
+export function slabEntry(owner: number, cls: number, back: number): number {
+  const flags = ((owner & OWNER_FULL) !== 0 ? E_FULL : 0) | ((owner & OWNER_ALIGNED) !== 0 ? E_ALIGNED : 0);
+  return K_SLAB | flags | (back << E_BACK_SHIFT) | ((owner & OWNER_TID_MASK) << E_TID_SHIFT) | (cls << E_CLASS_SHIFT);
+}
 
 /** Slab header size in bytes for a slab of `pages` pages (a multiple of 16). */
 export function slabHeaderBytes(pages: number): number {

@@ -2,22 +2,28 @@
  * Slabs: a run of pages cut into equal blocks of one size class, with its header on its first page.
  *
  * A slab's blocks are in exactly one of three states: handed out (its bit in the slab's bitmap is
- * set, counted in S_USED), on the slab's free list S_FREE, or never carved yet (at or past S_BUMP).
- * The free list is extended lazily, at most ~4 KiB of blocks at a time, so a new slab touches
- * little memory. A thread holds, per class, one *current* slab (malloc pops from it) and a list of
- * *partial* slabs; a slab whose blocks are all handed out is *full* (OWNER_FULL, in no list) until
- * a free relists it; a slab whose last block is freed returns its pages to the page allocator,
- * where any class or a large block can use them (unless it is the current slab of its class).
+ * set), on the slab's free list S_FREE, or never carved yet (at or past S_BUMP). The free list is
+ * extended lazily, at most ~4 KiB of blocks at a time, so a new slab touches little memory.
  *
- * Invariant: used + (blocks on S_FREE) + (uncarved blocks) = S_CAP, and a block's bit is set iff it
- * is handed out (at the block start, or at the aligned pointer inside it for alignedAlloc).
+ * A thread holds, per class, one *current* slab (malloc pops from it) and a FIFO queue of
+ * *partial* slabs. A slab whose blocks are all handed out is *full* (OWNER_FULL / E_FULL, in no
+ * queue); the flag makes the free fast path's compare fail, so the first free into it takes the
+ * slow path, which appends it to the queue's tail, where it gathers more frees before it is reused.
+ * The owner and flags live in the slab header (S_OWNER) and in every page-map entry of the slab.
+ *
+ * Empty slabs: the fast paths count nothing, so a slab is found empty (all bitmap words zero) on a
+ * slow path: before the heap would grow, after frees have relisted slabs (reclaimEmptySlabs), and
+ * when the heap is out of memory. Their pages go back to the page allocator, where any class or a
+ * large block can use them; repeated fill/free cycles therefore never grow the heap.
+ *
+ * Invariant: (set bits) + (blocks on S_FREE) + (uncarved blocks) = S_CAP, and a block's bit is set
+ * iff it is handed out (at the block start, or at the aligned pointer inside it for alignedAlloc).
  */
 import {
-  K_SLAB, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_BUMP, S_CAP,
-  S_CLASS, S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_REMOTE, S_USED, SLAB_MAGIC,
-  slabHeaderBytes,
+  OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS,
+  S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, slabEntry, slabHeaderBytes,
 } from './layout.ts';
-import { markRun } from './pages.ts';
+import { setEntry } from './pages.ts';
 import { CLASS_SIZE, NCLASSES, SLAB_PAGES } from './size-classes.ts';
 import type { Heap } from './heap.ts';
 
@@ -28,6 +34,8 @@ const CARVE_BYTES = 4096;
 export const TQ_HEAD = NCLASSES; // partial queue head per class
 export const TQ_TAIL = 2 * NCLASSES; // partial queue tail per class
 export const T_STEP = 3 * NCLASSES; // slab growth step per class
+export const T_RELISTS = 4 * NCLASSES; // full slabs relisted since the last reclaim scan
+export const T_NPARTIAL = 4 * NCLASSES + 1; // slabs in this thread's partial queues
 /** Slabs grow to at most this many pages (64 KiB), or the class's base size if that is larger. */
 const GROW_PAGES = 16;
 
@@ -46,7 +54,6 @@ export function slabInit(h: Heap, pg: number, pages: number, cls: number, tid: n
   const m = h.m32;
   const s = base >>> 2;
   m.fill(0, s, s + (hdr >>> 2));
-  m[s + S_OWNER] = tid;
   m[s + S_CLASS] = cls;
   m[s + S_BSIZE] = bsize;
   m[s + S_CAP] = cap;
@@ -55,8 +62,18 @@ export function slabInit(h: Heap, pg: number, pages: number, cls: number, tid: n
   m[s + S_END] = base + hdr + cap * bsize;
   m[s + S_PAGES] = pages;
   m[s + S_MAGIC] = SLAB_MAGIC ^ base;
-  markRun(h, pg, pages, (pg << 4) | K_SLAB, (pg << 4) | K_SLAB);
+  slabSetOwner(h, s, tid);
   return s;
+}
+
+/** Sets a slab's owner word (tid | OWNER_* flags) in its header and in all its page-map entries. */
+export function slabSetOwner(h: Heap, s: number, owner: number): void {
+  const m = h.m32;
+  m[s + S_OWNER] = owner;
+  const pg = s >>> (PAGE_SHIFT - 2);
+  const cls = m[s + S_CLASS]!;
+  const pages = m[s + S_PAGES]!;
+  for (let i = 0; i < pages; i++) setEntry(h, pg + i, slabEntry(owner, cls, i));
 }
 
 /** Carves up to CARVE_BYTES of never-used blocks onto the (empty) free list. Returns false if none are left. */
@@ -81,14 +98,13 @@ export function slabPop(h: Heap, s: number): number {
   const m = h.m32;
   const p = m[s + S_FREE]!;
   m[s + S_FREE] = m[p >>> 2]!;
-  m[s + S_USED]!++;
   m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
   return p;
 }
 
 /**
  * The malloc slow path of a class: the current slab's free list is empty. Carve more of it, else
- * mark it full and move to a partial slab, else start a new slab. Returns 0 when out of memory.
+ * mark it full and move to the oldest partial slab, else start a new slab. Returns 0 when out of memory.
  */
 export function slabRefill(h: Heap, cls: number): number {
   const m = h.m32;
@@ -96,7 +112,7 @@ export function slabRefill(h: Heap, cls: number): number {
   const s = m[cw]!;
   if (s !== h.sentinel) {
     if (m[s + S_FREE] !== 0 || slabCarve(h, s)) return slabPop(h, s);
-    m[s + S_OWNER]! |= OWNER_FULL;
+    slabSetOwner(h, s, m[s + S_OWNER]! | OWNER_FULL);
   }
   const next = m[h.tcur + TQ_HEAD + cls]!;
   if (next !== 0) {
@@ -107,14 +123,12 @@ export function slabRefill(h: Heap, cls: number): number {
   }
   // A new slab. Each time a class needs one while it already had a slab, the next is twice as
   // large (up to 64 KiB): few pages for a class used lightly, few slow paths for a busy one.
+  m[cw] = h.sentinel; // the full slab is in no list now
   const sw = h.tcur + T_STEP + cls;
   const step = m[sw]!;
   const pages = slabPagesAt(cls, step);
   const pg = h.allocPages(pages);
-  if (pg < 0) {
-    h.m32[cw] = h.sentinel;
-    return 0;
-  }
+  if (pg < 0) return 0;
   if (s !== h.sentinel && slabPagesAt(cls, step + 1) > pages) h.m32[sw] = step + 1;
   const ns = slabInit(h, pg, pages, cls, h.tid);
   h.m32[cw] = ns;
@@ -132,6 +146,7 @@ export function linkPartial(h: Heap, cls: number, s: number): void {
   if (tail !== 0) m[tail + S_NEXT] = s;
   else m[h.tcur + TQ_HEAD + cls] = s;
   m[tw] = s;
+  m[h.tcur + T_NPARTIAL]!++;
 }
 
 export function unlinkPartial(h: Heap, cls: number, s: number): void {
@@ -144,39 +159,49 @@ export function unlinkPartial(h: Heap, cls: number, s: number): void {
   else m[h.tcur + TQ_TAIL + cls] = prev;
   m[s + S_NEXT] = 0;
   m[s + S_PREV] = 0;
+  m[h.tcur + T_NPARTIAL]!--;
 }
 
 /**
- * Frees block-pointer `ptr` of slab s owned by this thread, after validation. Handles the cases the
- * fast path leaves: a full slab (relisted), an aligned pointer (maps back to its block start).
+ * Frees `ptr` (already validated: its bit is set) of slab s owned by this thread; `block` is the
+ * block start (ptr itself unless ptr came from alignedAlloc). Relists the slab if it was full.
  */
 export function slabFreeLocal(h: Heap, s: number, ptr: number, block: number): void {
   const m = h.m32;
   m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! &= ~(1 << (ptr >>> 4));
   m[block >>> 2] = m[s + S_FREE]!;
   m[s + S_FREE] = block;
-  const used = m[s + S_USED]! - 1;
-  m[s + S_USED] = used;
   const owner = m[s + S_OWNER]!;
   if ((owner & OWNER_FULL) !== 0) {
-    m[s + S_OWNER] = owner & ~OWNER_FULL;
-    if (used !== 0) linkPartial(h, m[s + S_CLASS]!, s);
-    else slabRelease(h, s);
-    return;
+    slabSetOwner(h, s, owner & ~OWNER_FULL);
+    linkPartial(h, m[s + S_CLASS]!, s);
+    m[h.tcur + T_RELISTS]!++;
   }
-  if (used === 0) slabEmptied(h, s);
 }
 
-/** A slab of this thread has no block handed out: give its pages back unless it is its class's current slab. */
-export function slabEmptied(h: Heap, s: number): void {
+/** True if no block of slab s is handed out. */
+export function slabIsEmpty(h: Heap, s: number): boolean {
   const m = h.m32;
-  const cls = m[s + S_CLASS]!;
-  if (m[h.tcur + cls] === s) return;
-  unlinkPartial(h, cls, s);
-  slabRelease(h, s);
+  const end = s + S_BITMAP + m[s + S_PAGES]! * 8;
+  for (let w = s + S_BITMAP; w < end; w++) if (m[w] !== 0) return false;
+  return true;
 }
 
-/** Returns an empty slab's pages to the page allocator. It must be in no list and not current. */
+/** Blocks of slab s handed out (a popcount of its bitmap). */
+export function slabUsed(h: Heap, s: number): number {
+  const m = h.m32;
+  const end = s + S_BITMAP + m[s + S_PAGES]! * 8;
+  let n = 0;
+  for (let w = s + S_BITMAP; w < end; w++) {
+    let x = m[w]!;
+    x = x - ((x >>> 1) & 0x55555555);
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    n += (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+  }
+  return n;
+}
+
+/** Returns an empty slab's pages to the page allocator. It must be in no queue and not current. */
 export function slabRelease(h: Heap, s: number): void {
   const m = h.m32;
   const pages = m[s + S_PAGES]!;
@@ -185,18 +210,40 @@ export function slabRelease(h: Heap, s: number): void {
   h.freePages(s >>> (PAGE_SHIFT - 2), pages);
 }
 
-/** Releases every empty current slab of this thread (called when the heap is out of memory). */
-export function releaseEmptyCurrent(h: Heap): number {
+/**
+ * Releases this thread's empty slabs: those in its partial queues and, if `current`, its empty
+ * current slabs too. Returns the number released. Bounded by the thread's slab count.
+ */
+export function reclaimEmptySlabs(h: Heap, current: boolean): number {
   let released = 0;
+  h.m32[h.tcur + T_RELISTS] = 0;
   for (let cls = 0; cls < NCLASSES; cls++) {
-    const m = h.m32;
-    const s = m[h.tcur + cls]!;
-    if (s === h.sentinel || m[s + S_USED] !== 0 || m[s + S_REMOTE] !== 0) continue;
-    m[h.tcur + cls] = h.sentinel;
-    slabRelease(h, s);
-    released++;
+    let s = h.m32[h.tcur + TQ_HEAD + cls]!;
+    while (s !== 0) {
+      const next = h.m32[s + S_NEXT]!;
+      if (slabIsEmpty(h, s)) {
+        unlinkPartial(h, cls, s);
+        slabRelease(h, s);
+        released++;
+      }
+      s = next;
+    }
+    if (!current) continue;
+    const c = h.m32[h.tcur + cls]!;
+    if (c !== h.sentinel && slabIsEmpty(h, c)) {
+      h.m32[h.tcur + cls] = h.sentinel;
+      slabRelease(h, c);
+      released++;
+    }
   }
   return released;
+}
+
+/** Whether enough full slabs were relisted since the last scan that a reclaim scan is worth it. */
+export function reclaimDue(h: Heap): boolean {
+  const m = h.m32;
+  const relists = m[h.tcur + T_RELISTS]!;
+  return relists > 0 && relists * 4 >= m[h.tcur + T_NPARTIAL]!;
 }
 
 /** Block start containing `ptr` in slab s (division: slow paths only). */
