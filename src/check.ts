@@ -5,7 +5,7 @@
  */
 import { HeapCorruptionError } from './errors.ts';
 import {
-  BC_SLOTS, H_ARENA_START, H_BC, H_BC_PAGES, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER,
+  BC_SLOTS, H_HIGH_WATER, MAX_THREADS_LIMIT, H_ARENA_START, H_BC, H_BC_PAGES, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER,
   H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF, H_SENTINEL, H_THREADS, H_TOP, H_USED_PAGES, HEAP_MAGIC,
   K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB,
   KIND_MASK, LEAF_ENTRIES, NBINS, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, REGION_SHIFT,
@@ -39,6 +39,7 @@ export function checkHeap(h: Heap): void {
   if (arena % PAGE !== 0 || frontier % PAGE !== 0 || frontier < arena || frontier > maxEnd || frontier > m.length * 4) {
     fail(`arena bounds are inconsistent (start ${arena}, frontier ${frontier}, max ${maxEnd}, buffer ${m.length * 4})`, hb);
   }
+  if (m[hw + H_HIGH_WATER]! < frontier) fail('the high-water mark is below the frontier', (hw + H_HIGH_WATER) << 2);
   for (let i = 0; i < 16; i++) if (m[h.sentinel + i] !== 0) fail('the sentinel slab was written to', h.sentinel << 2);
   const first = arena >>> PAGE_SHIFT;
   const end = frontier >>> PAGE_SHIFT;
@@ -60,6 +61,9 @@ export function checkHeap(h: Heap): void {
   }
   const threadPages = new Set<number>();
   const maxThreads = m[hw + H_MAX_THREADS]!;
+  if (!(maxThreads >= 1 && maxThreads <= MAX_THREADS_LIMIT) || (hw + H_THREADS + maxThreads) << 2 > m[hw + H_NULL_LEAF]! << 2) {
+    fail(`thread table size ${maxThreads} is out of range`, (hw + H_MAX_THREADS) << 2);
+  }
   for (let i = 0; i < maxThreads; i++) {
     const rec = m[hw + H_THREADS + i]!;
     if (rec !== 0) threadPages.add(rec >>> (PAGE_SHIFT - 2));

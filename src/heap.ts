@@ -118,7 +118,7 @@ export class Heap implements Arena {
       const m = this.m32;
       const s = m[this.tcur + this.classOf[(size + 15) >>> 4]!]!;
       const p = m[s]!; // S_FREE
-      if (p !== 0) {
+      if (p > 0) { // also false for undefined: a view detached by outside growth (wasm memory.grow)
         m[s] = m[p >>> 2]!;
         m[s + 16 /* S_BITMAP */ + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
         return p;
@@ -152,6 +152,7 @@ export class Heap implements Arena {
   // ------------------------------------------------------------------ slow paths
 
   private mallocSlow(size: number): number {
+    this.syncViews();
     if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
     if (size <= SLAB_MAX) return slabRefill(this, CLASS_OF[(size + 15) >>> 4]!);
     return largeAlloc(this, largePages(size));
@@ -217,10 +218,11 @@ export class Heap implements Arena {
         const block = blockStart(this, s, ptr);
         const aligned = (m[s + S_OWNER]! & OWNER_ALIGNED) !== 0;
         if (!set) {
-          if (block === ptr) throw new DoubleFreeError(ptr, `${op}: block of class ${bsize} B in the slab at ${fmt(s << 2)}`, this.name);
-          throw new InvalidFreeError(ptr, aligned
-            ? `${op}: not a live block (an interior pointer of the ${bsize}-byte block at ${fmt(block)}, or an aligned block already freed)`
-            : `${op}: interior pointer: the ${bsize}-byte block starts at ${fmt(block)}`, this.name);
+          // No bit anywhere in the block: it is free, so this is a second free (or a stray pointer).
+          if (block === ptr || (aligned && !blockHasBit(m, s, block, bsize))) {
+            throw new DoubleFreeError(ptr, `${op}: block of class ${bsize} B in the slab at ${fmt(s << 2)}`, this.name);
+          }
+          throw new InvalidFreeError(ptr, `${op}: interior pointer: the ${bsize}-byte block starts at ${fmt(block)}`, this.name);
         }
         this.rSlab = s;
         this.rBlock = block;
@@ -353,7 +355,8 @@ export class Heap implements Arena {
     if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
     if (alignment <= 16) return this.malloc(size);
     if (alignment <= PAGE && size + alignment - 16 <= SLAB_MAX) {
-      const p = this.malloc(size + alignment - 16);
+      // At least one byte: with size 0 the aligned pointer could be the next block's start.
+      const p = this.malloc(Math.max(size, 1) + alignment - 16);
       if (p === 0 || (p & (alignment - 1)) === 0) return p;
       const q = (p + alignment - 1) & ~(alignment - 1);
       // Move the allocated bit from the block start to the aligned pointer; frees of this slab
@@ -441,6 +444,14 @@ const FAST_PATH_LAYOUT: [number, number][] = [
 ];
 for (const [have, want] of FAST_PATH_LAYOUT) {
   if (have !== want) throw new Error(`hakmem: heap.ts fast paths are out of date with layout.ts (${have} != ${want})`);
+}
+
+/** Whether any allocated bit is set in the block [block, block + bsize) of slab s. */
+function blockHasBit(m: Int32Array, s: number, block: number, bsize: number): boolean {
+  for (let q = block; q < block + bsize; q += 16) {
+    if ((m[s + S_BITMAP + ((q >>> 9) - (s >>> 7))]! & (1 << (q >>> 4))) !== 0) return true;
+  }
+  return false;
 }
 
 function badSize(v: unknown, what: string, max: number): never {

@@ -9,7 +9,7 @@
  * allocator before the heap would grow, so it never raises the heap's high-water mark.
  */
 import {
-  BC_SLOTS, H_BC, H_BC_NEXT, H_BC_PAGES, H_FRONTIER, H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_BODY,
+  BC_SLOTS, H_BC, H_BC_NEXT, H_BC_PAGES, H_FRONTIER, H_PEAK_PAGES, H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_BODY,
   K_LARGE_HEAD, KIND_MASK, PAGE, PAGE_SHIFT,
 } from './layout.ts';
 import { getEntry, markRun, releaseRun, setEntry, takeFreePrefix } from './pages.ts';
@@ -66,7 +66,9 @@ export function largeResizeInPlace(h: Heap, pg: number, want: number): boolean {
   const extra = want - n;
   const frontier = h.m32[h.hw + H_FRONTIER]! >>> PAGE_SHIFT;
   if (next < frontier) {
-    const e = getEntry(h, next);
+    let e = getEntry(h, next);
+    // A freed neighbour parked in the BigCache: give it back to the pool so we can grow into it.
+    if ((e & KIND_MASK) === K_CACHED_HEAD && bigCacheEvictAt(h, next)) e = getEntry(h, next);
     if ((e & KIND_MASK) !== K_FREE_HEAD || e >>> 4 < extra) return false;
     takeFreePrefix(h, next, extra);
   } else {
@@ -101,7 +103,8 @@ function bigCacheTake(h: Heap, n: number): number {
   m[h.hw + H_BC + 2 * best] = 0;
   m[h.hw + H_BC + 2 * best + 1] = 0;
   m[h.hw + H_BC_PAGES]! -= bestLen;
-  m[h.hw + H_USED_PAGES]! += bestLen;
+  const used = (m[h.hw + H_USED_PAGES]! += bestLen);
+  if (used > m[h.hw + H_PEAK_PAGES]!) m[h.hw + H_PEAK_PAGES] = used;
   setEntry(h, pg, (bestLen << 4) | K_LARGE_HEAD);
   return pg;
 }
@@ -138,18 +141,36 @@ function bigCacheEvictOne(h: Heap): boolean {
   const m = h.m32;
   for (let k = 0; k < BC_SLOTS; k++) {
     const i = (m[h.hw + H_BC_NEXT]! + k) % BC_SLOTS;
-    const len = m[h.hw + H_BC + 2 * i + 1]!;
-    if (len === 0) continue;
+    if (m[h.hw + H_BC + 2 * i + 1] === 0) continue;
     m[h.hw + H_BC_NEXT] = (i + 1) % BC_SLOTS;
-    const pg = m[h.hw + H_BC + 2 * i]! >>> PAGE_SHIFT;
-    m[h.hw + H_BC + 2 * i] = 0;
-    m[h.hw + H_BC + 2 * i + 1] = 0;
-    m[h.hw + H_BC_PAGES]! -= len;
-    m[h.hw + H_USED_PAGES]! += len; // releaseRun subtracts them again
-    releaseRun(h, pg, len);
+    bigCacheRelease(h, i);
     return true;
   }
   return false;
+}
+
+/** Evicts the cached block that starts at page pg, if there is one. */
+function bigCacheEvictAt(h: Heap, pg: number): boolean {
+  const m = h.m32;
+  for (let i = 0; i < BC_SLOTS; i++) {
+    if (m[h.hw + H_BC + 2 * i + 1] !== 0 && m[h.hw + H_BC + 2 * i]! >>> PAGE_SHIFT === pg) {
+      bigCacheRelease(h, i);
+      return true;
+    }
+  }
+  return false;
+}
+
+/** Empties slot i, giving its block's pages back to the page allocator. */
+function bigCacheRelease(h: Heap, i: number): void {
+  const m = h.m32;
+  const len = m[h.hw + H_BC + 2 * i + 1]!;
+  const pg = m[h.hw + H_BC + 2 * i]! >>> PAGE_SHIFT;
+  m[h.hw + H_BC + 2 * i] = 0;
+  m[h.hw + H_BC + 2 * i + 1] = 0;
+  m[h.hw + H_BC_PAGES]! -= len;
+  m[h.hw + H_USED_PAGES]! += len; // releaseRun subtracts them again
+  releaseRun(h, pg, len);
 }
 
 /** Gives every cached block back to the page allocator; returns whether anything was released. */

@@ -100,7 +100,8 @@ export class Backing {
       // Another thread may have grown a shared buffer past `target` meanwhile (grow never shrinks,
       // so a smaller request throws), or the engine refused the memory: decide by the length.
       if (this.byteLength() >= bytes) return true;
-      if (e instanceof RangeError) return false;
+      // The slack did not fit (e.g. a WebAssembly.Memory's own maximum): try exactly what is needed.
+      if (e instanceof RangeError) return target > bytes ? this.growTo(bytes, bytes) : false;
       throw e;
     }
     return this.byteLength() >= bytes;

@@ -6,8 +6,11 @@
  * the request's bin and else the head of the next non-empty bin (a bin mask makes that O(1)).
  * Freed runs coalesce at once with free neighbours (boundary tags in the page map), so free runs are
  * always maximal. When no run fits, the arena grows at its frontier (merging a free run that ends
- * there); the 4 KiB page-map leaf of a region is placed at the frontier when the arena first enters
- * that region, before the run that needs it, so runs of any length stay contiguous.
+ * there). Page-map leaves (4 KiB each, one per 4 MiB region) are placed at the frontier, before the
+ * run that needs them, in zones that double: the zone placed when the arena first enters region r
+ * holds the leaves of regions r .. 2r-1. Zones sit near powers of two, so leaves cut the arena into
+ * few pieces (after everything is freed, a block of half the heap fits) while metadata stays
+ * proportional to the heap (1/1024), not to maxBytes.
  *
  * Everything here runs on slow paths (slab refill, large blocks) under the heap's slow-path lock.
  */
@@ -183,7 +186,7 @@ export function extendFrontier(a: Arena, n: number): number {
     const nullLeaf = i32[hw + H_NULL_LEAF]!;
     const f = i32[hw + H_FRONTIER]! >>> PAGE_SHIFT;
     if (i32[hw + H_TOP + (f >>> LEAF_SHIFT)] === nullLeaf) {
-      if (!placeLeaf(a, f >>> LEAF_SHIFT, f)) return -1;
+      if (!placeLeafZone(a, f >>> LEAF_SHIFT, f)) return -1;
       continue;
     }
     let start = f;
@@ -195,7 +198,7 @@ export function extendFrontier(a: Arena, n: number): number {
       if (k === K_FREE_TAIL || k === K_FREE_HEAD) {
         tailLen = e >>> 4;
         start = k === K_FREE_HEAD ? f - 1 : f - tailLen;
-        if (tailLen >= n) return -1; // the caller should have found it in the bins
+        if (tailLen >= n) return takeRun(a, start, tailLen, n); // the bins' bounded search missed it
       }
     }
     const end = start + n; // first page after the run
@@ -207,8 +210,9 @@ export function extendFrontier(a: Arena, n: number): number {
       }
     }
     if (missing >= 0) {
-      // The leaf goes first, at the frontier; the run then starts after it.
-      if (!placeLeaf(a, missing, f)) return -1;
+      if ((end + 1) * PAGE > i32[hw + H_MAX_END]!) return -1; // the run (after its leaves) cannot fit anyway
+      // The leaves go first, at the frontier; the run then starts after them.
+      if (!placeLeafZone(a, missing, f)) return -1;
       continue;
     }
     const endByte = end * PAGE;
@@ -225,18 +229,29 @@ export function extendFrontier(a: Arena, n: number): number {
   }
 }
 
-/** Puts the leaf of region r on page pg (the frontier) and advances the frontier past it. */
-function placeLeaf(a: Arena, r: number, pg: number): boolean {
+/**
+ * Places a zone of leaves at page pg (the frontier): for regions r .. r+z-1, z = max(1, regions
+ * that already have leaves), limited to the regions below the heap's end. The zone's own pages lie
+ * in regions that have leaves or that the zone covers. Advances the frontier past it.
+ */
+function placeLeafZone(a: Arena, r: number, pg: number): boolean {
   const hw = a.hw;
-  const endByte = (pg + 1) * PAGE;
-  if (endByte > a.m32[hw + H_MAX_END]! || !a.growTo(endByte)) return false;
+  const maxEnd = a.m32[hw + H_MAX_END]!;
+  const nullLeaf = a.m32[hw + H_NULL_LEAF]!;
+  let have = 0;
+  for (let i = 0; i < r; i++) if (a.m32[hw + H_TOP + i] !== nullLeaf) have++;
+  const lastRegion = (maxEnd - 1) >>> REGION_SHIFT;
+  let z = Math.min(Math.max(1, have), lastRegion - r + 1);
+  while (z > 1 && (pg + z) * PAGE > maxEnd) z--;
+  const endByte = (pg + z) * PAGE;
+  if (z < 1 || endByte > maxEnd || !a.growTo(endByte)) return false;
   const i32 = a.m32;
-  i32.fill(0, pg << (PAGE_SHIFT - 2), (pg + 1) << (PAGE_SHIFT - 2));
-  i32[hw + H_TOP + r] = pg << (PAGE_SHIFT - 2);
-  setEntry(a, pg, K_META);
+  i32.fill(0, pg << (PAGE_SHIFT - 2), (pg + z) << (PAGE_SHIFT - 2));
+  for (let i = 0; i < z; i++) i32[hw + H_TOP + r + i] = (pg + i) << (PAGE_SHIFT - 2);
+  for (let i = 0; i < z; i++) setEntry(a, pg + i, K_META);
   i32[hw + H_FRONTIER] = endByte;
   if (endByte > i32[hw + H_HIGH_WATER]!) i32[hw + H_HIGH_WATER] = endByte;
-  addUsed(a, 1);
+  addUsed(a, z);
   return true;
 }
 

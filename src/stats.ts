@@ -5,10 +5,11 @@
 import {
   H_ARENA_START, H_BASE, H_BC_PAGES, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END, H_PEAK_PAGES,
   H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE, PAGE_SHIFT,
-  S_CAP, S_CLASS, S_PAGES, S_USED,
+  S_BITMAP, S_BSIZE, S_CAP, S_CLASS, S_FIRST, S_OWNER, S_PAGES, OWNER_ALIGNED,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
 import { CLASS_SIZE, NCLASSES, SMALL_MAX } from './size-classes.ts';
+import { slabUsed } from './slab.ts';
 import type { Heap } from './heap.ts';
 
 export interface ClassStats {
@@ -47,6 +48,22 @@ export interface HeapStats {
   classes: ClassStats[];
 }
 
+/** Sum over the set bits of slab s of their offsets from their block starts (0 unless aligned). */
+function alignedOffsets(h: Heap, s: number): number {
+  const m = h.m32;
+  const first = m[s + S_FIRST]!;
+  const bsize = m[s + S_BSIZE]!;
+  const base = s << 2;
+  let sum = 0;
+  for (let i = 0; i < m[s + S_PAGES]! * 8; i++) {
+    const w = m[s + S_BITMAP + i]!;
+    for (let b = 0; w !== 0 && b < 32; b++) {
+      if (((w >>> b) & 1) !== 0) sum += (base + (i * 32 + b) * 16 - first) % bsize;
+    }
+  }
+  return sum;
+}
+
 export function collectStats(h: Heap): HeapStats {
   const m = h.m32;
   const hw = h.hw;
@@ -54,17 +71,20 @@ export function collectStats(h: Heap): HeapStats {
   const classes: ClassStats[] = CLASS_SIZE.map((size) => ({ size, slabs: 0, inUse: 0, free: 0 }));
   let largeBlocks = 0;
   let largeBytes = 0;
+  let alignedSkew = 0; // usable bytes lost to aligned pointers inside their blocks
   const first = m[hw + H_ARENA_START]! >>> PAGE_SHIFT;
   const end = m[hw + H_FRONTIER]! >>> PAGE_SHIFT;
   for (let pg = first; pg < end; ) {
     const e = getEntry(h, pg);
     const k = e & KIND_MASK;
-    if (k === K_SLAB && e >>> 4 === pg) {
-      const s = pg << (PAGE_SHIFT - 2);
+    if (k === K_SLAB) {
+      const s = pg << (PAGE_SHIFT - 2); // the walk reaches every slab at its first page
       const c = classes[m[s + S_CLASS]!]!;
+      const used = slabUsed(h, s);
       c.slabs++;
-      c.inUse += m[s + S_USED]!;
-      c.free += m[s + S_CAP]! - m[s + S_USED]!;
+      c.inUse += used;
+      c.free += m[s + S_CAP]! - used;
+      if ((m[s + S_OWNER]! & OWNER_ALIGNED) !== 0) alignedSkew += alignedOffsets(h, s);
       pg += Math.max(1, m[s + S_PAGES]!);
     } else if (k === K_LARGE_HEAD || k === K_FREE_HEAD || k === K_CACHED_HEAD) {
       if (k === K_LARGE_HEAD) {
@@ -76,7 +96,7 @@ export function collectStats(h: Heap): HeapStats {
       pg++; // K_META and anything unexpected
     }
   }
-  let inUseBytes = largeBytes;
+  let inUseBytes = largeBytes - alignedSkew;
   let inUseBlocks = largeBlocks;
   let small = 0;
   let mid = 0;
