@@ -18,11 +18,11 @@ import {
   H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER,
-  S_FREE, SLAB_MAGIC, T_CUR, E_BACK_MASK, E_BACK_SHIFT, E_FULL, E_KEY_MASK, E_TID_SHIFT, T_STATE, T_TID, TOP_ENTRIES, headerPages,
+  S_FREE, SLAB_MAGIC, T_CUR, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT, T_STATE, T_TID, TOP_ENTRIES, headerPages,
 } from './layout.ts';
 import { extendFrontier, getEntry, markRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
 import { CLASS_OF, NCLASSES, SLAB_MAX } from './size-classes.ts';
-import { blockStart, reclaimDue, reclaimEmptySlabs, slabFreeLocal, slabRefill, slabSetOwner } from './slab.ts';
+import { blockStart, reclaimDue, reclaimEmptySlabs, slabFreeLocal, slabFreedIntoEmpty, slabRefill, slabSetOwner } from './slab.ts';
 import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
 import { collectStats, type HeapStats } from './stats.ts';
 import { checkHeap } from './check.ts';
@@ -132,16 +132,18 @@ export class Heap implements Arena {
     if (((ptr >> 4) << 4) === ptr) {
       const m = this.m32;
       const e = m[m[this.topw + (ptr >>> 22)]! + ((ptr >>> 12) & 1023)]!;
-      // A page of a slab of this thread that is neither full nor holds aligned blocks?
-      if ((e & 0x3ff03f /* E_KEY_MASK */) === this.fkey) {
+      // A page of a slab of this thread without aligned blocks?
+      if ((e & 0x3ff02f /* E_KEY_MASK */) === this.fkey) {
         const s = ((ptr >>> 12) - ((e >>> 6) & 63 /* E_BACK */)) << 10;
         const w = s + 16 /* S_BITMAP */ + ((ptr >>> 9) - (s >>> 7));
         const bits = m[w]!;
         const bit = 1 << (ptr >>> 4);
         if ((bits & bit) !== 0) {
           m[w] = bits ^ bit;
-          m[ptr >>> 2] = m[s]!;
+          const head = m[s]!;
+          m[ptr >>> 2] = head;
           m[s] = ptr;
+          if (head === 0) slabFreedIntoEmpty(this, s); // a full slab: relist it
           return;
         }
       }
@@ -159,19 +161,6 @@ export class Heap implements Arena {
   }
 
   private freeSlow(ptr: number): void {
-    // The common slow case first: a valid block of a full slab of ours (E_FULL failed the compare).
-    if (((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
-      const m = this.m32;
-      const e = getEntry(this, ptr >>> PAGE_SHIFT);
-      if ((e & (E_KEY_MASK & ~E_FULL)) === this.fkey) {
-        const s = ((ptr >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
-        if (m[s + S_MAGIC] === (SLAB_MAGIC ^ (s << 2)) && ptr >= m[s + S_FIRST]! && ptr < m[s + S_END]! &&
-          (m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! & (1 << (ptr >>> 4))) !== 0) {
-          slabFreeLocal(this, s, ptr, ptr);
-          return;
-        }
-      }
-    }
     const kind = this.resolve(ptr, 'free');
     if (kind === 0) return;
     if (kind === K_SLAB) {
@@ -439,7 +428,7 @@ export class Heap implements Arena {
 
 // The fast paths use these layout values as literals; fail at load time if layout.ts changes.
 const FAST_PATH_LAYOUT: [number, number][] = [
-  [S_FREE, 0], [S_BITMAP, 16], [E_KEY_MASK, 0x3ff03f], [E_BACK_SHIFT, 6], [E_BACK_MASK, 63],
+  [S_FREE, 0], [S_BITMAP, 16], [E_KEY_MASK, 0x3ff02f], [E_BACK_SHIFT, 6], [E_BACK_MASK, 63],
   [SLAB_MAX, 32768], [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024],
 ];
 for (const [have, want] of FAST_PATH_LAYOUT) {

@@ -16,9 +16,10 @@
  *
  * A page-map entry is `(x << 4) | kind`:
  *   K_NONE        0  not part of the arena (header, beyond the frontier, outside the heap)
- *   K_SLAB        1  page of a slab; x packs, from bit 4: E_FULL, E_ALIGNED, the distance back to
- *                    the slab's first page (6 bits), the owner thread id (10 bits), the class (7 bits),
- *                    so the free fast path decides "a normal slab of mine" with one masked compare
+ *   K_SLAB        1  page of a slab; x packs, from bit 4: a reserved bit, E_ALIGNED, the distance
+ *                    back to the slab's first page (6 bits), the owner thread id (10 bits), the class
+ *                    (7 bits), so the free fast path decides "a slab of mine without aligned blocks"
+ *                    with one masked compare
  *   K_LARGE_HEAD  2  first page of a large block; x = its length in pages
  *   K_LARGE_BODY  3  other page of a large block; x = its first page
  *   K_FREE_HEAD   4  first page of a free run; x = its length in pages
@@ -107,13 +108,15 @@ export const S_MAGIC = 13; // SLAB_MAGIC ^ slab byte offset
 export const S_BITMAP = 16; // one bit per 16-byte granule of the slab: set <=> a block handed out starts there
 export const SLAB_MAGIC = 0x51ab51ab;
 export const OWNER_TID_MASK = 0xffff;
-/** The slab has no free block and is in no list; a free must take the slow path to relist it. */
+/**
+ * The slab has no free block and is in no list (header only). The free fast path sees it as "the
+ * free list was empty" and calls the slow path that relists it.
+ */
 export const OWNER_FULL = 1 << 16;
 /** The slab holds an aligned block whose pointer is not a block start: frees take the slow path. */
 export const OWNER_ALIGNED = 1 << 17;
 
 // K_SLAB page-map entry fields (see the top of this file).
-export const E_FULL = 1 << 4;
 export const E_ALIGNED = 1 << 5;
 export const E_BACK_SHIFT = 6;
 export const E_BACK_MASK = 63;
@@ -122,11 +125,11 @@ export const E_TID_MASK = 0x3ff;
 export const E_CLASS_SHIFT = 22;
 export const E_CLASS_MASK = 0x7f;
 /** The bits the free fast path compares: kind, flags and owner. */
-export const E_KEY_MASK = KIND_MASK | E_FULL | E_ALIGNED | (E_TID_MASK << E_TID_SHIFT);
+export const E_KEY_MASK = KIND_MASK | E_ALIGNED | (E_TID_MASK << E_TID_SHIFT);
 
 /** The page-map entry of page `back` pages into a slab of class cls with owner word `owner` (tid | OWNER_* flags). */
 export function slabEntry(owner: number, cls: number, back: number): number {
-  const flags = ((owner & OWNER_FULL) !== 0 ? E_FULL : 0) | ((owner & OWNER_ALIGNED) !== 0 ? E_ALIGNED : 0);
+  const flags = (owner & OWNER_ALIGNED) !== 0 ? E_ALIGNED : 0;
   return K_SLAB | flags | (back << E_BACK_SHIFT) | ((owner & OWNER_TID_MASK) << E_TID_SHIFT) | (cls << E_CLASS_SHIFT);
 }
 

@@ -6,10 +6,11 @@
  * extended lazily, at most ~4 KiB of blocks at a time, so a new slab touches little memory.
  *
  * A thread holds, per class, one *current* slab (malloc pops from it) and a FIFO queue of
- * *partial* slabs. A slab whose blocks are all handed out is *full* (OWNER_FULL / E_FULL, in no
- * queue); the flag makes the free fast path's compare fail, so the first free into it takes the
- * slow path, which appends it to the queue's tail, where it gathers more frees before it is reused.
- * The owner and flags live in the slab header (S_OWNER) and in every page-map entry of the slab.
+ * *partial* slabs. A slab whose blocks are all handed out is *full* (OWNER_FULL, in no queue); the
+ * free fast path sees that the free list it pushes onto was empty and calls slabFreedIntoEmpty,
+ * which appends a full slab to the queue's tail, where it gathers more frees before it is reused.
+ * The owner and the aligned flag live in the slab header (S_OWNER) and in every page-map entry of
+ * the slab; the full flag only in the header, so it costs no page-map writes.
  *
  * Empty slabs: the fast paths count nothing, so a slab is found empty (all bitmap words zero) on a
  * slow path: before the heap would grow, after frees have relisted slabs (reclaimEmptySlabs), and
@@ -28,7 +29,7 @@ import { CLASS_SIZE, NCLASSES, SLAB_PAGES } from './size-classes.ts';
 import type { Heap } from './heap.ts';
 
 /** Largest number of bytes of blocks carved into the free list at once. */
-const CARVE_BYTES = 4096;
+const CARVE_BYTES = 16384;
 
 // Thread-record tables, as word offsets from h.tcur (the current-slab table), NCLASSES words each.
 export const TQ_HEAD = NCLASSES; // partial queue head per class
@@ -112,7 +113,7 @@ export function slabRefill(h: Heap, cls: number): number {
   const s = m[cw]!;
   if (s !== h.sentinel) {
     if (m[s + S_FREE] !== 0 || slabCarve(h, s)) return slabPop(h, s);
-    slabSetOwner(h, s, m[s + S_OWNER]! | OWNER_FULL);
+    m[s + S_OWNER]! |= OWNER_FULL;
   }
   const next = m[h.tcur + TQ_HEAD + cls]!;
   if (next !== 0) {
@@ -171,12 +172,17 @@ export function slabFreeLocal(h: Heap, s: number, ptr: number, block: number): v
   m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! &= ~(1 << (ptr >>> 4));
   m[block >>> 2] = m[s + S_FREE]!;
   m[s + S_FREE] = block;
+  if (m[s + S_FREE] === block && m[block >>> 2] === 0) slabFreedIntoEmpty(h, s);
+}
+
+/** A block was pushed onto an empty free list of slab s (owned by this thread): if the slab was full, relist it. */
+export function slabFreedIntoEmpty(h: Heap, s: number): void {
+  const m = h.m32;
   const owner = m[s + S_OWNER]!;
-  if ((owner & OWNER_FULL) !== 0) {
-    slabSetOwner(h, s, owner & ~OWNER_FULL);
-    linkPartial(h, m[s + S_CLASS]!, s);
-    m[h.tcur + T_RELISTS]!++;
-  }
+  if ((owner & OWNER_FULL) === 0) return; // the current slab, drained by malloc
+  m[s + S_OWNER] = owner & ~OWNER_FULL;
+  linkPartial(h, m[s + S_CLASS]!, s);
+  m[h.tcur + T_RELISTS]!++;
 }
 
 /** True if no block of slab s is handed out. */

@@ -34,7 +34,8 @@ export interface Scene {
 /** A heap with live and free blocks in every tier. check() passes on it. */
 export function scene(): Scene {
   const h = createHeap();
-  const small = Array.from({ length: 400 }, () => h.malloc(48));
+  // enough 48-byte blocks that the current slab (grown to 64 KiB) is only partly carved
+  const small = Array.from({ length: 1500 }, () => h.malloc(48));
   const other = h.malloc(64);
   const large = h.malloc(16 * PAGE);
   const cached = h.malloc(25 * PAGE);
