@@ -18,11 +18,13 @@ import {
   H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER,
-  S_FREE, SLAB_MAGIC, T_CUR, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT, T_STATE, T_TID, TOP_ENTRIES, headerPages,
+  S_FREE, S_BUMP, S_NEXT, S_PREV, OWNER_FULL, S_CLASS, SLAB_MAGIC, T_CUR, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT, T_STATE, T_TID, TOP_ENTRIES, headerPages,
 } from './layout.ts';
 import { extendFrontier, getEntry, markRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
 import { CLASS_OF, NCLASSES, SLAB_MAX } from './size-classes.ts';
-import { blockStart, reclaimDue, reclaimEmptySlabs, slabFreeLocal, slabFreedIntoEmpty, slabRefill, slabSetOwner } from './slab.ts';
+import {
+  T_NPARTIAL, T_RELISTS, TQ_HEAD, TQ_TAIL, blockStart, reclaimDue, reclaimEmptySlabs, slabCarve, slabNew, slabSetOwner,
+} from './slab.ts';
 import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
 import { collectStats, type HeapStats } from './stats.ts';
 import { checkHeap } from './check.ts';
@@ -138,12 +140,12 @@ export class Heap implements Arena {
         const w = s + 16 /* S_BITMAP */ + ((ptr >>> 9) - (s >>> 7));
         const bits = m[w]!;
         const bit = 1 << (ptr >>> 4);
-        if ((bits & bit) !== 0) {
+        const head = m[s]!;
+        // Allocated bit set, and the free list not empty (an empty one may mean a full slab to relist).
+        if ((bits & bit) !== 0 && head !== 0) {
           m[w] = bits ^ bit;
-          const head = m[s]!;
           m[ptr >>> 2] = head;
           m[s] = ptr;
-          if (head === 0) slabFreedIntoEmpty(this, s); // a full slab: relist it
           return;
         }
       }
@@ -153,21 +155,100 @@ export class Heap implements Arena {
 
   // ------------------------------------------------------------------ slow paths
 
+  /**
+   * The malloc slow path, one function on purpose (like mimalloc's _mi_malloc_generic): the common
+   * slow work is done here in its own body, so the function is too large for V8 to inline into the
+   * caller's loop (inlined cold code costs the fast path registers); rare cases are calls out.
+   * The current slab's free list is empty: carve more of it, else mark it full and take the oldest
+   * partial slab, else start a new slab. Returns 0 when out of memory.
+   */
   private mallocSlow(size: number): number {
-    this.syncViews();
+    const buf = this.backing.buffer();
+    if (buf !== this.viewBuf || buf.byteLength !== this.m8.length) this.syncViews();
     if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
-    if (size <= SLAB_MAX) return slabRefill(this, CLASS_OF[(size + 15) >>> 4]!);
-    return largeAlloc(this, largePages(size));
+    if (size > SLAB_MAX) return largeAlloc(this, largePages(size));
+    const cls = CLASS_OF[(size + 15) >>> 4]!;
+    const m = this.m32;
+    const cw = this.tcur + cls;
+    const s = m[cw]!;
+    if (s !== this.sentinel) {
+      if (m[s + S_FREE] === 0 && m[s + S_BUMP]! < m[s + S_END]!) slabCarve(this, s);
+      const p = m[s + S_FREE]!;
+      if (p !== 0) {
+        m[s + S_FREE] = m[p >>> 2]!;
+        m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
+        return p;
+      }
+      m[s + S_OWNER]! |= OWNER_FULL; // in no list until a free relists it
+      m[cw] = this.sentinel;
+    }
+    const next = m[this.tcur + TQ_HEAD + cls]!;
+    if (next !== 0) {
+      // The oldest partial slab (it has had the longest time to gather frees).
+      const after = m[next + S_NEXT]!;
+      m[this.tcur + TQ_HEAD + cls] = after;
+      if (after !== 0) m[after + S_PREV] = 0;
+      else m[this.tcur + TQ_TAIL + cls] = 0;
+      m[next + S_NEXT] = 0;
+      m[this.tcur + T_NPARTIAL]!--;
+      m[cw] = next;
+      if (m[next + S_FREE] === 0) slabCarve(this, next);
+      const p = m[next + S_FREE]!;
+      if (p === 0) throw new HeapCorruptionError('a partial slab has no free block', next << 2);
+      m[next + S_FREE] = m[p >>> 2]!;
+      m[next + S_BITMAP + ((p >>> 9) - (next >>> 7))]! |= 1 << (p >>> 4);
+      return p;
+    }
+    return slabNew(this, cls, s !== this.sentinel);
   }
 
+  /**
+   * The free slow path, one function on purpose (see mallocSlow). Its common case first: a valid
+   * block of a slab of ours whose free list was empty, so the slab may be full and must go back to
+   * its class's partial queue (at the tail, where it gathers frees before it is reused). Anything
+   * else is validated by resolve() before a single word changes.
+   */
   private freeSlow(ptr: number): void {
-    const kind = this.resolve(ptr, 'free');
-    if (kind === 0) return;
-    if (kind === K_SLAB) {
-      slabFreeLocal(this, this.rSlab, ptr, this.rBlock);
-      return;
+    let s = 0;
+    let block = ptr;
+    if (((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
+      const e = getEntry(this, ptr >>> PAGE_SHIFT);
+      if ((e & E_KEY_MASK) === this.fkey) {
+        const q = ((ptr >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+        const m = this.m32;
+        if (m[q + S_MAGIC] === (SLAB_MAGIC ^ (q << 2)) && ptr >= m[q + S_FIRST]! && ptr < m[q + S_END]! &&
+          (m[q + S_BITMAP + ((ptr >>> 9) - (q >>> 7))]! & (1 << (ptr >>> 4))) !== 0) s = q;
+      }
     }
-    largeFree(this, ptr >>> PAGE_SHIFT);
+    if (s === 0) {
+      const kind = this.resolve(ptr, 'free');
+      if (kind === 0) return;
+      if (kind !== K_SLAB) {
+        largeFree(this, ptr >>> PAGE_SHIFT);
+        return;
+      }
+      s = this.rSlab;
+      block = this.rBlock;
+    }
+    const m = this.m32;
+    m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! &= ~(1 << (ptr >>> 4));
+    const head = m[s + S_FREE]!;
+    m[block >>> 2] = head;
+    m[s + S_FREE] = block;
+    const owner = m[s + S_OWNER]!;
+    if (head !== 0 || (owner & OWNER_FULL) === 0) return;
+    // The slab was full: relist it at the tail of its partial queue.
+    m[s + S_OWNER] = owner & ~OWNER_FULL;
+    const cls = m[s + S_CLASS]!;
+    const tw = this.tcur + TQ_TAIL + cls;
+    const tail = m[tw]!;
+    m[s + S_NEXT] = 0;
+    m[s + S_PREV] = tail;
+    if (tail !== 0) m[tail + S_NEXT] = s;
+    else m[this.tcur + TQ_HEAD + cls] = s;
+    m[tw] = s;
+    m[this.tcur + T_NPARTIAL]!++;
+    m[this.tcur + T_RELISTS]!++;
   }
 
   /**

@@ -7,8 +7,9 @@
  *
  * A thread holds, per class, one *current* slab (malloc pops from it) and a FIFO queue of
  * *partial* slabs. A slab whose blocks are all handed out is *full* (OWNER_FULL, in no queue); the
- * free fast path sees that the free list it pushes onto was empty and calls slabFreedIntoEmpty,
- * which appends a full slab to the queue's tail, where it gathers more frees before it is reused.
+ * free fast path sees that the free list it would push onto is empty and leaves the block to
+ * Heap.freeSlow, which appends a full slab to the queue's tail, where it gathers more frees before
+ * it is reused. Heap.mallocSlow takes the queue's head when the current slab runs dry.
  * The owner and the aligned flag live in the slab header (S_OWNER) and in every page-map entry of
  * the slab; the full flag only in the header, so it costs no page-map writes.
  *
@@ -21,7 +22,7 @@
  * iff it is handed out (at the block start, or at the aligned pointer inside it for alignedAlloc).
  */
 import {
-  OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS,
+  PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS,
   S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { setEntry } from './pages.ts';
@@ -104,50 +105,21 @@ export function slabPop(h: Heap, s: number): number {
 }
 
 /**
- * The malloc slow path of a class: the current slab's free list is empty. Carve more of it, else
- * mark it full and move to the oldest partial slab, else start a new slab. Returns 0 when out of memory.
+ * Starts a new current slab for class cls (its queue of partial slabs is empty) and returns a block
+ * of it, or 0 when out of memory. `grow`: the class had a slab that filled up, so this one may be
+ * twice as large (up to 64 KiB): few pages for a class used lightly, few slow paths for a busy one.
  */
-export function slabRefill(h: Heap, cls: number): number {
-  const m = h.m32;
-  const cw = h.tcur + cls;
-  const s = m[cw]!;
-  if (s !== h.sentinel) {
-    if (m[s + S_FREE] !== 0 || slabCarve(h, s)) return slabPop(h, s);
-    m[s + S_OWNER]! |= OWNER_FULL;
-  }
-  const next = m[h.tcur + TQ_HEAD + cls]!;
-  if (next !== 0) {
-    unlinkPartial(h, cls, next);
-    m[cw] = next;
-    if (m[next + S_FREE] !== 0 || slabCarve(h, next)) return slabPop(h, next);
-    throw new Error(`hakmem internal error: partial slab ${next << 2} has no free block`);
-  }
-  // A new slab. Each time a class needs one while it already had a slab, the next is twice as
-  // large (up to 64 KiB): few pages for a class used lightly, few slow paths for a busy one.
-  m[cw] = h.sentinel; // the full slab is in no list now
+export function slabNew(h: Heap, cls: number, grow: boolean): number {
   const sw = h.tcur + T_STEP + cls;
-  const step = m[sw]!;
+  const step = h.m32[sw]!;
   const pages = slabPagesAt(cls, step);
   const pg = h.allocPages(pages);
   if (pg < 0) return 0;
-  if (s !== h.sentinel && slabPagesAt(cls, step + 1) > pages) h.m32[sw] = step + 1;
+  if (grow && slabPagesAt(cls, step + 1) > pages) h.m32[sw] = step + 1;
   const ns = slabInit(h, pg, pages, cls, h.tid);
-  h.m32[cw] = ns;
+  h.m32[h.tcur + cls] = ns;
   slabCarve(h, ns);
   return slabPop(h, ns);
-}
-
-/** Appends slab s to its thread's partial queue of class cls (at the tail: it gathers frees while it waits). */
-export function linkPartial(h: Heap, cls: number, s: number): void {
-  const m = h.m32;
-  const tw = h.tcur + TQ_TAIL + cls;
-  const tail = m[tw]!;
-  m[s + S_NEXT] = 0;
-  m[s + S_PREV] = tail;
-  if (tail !== 0) m[tail + S_NEXT] = s;
-  else m[h.tcur + TQ_HEAD + cls] = s;
-  m[tw] = s;
-  m[h.tcur + T_NPARTIAL]!++;
 }
 
 export function unlinkPartial(h: Heap, cls: number, s: number): void {
@@ -161,28 +133,6 @@ export function unlinkPartial(h: Heap, cls: number, s: number): void {
   m[s + S_NEXT] = 0;
   m[s + S_PREV] = 0;
   m[h.tcur + T_NPARTIAL]!--;
-}
-
-/**
- * Frees `ptr` (already validated: its bit is set) of slab s owned by this thread; `block` is the
- * block start (ptr itself unless ptr came from alignedAlloc). Relists the slab if it was full.
- */
-export function slabFreeLocal(h: Heap, s: number, ptr: number, block: number): void {
-  const m = h.m32;
-  m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! &= ~(1 << (ptr >>> 4));
-  m[block >>> 2] = m[s + S_FREE]!;
-  m[s + S_FREE] = block;
-  if (m[s + S_FREE] === block && m[block >>> 2] === 0) slabFreedIntoEmpty(h, s);
-}
-
-/** A block was pushed onto an empty free list of slab s (owned by this thread): if the slab was full, relist it. */
-export function slabFreedIntoEmpty(h: Heap, s: number): void {
-  const m = h.m32;
-  const owner = m[s + S_OWNER]!;
-  if ((owner & OWNER_FULL) === 0) return; // the current slab, drained by malloc
-  m[s + S_OWNER] = owner & ~OWNER_FULL;
-  linkPartial(h, m[s + S_CLASS]!, s);
-  m[h.tcur + T_RELISTS]!++;
 }
 
 /** True if no block of slab s is handed out. */
@@ -258,12 +208,4 @@ export function blockStart(h: Heap, s: number, ptr: number): number {
   const first = m[s + S_FIRST]!;
   const bsize = m[s + S_BSIZE]!;
   return first + Math.floor((ptr - first) / bsize) * bsize;
-}
-
-export function slabOwnerTid(h: Heap, s: number): number {
-  return h.m32[s + S_OWNER]! & OWNER_TID_MASK;
-}
-
-export function slabIsAligned(h: Heap, s: number): boolean {
-  return (h.m32[s + S_OWNER]! & OWNER_ALIGNED) !== 0;
 }
