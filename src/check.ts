@@ -14,8 +14,8 @@ import {
   E_BACK_MASK, E_BACK_SHIFT, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
-import { CLASS_SIZE, NCLASSES } from './size-classes.ts';
-import { TQ_HEAD, TQ_TAIL, T_NPARTIAL, slabPagesAt } from './slab.ts';
+import { CLASS_OF, CLASS_SIZE, NCLASSES } from './size-classes.ts';
+import { DIRECT_ENTRIES, TQ_HEAD, TQ_TAIL, T_DIRECT, T_NPARTIAL, slabPagesAt } from './slab.ts';
 import type { Heap } from './heap.ts';
 
 function fail(msg: string, where: number): never {
@@ -177,6 +177,11 @@ export function checkHeap(h: Heap): void {
     const rec = m[hw + H_THREADS + i]!;
     if (rec === 0) continue;
     const tid = m[rec + T_TID]!;
+    for (let g = 0; g < DIRECT_ENTRIES; g++) {
+      if (m[rec + T_CUR + T_DIRECT + g] !== m[rec + T_CUR + CLASS_OF[g]!]) {
+        fail(`thread ${tid}'s direct table entry for ${g * 16} bytes disagrees with its current slab`, (rec + T_CUR + T_DIRECT + g) << 2);
+      }
+    }
     let npartial = 0;
     for (let c = 0; c < NCLASSES; c++) {
       const s = m[rec + T_CUR + c]!;

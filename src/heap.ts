@@ -21,9 +21,9 @@ import {
   S_FREE, S_BUMP, S_NEXT, S_PREV, OWNER_FULL, S_CLASS, SLAB_MAGIC, T_CUR, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT, T_STATE, T_TID, TOP_ENTRIES, headerPages,
 } from './layout.ts';
 import { extendFrontier, getEntry, markRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
-import { CLASS_OF, NCLASSES, SLAB_MAX } from './size-classes.ts';
+import { CLASS_OF, NCLASSES, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
 import {
-  T_NPARTIAL, T_RELISTS, TQ_HEAD, TQ_TAIL, blockStart, reclaimDue, reclaimEmptySlabs, slabCarve, slabNew, slabSetOwner,
+  T_DIRECT, T_NPARTIAL, T_RELISTS, TQ_HEAD, TQ_TAIL, blockStart, setCurrent, setCurrentAt, reclaimDue, reclaimEmptySlabs, slabCarve, slabNew, slabSetOwner,
 } from './slab.ts';
 import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
 import { collectStats, type HeapStats } from './stats.ts';
@@ -72,15 +72,15 @@ export class Heap implements Arena {
   readonly tid: number;
   /** K_SLAB | tid in page-map entry form: what the free fast path compares an entry's key bits with. */
   readonly fkey: number;
-  /** Word index of this thread's current-slab table (partial lists follow it). */
+  /** Word index of this thread's current-slab table (the other thread tables follow it). */
   readonly tcur: number;
+  /** Word index of this thread's direct table: small size granule -> current slab. */
+  readonly tdir: number;
   /** Word index of the sentinel slab: a current slab with an always-empty free list. */
   readonly sentinel: number;
   readonly name: string;
   /** Largest size a request may name (the heap's maxBytes). */
   readonly maxRequest: number;
-  /** CLASS_OF, held in a field for the fast path. */
-  private readonly classOf: Uint8Array = CLASS_OF;
   private readonly backing: Backing;
   private viewBuf: ArrayBufferLike;
   private userViews: Map<unknown, ArrayBufferView> = new Map();
@@ -109,6 +109,7 @@ export class Heap implements Arena {
     }
     if (rec === 0) throw new Error(`hakmem internal error: no thread record for thread ${tid}`);
     this.tcur = rec + T_CUR;
+    this.tdir = rec + T_CUR + T_DIRECT;
   }
 
   // ------------------------------------------------------------------ fast paths
@@ -116,28 +117,29 @@ export class Heap implements Arena {
   /** Allocates `size` bytes; returns the block's byte offset, or 0 if the heap cannot grow enough. */
   malloc(size: number): number {
     // Literals: see FAST_PATH_LAYOUT below (imported bindings cost a load and a check per use).
-    if ((size >>> 0) === size && size <= 32768 /* SLAB_MAX */) {
+    // `| 0` on index sums: int32 wrap-around instead of V8's overflow checks (indices are small).
+    if ((size >>> 0) === size && size <= 1024 /* SMALL_MAX */) {
       const m = this.m32;
-      const s = m[this.tcur + this.classOf[(size + 15) >>> 4]!]!;
+      const s = m[(this.tdir + ((size + 15) >>> 4)) | 0]!; // the direct table: current slab
       const p = m[s]!; // S_FREE
       if (p > 0) { // also false for undefined: a view detached by outside growth (wasm memory.grow)
         m[s] = m[p >>> 2]!;
-        m[s + 16 /* S_BITMAP */ + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
+        m[(s + 16 /* S_BITMAP */ - (s >>> 7) + (p >>> 9)) | 0]! |= 1 << (p >>> 4);
         return p;
       }
     }
-    return this.mallocSlow(size);
+    return this.mallocSlow(size) | 0; // | 0: the caller keeps an untagged int32
   }
 
   /** Frees a block. free(0) does nothing. Throws InvalidFreeError / DoubleFreeError for bad pointers. */
   free(ptr: number): void {
     if (((ptr >> 4) << 4) === ptr) {
       const m = this.m32;
-      const e = m[m[this.topw + (ptr >>> 22)]! + ((ptr >>> 12) & 1023)]!;
+      const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
       // A page of a slab of this thread without aligned blocks?
       if ((e & 0x3ff02f /* E_KEY_MASK */) === this.fkey) {
         const s = ((ptr >>> 12) - ((e >>> 6) & 63 /* E_BACK */)) << 10;
-        const w = s + 16 /* S_BITMAP */ + ((ptr >>> 9) - (s >>> 7));
+        const w = (s + 16 /* S_BITMAP */ - (s >>> 7) + (ptr >>> 9)) | 0;
         const bits = m[w]!;
         const bit = 1 << (ptr >>> 4);
         const head = m[s]!;
@@ -169,8 +171,7 @@ export class Heap implements Arena {
     if (size > SLAB_MAX) return largeAlloc(this, largePages(size));
     const cls = CLASS_OF[(size + 15) >>> 4]!;
     const m = this.m32;
-    const cw = this.tcur + cls;
-    const s = m[cw]!;
+    const s = m[this.tcur + cls]!;
     if (s !== this.sentinel) {
       if (m[s + S_FREE] === 0 && m[s + S_BUMP]! < m[s + S_END]!) slabCarve(this, s);
       const p = m[s + S_FREE]!;
@@ -180,7 +181,7 @@ export class Heap implements Arena {
         return p;
       }
       m[s + S_OWNER]! |= OWNER_FULL; // in no list until a free relists it
-      m[cw] = this.sentinel;
+      setCurrent(this, cls, this.sentinel);
     }
     const next = m[this.tcur + TQ_HEAD + cls]!;
     if (next !== 0) {
@@ -191,7 +192,7 @@ export class Heap implements Arena {
       else m[this.tcur + TQ_TAIL + cls] = 0;
       m[next + S_NEXT] = 0;
       m[this.tcur + T_NPARTIAL]!--;
-      m[cw] = next;
+      setCurrent(this, cls, next);
       if (m[next + S_FREE] === 0) slabCarve(this, next);
       const p = m[next + S_FREE]!;
       if (p === 0) throw new HeapCorruptionError('a partial slab has no free block', next << 2);
@@ -510,7 +511,7 @@ export class Heap implements Arena {
 // The fast paths use these layout values as literals; fail at load time if layout.ts changes.
 const FAST_PATH_LAYOUT: [number, number][] = [
   [S_FREE, 0], [S_BITMAP, 16], [E_KEY_MASK, 0x3ff02f], [E_BACK_SHIFT, 6], [E_BACK_MASK, 63],
-  [SLAB_MAX, 32768], [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024],
+  [SLAB_MAX, 32768], [SMALL_MAX, 1024], [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024],
 ];
 for (const [have, want] of FAST_PATH_LAYOUT) {
   if (have !== want) throw new Error(`hakmem: heap.ts fast paths are out of date with layout.ts (${have} != ${want})`);
@@ -595,7 +596,7 @@ export function createHeap(options: HeapOptions = {}): Heap {
   mm.fill(0, rec, rec + PAGE / 4);
   mm[rec + T_TID] = MAIN_TID;
   mm[rec + T_STATE] = 1;
-  for (let c = 0; c < NCLASSES; c++) mm[rec + T_CUR + c] = hw + H_SENTINEL;
+  for (let c = 0; c < NCLASSES; c++) setCurrentAt(mm, rec + T_CUR, c, hw + H_SENTINEL);
   mm[hw + H_THREADS] = rec;
   mm[hw + H_MAGIC] = HEAP_MAGIC; // last: the heap is formatted
   return new Heap(backing, hw, MAIN_TID, options.name ?? `heap#${++heapCount}`);

@@ -26,7 +26,7 @@ import {
   S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { setEntry } from './pages.ts';
-import { CLASS_SIZE, NCLASSES, SLAB_PAGES } from './size-classes.ts';
+import { CLASS_OF, CLASS_SIZE, NCLASSES, SLAB_PAGES, SMALL_MAX } from './size-classes.ts';
 import type { Heap } from './heap.ts';
 
 /** Largest number of bytes of blocks carved into the free list at once. */
@@ -38,6 +38,25 @@ export const TQ_TAIL = 2 * NCLASSES; // partial queue tail per class
 export const T_STEP = 3 * NCLASSES; // slab growth step per class
 export const T_RELISTS = 4 * NCLASSES; // full slabs relisted since the last reclaim scan
 export const T_NPARTIAL = 4 * NCLASSES + 1; // slabs in this thread's partial queues
+/**
+ * The direct table (mimalloc's pages_direct): for each 16-byte size granule g of the small sizes
+ * (0..SMALL_MAX), the current slab of the class of g * 16, so the malloc fast path finds its slab
+ * in one load. Kept equal to the current-slab table by setCurrent().
+ */
+export const T_DIRECT = 4 * NCLASSES + 16;
+export const DIRECT_ENTRIES = (SMALL_MAX >>> 4) + 1;
+
+/** Makes s (a slab word index, or the sentinel) the current slab of class cls for this thread. */
+export function setCurrent(h: Heap, cls: number, s: number): void {
+  setCurrentAt(h.m32, h.tcur, cls, s);
+}
+
+/** setCurrent on a thread record whose current-slab table starts at word tcur. */
+export function setCurrentAt(m: Int32Array, tcur: number, cls: number, s: number): void {
+  m[tcur + cls] = s;
+  if (CLASS_SIZE[cls]! > SMALL_MAX) return;
+  for (let g = 0; g < DIRECT_ENTRIES; g++) if (CLASS_OF[g] === cls) m[tcur + T_DIRECT + g] = s;
+}
 /** Slabs grow to at most this many pages (64 KiB), or the class's base size if that is larger. */
 const GROW_PAGES = 16;
 
@@ -117,7 +136,7 @@ export function slabNew(h: Heap, cls: number, grow: boolean): number {
   if (pg < 0) return 0;
   if (grow && slabPagesAt(cls, step + 1) > pages) h.m32[sw] = step + 1;
   const ns = slabInit(h, pg, pages, cls, h.tid);
-  h.m32[h.tcur + cls] = ns;
+  setCurrent(h, cls, ns);
   slabCarve(h, ns);
   return slabPop(h, ns);
 }
@@ -187,7 +206,7 @@ export function reclaimEmptySlabs(h: Heap, current: boolean): number {
     if (!current) continue;
     const c = h.m32[h.tcur + cls]!;
     if (c !== h.sentinel && slabIsEmpty(h, c)) {
-      h.m32[h.tcur + cls] = h.sentinel;
+      setCurrent(h, cls, h.sentinel);
       slabRelease(h, c);
       released++;
     }
