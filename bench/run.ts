@@ -3,7 +3,7 @@
 //
 //   node --import tsx bench/run.ts [--quick | --full] [--runs N] [--allocators a,b] [--ref floor] [--json]
 import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,7 @@ const HELP = `Usage: node --import tsx bench/run.ts [options]   (npm run bench -
   --allocators a,b   allocators to run (default: all in bench/peers/)
   --ref NAME         allocator the ratios are relative to (default floor)
   --json             print machine-readable results on stdout instead of the tables
+  --save FILE        also write the machine-readable results (the same JSON) to FILE
 Progress goes to stderr.`;
 
 const { values: args } = parseArgs({
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     allocators: { type: 'string' },
     ref: { type: 'string', default: 'floor' },
     json: { type: 'boolean', default: false },
+    save: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -238,11 +240,14 @@ const results = table.map((row) => {
   });
 });
 
+const record = JSON.stringify({
+  command: `node --import tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  set: setName, runs: RUNS, ref: args.ref, source: sourceVersion(), machine, node: process.version, date: new Date().toISOString(), load,
+  elapsedSeconds: elapsed, unavailable, workloads, results: results.flat(),
+}, null, 2);
+if (args.save) writeFileSync(args.save, record + '\n');
 if (args.json) {
-  console.log(JSON.stringify({
-    set: setName, runs: RUNS, ref: args.ref, source: sourceVersion(), machine, node: process.version, date: new Date().toISOString(), load,
-    elapsedSeconds: elapsed, unavailable, workloads, results: results.flat(),
-  }, null, 2));
+  console.log(record);
 } else {
   const out: string[] = [];
   out.push(`hakmem bench: workloads A (random-mixed) and C2 (large blocks) of workloads.md`);
