@@ -15,7 +15,7 @@
  * Everything here runs on slow paths (slab refill, large blocks) under the heap's slow-path lock.
  */
 import {
-  BIN_MASK_WORDS, H_ARENA_START, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END,
+  H_ARENA_START, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END,
   H_NULL_LEAF, H_PEAK_PAGES, H_TOP, H_USED_PAGES, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_META, KIND_MASK,
   LEAF_ENTRIES, NBINS, PAGE, PAGE_SHIFT, REGION_SHIFT, RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV,
 } from './layout.ts';
@@ -254,9 +254,6 @@ function placeLeafZone(a: Arena, r: number, pg: number): boolean {
   addUsed(a, z);
   return true;
 }
-
-/** Number of bins' worth of mask words (exported for check()). */
-export const MASK_WORDS = BIN_MASK_WORDS;
 
 /** Takes the first `need` pages of the free run that starts at page pg (the caller checked its length). */
 export function takeFreePrefix(a: Arena, pg: number, need: number): void {

@@ -35,7 +35,7 @@ const CARVE_BYTES = 16384;
 // Thread-record tables, as word offsets from h.tcur (the current-slab table), NCLASSES words each.
 export const TQ_HEAD = NCLASSES; // partial queue head per class
 export const TQ_TAIL = 2 * NCLASSES; // partial queue tail per class
-export const T_STEP = 3 * NCLASSES; // slab growth step per class
+const T_STEP = 3 * NCLASSES; // slab growth step per class
 export const T_RELISTS = 4 * NCLASSES; // full slabs relisted since the last reclaim scan
 export const T_NPARTIAL = 4 * NCLASSES + 1; // slabs in this thread's partial queues
 /**
@@ -67,7 +67,7 @@ export function slabPagesAt(cls: number, step: number): number {
 }
 
 /** Formats pages [pg, pg+pages) as an empty slab of class `cls` owned by `tid`; returns its word index. */
-export function slabInit(h: Heap, pg: number, pages: number, cls: number, tid: number): number {
+function slabInit(h: Heap, pg: number, pages: number, cls: number, tid: number): number {
   const bsize = CLASS_SIZE[cls]!;
   const base = pg << PAGE_SHIFT;
   const hdr = slabHeaderBytes(pages);
@@ -115,7 +115,7 @@ export function slabCarve(h: Heap, s: number): boolean {
 }
 
 /** Pops a block from slab s, which must have one on its free list. */
-export function slabPop(h: Heap, s: number): number {
+function slabPop(h: Heap, s: number): number {
   const m = h.m32;
   const p = m[s + S_FREE]!;
   m[s + S_FREE] = m[p >>> 2]!;
@@ -141,7 +141,7 @@ export function slabNew(h: Heap, cls: number, grow: boolean): number {
   return slabPop(h, ns);
 }
 
-export function unlinkPartial(h: Heap, cls: number, s: number): void {
+function unlinkPartial(h: Heap, cls: number, s: number): void {
   const m = h.m32;
   const next = m[s + S_NEXT]!;
   const prev = m[s + S_PREV]!;
@@ -155,7 +155,7 @@ export function unlinkPartial(h: Heap, cls: number, s: number): void {
 }
 
 /** True if no block of slab s is handed out. */
-export function slabIsEmpty(h: Heap, s: number): boolean {
+function slabIsEmpty(h: Heap, s: number): boolean {
   const m = h.m32;
   const end = s + S_BITMAP + m[s + S_PAGES]! * 8;
   for (let w = s + S_BITMAP; w < end; w++) if (m[w] !== 0) return false;
@@ -177,7 +177,7 @@ export function slabUsed(h: Heap, s: number): number {
 }
 
 /** Returns an empty slab's pages to the page allocator. It must be in no queue and not current. */
-export function slabRelease(h: Heap, s: number): void {
+function slabRelease(h: Heap, s: number): void {
   const m = h.m32;
   const pages = m[s + S_PAGES]!;
   m[s + S_MAGIC] = 0;
