@@ -66,6 +66,8 @@ export class Heap implements Arena {
   declare m32: Int32Array;
   /** Fixed-length Uint8 view of the whole buffer (internal). */
   declare m8: Uint8Array;
+  /** Fixed-length Float64 view of the whole buffer (internal: zeroing). */
+  declare m64: Float64Array;
   /** Word index of the header. */
   declare readonly hw: number;
   /** Word index of the page map's top table. */
@@ -96,6 +98,7 @@ export class Heap implements Arena {
     this.viewBuf = backing.buffer();
     this.m32 = new Int32Array(this.viewBuf, 0, this.viewBuf.byteLength >>> 2);
     this.m8 = new Uint8Array(this.viewBuf, 0, this.viewBuf.byteLength);
+    this.m64 = new Float64Array(this.viewBuf, 0, this.viewBuf.byteLength >>> 3);
     this.hw = hw;
     this.topw = hw + H_TOP;
     this.tid = tid;
@@ -167,8 +170,9 @@ export class Heap implements Arena {
    * partial slab, else start a new slab. Returns 0 when out of memory.
    */
   private mallocSlow(size: number): number {
-    const buf = this.backing.buffer();
-    if (buf !== this.viewBuf || buf.byteLength !== this.m8.length) this.syncViews();
+    // A view detached by outside growth of a WebAssembly.Memory has length 0. (Growth by another
+    // thread leaves our views short but valid; allocPages re-syncs before it hands out pages.)
+    if (this.m8.length === 0) this.syncViews();
     if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
     if (size > SLAB_MAX) return largeAlloc(this, largePages(size));
     const cls = CLASS_OF[(size + 15) >>> 4]!;
@@ -328,6 +332,7 @@ export class Heap implements Arena {
    * (out of memory) every empty slab of this thread is released and it tries once more.
    */
   allocPages(n: number): number {
+    this.syncViews(); // pages another thread added may lie past our views
     let pg = takeFromBins(this, n);
     if (pg >= 0) return pg;
     if (bigCacheFlush(this)) {
@@ -370,6 +375,7 @@ export class Heap implements Arena {
     this.viewBuf = buf;
     this.m32 = new Int32Array(buf, 0, buf.byteLength >>> 2);
     this.m8 = new Uint8Array(buf, 0, buf.byteLength);
+    this.m64 = new Float64Array(buf, 0, buf.byteLength >>> 3);
     this.userViews.clear();
   }
 
@@ -384,7 +390,9 @@ export class Heap implements Arena {
       throw new RangeError(`hakmem: calloc(${count}, ${size}) overflows: ${total} bytes is more than the heap's limit of ${this.maxRequest}`);
     }
     const p = this.malloc(total);
-    if (p !== 0) this.m8.fill(0, p, p + total);
+    // Whole 8-byte words: blocks are 16-aligned and their usable size is a multiple of 16, and a
+    // Float64Array fill runs ~4x faster than a Uint8Array fill on a SharedArrayBuffer (Node 20).
+    if (p !== 0) this.m64.fill(0, p >>> 3, (p + total + 7) >>> 3);
     return p;
   }
 

@@ -54,9 +54,16 @@ export function setCurrent(h: Heap, cls: number, s: number): void {
 /** setCurrent on a thread record whose current-slab table starts at word tcur. */
 export function setCurrentAt(m: Int32Array, tcur: number, cls: number, s: number): void {
   m[tcur + cls] = s;
-  if (CLASS_SIZE[cls]! > SMALL_MAX) return;
-  for (let g = 0; g < DIRECT_ENTRIES; g++) if (CLASS_OF[g] === cls) m[tcur + T_DIRECT + g] = s;
+  const hi = DIRECT_LAST[cls]!;
+  for (let g = DIRECT_FIRST[cls]!; g <= hi; g++) m[tcur + T_DIRECT + g] = s;
 }
+
+// The size granules of the direct table that map to each class: [DIRECT_FIRST, DIRECT_LAST]
+// (empty, first > last, for classes above SMALL_MAX).
+const DIRECT_FIRST = new Int32Array(NCLASSES).fill(1);
+const DIRECT_LAST = new Int32Array(NCLASSES);
+for (let g = DIRECT_ENTRIES - 1; g >= 0; g--) DIRECT_FIRST[CLASS_OF[g]!] = g;
+for (let g = 0; g < DIRECT_ENTRIES; g++) DIRECT_LAST[CLASS_OF[g]!] = g;
 /** Slabs grow to at most this many pages (64 KiB), or the class's base size if that is larger. */
 const GROW_PAGES = 16;
 
