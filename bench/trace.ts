@@ -1,0 +1,446 @@
+// Workload T of workloads.md: allocation traces of real programs (/work/shared/traces/*.trace.gz,
+// format in /work/shared/traces/FORMAT.md). This file has the untimed parts (parse, analysis),
+// the allocator adapters, and the timed replay loop. The driver is bench/replay.ts, one process
+// per run is bench/trace-child.ts.
+import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import type { Allocator, CreateOpts } from './workloads.ts';
+
+export const OP_A = 0; // malloc
+export const OP_C = 1; // calloc
+export const OP_M = 2; // aligned allocation
+export const OP_R = 3; // realloc
+export const OP_F = 4; // free
+export const OP_NAMES = ['a', 'c', 'm', 'r', 'f'];
+
+/** Where the traces live; the project runs without them (the replay is then skipped). */
+export const TRACE_DIR = '/work/shared/traces';
+
+export function traceDirPresent(): boolean {
+  return existsSync(TRACE_DIR);
+}
+
+export interface Trace {
+  file: string;
+  name: string;
+  /** number of op lines (from the header; checked against the file) */
+  ops: number;
+  peakLiveBytes: number;
+  threads: number;
+  /** number of ids created (`# meta ids=`); ids are 0..ids-1 */
+  ids: number;
+  kind: Uint8Array;
+  tid: Int32Array;
+  /** a/c/m: the created id; r: the old id; f: the ended id */
+  id: Int32Array;
+  /** r: the new id; -1 otherwise */
+  newid: Int32Array;
+  /** a/c/m/r: the size; 0 for f */
+  size: Float64Array;
+  /** m: the alignment; 0 otherwise */
+  align: Int32Array;
+  /** ops of each kind (a, c, m, r, f) */
+  counts: number[];
+}
+
+/** Reads a .trace.gz: gunzip, then a byte-level parser (no per-line strings). Untimed. */
+export function loadTrace(file: string): Trace {
+  const buf = gunzipSync(readFileSync(file));
+  const n = buf.length;
+  let i = 0;
+  const lineAt = (at: number): [string, number] => {
+    let e = buf.indexOf(10, at);
+    if (e < 0) e = n;
+    return [buf.toString('latin1', at, e), e + 1];
+  };
+  let header: string;
+  [header, i] = lineAt(0);
+  const hm = /^# trace (\S+) ops=(\d+) peak_live_bytes=(\d+) threads=(\d+)\s*$/.exec(header);
+  if (!hm) throw new Error(`${file}: bad header line: ${header.slice(0, 120)}`);
+  const ops = Number(hm[2]);
+  let ids = -1;
+  const kind = new Uint8Array(ops);
+  const tid = new Int32Array(ops);
+  const id = new Int32Array(ops);
+  const newid = new Int32Array(ops).fill(-1);
+  const size = new Float64Array(ops);
+  const align = new Int32Array(ops);
+  const counts = [0, 0, 0, 0, 0];
+  let k = 0;
+  let nextId = 0; // ids are created in order 0, 1, 2, ...: checked
+  const bad = (what: string): never => {
+    const [l] = lineAt(lineStart);
+    throw new Error(`${file}: op ${k} (byte ${lineStart}): ${what}: "${l.slice(0, 80)}"`);
+  };
+  let lineStart = i;
+  // reads one space then an unsigned decimal integer
+  const num = (): number => {
+    if (buf[i] !== 32) bad('expected a space');
+    i++;
+    let v = 0;
+    let d = 0;
+    for (let c = buf[i]; c >= 48 && c <= 57; c = buf[++i]) {
+      v = v * 10 + (c - 48);
+      d++;
+    }
+    if (d === 0) bad('expected a number');
+    return v;
+  };
+  while (i < n) {
+    lineStart = i;
+    const c = buf[i];
+    if (c === 35 /* # */) {
+      let l: string;
+      [l, i] = lineAt(i);
+      const mm = /^# meta .*\bids=(\d+)/.exec(l);
+      if (mm) ids = Number(mm[1]);
+      continue;
+    }
+    if (c === 10) { i++; continue; }
+    if (k >= ops) bad(`more op lines than ops=${ops}`);
+    i++;
+    let op: number;
+    switch (c) {
+      case 97: op = OP_A; break; // a
+      case 99: op = OP_C; break; // c
+      case 109: op = OP_M; break; // m
+      case 114: op = OP_R; break; // r
+      case 102: op = OP_F; break; // f
+      default: bad('unknown op');
+    }
+    kind[k] = op!;
+    tid[k] = num();
+    id[k] = num();
+    if (op! === OP_F) {
+      // nothing more
+    } else if (op! === OP_R) {
+      newid[k] = num();
+      size[k] = num();
+      if (newid[k] !== nextId++) bad('new id out of order');
+    } else {
+      size[k] = num();
+      if (op! === OP_M) align[k] = num();
+      if (id[k] !== nextId++) bad('new id out of order');
+    }
+    if (buf[i] !== 10 && i < n) bad('trailing characters');
+    i++;
+    counts[op!]++;
+    k++;
+  }
+  if (k !== ops) throw new Error(`${file}: ${k} op lines, header says ops=${ops}`);
+  if (ids < 0) ids = nextId;
+  if (ids !== nextId) throw new Error(`${file}: meta ids=${ids} but ${nextId} ids created`);
+  return {
+    file, name: hm[1], ops, peakLiveBytes: Number(hm[3]), threads: Number(hm[4]), ids,
+    kind, tid, id, newid, size, align, counts,
+  };
+}
+
+// ---- untimed analysis --------------------------------------------------------------------------
+
+export interface TraceAnalysis {
+  /** largest request the emulated floor sees (aligned over-allocation included) */
+  floorMaxSize: number;
+  /** exact bytes the floor bumps for the first `upTo` ops: sum over its 16-byte classes of
+   *  (peak live blocks of the class) x (16-byte header + class size), emulation included */
+  floorCapacity: number;
+  /** recomputed peak of live requested bytes (checked against the header) */
+  peakLiveBytes: number;
+  /** any `m` op with alignment > 16 */
+  hasAligned: boolean;
+  maxSize: number;
+  maxAlign: number;
+}
+
+/** The floor's request for an op (see EmulatedFloor): size 0 -> 1; aligned: size + align - 16. */
+function floorRequest(size: number, align: number): number {
+  const s = size === 0 ? 1 : size;
+  return align > 16 ? s + align - 16 : s;
+}
+
+export function analyzeTrace(t: Trace, upTo = t.ops): TraceAnalysis {
+  const reqOf = new Float64Array(t.ids); // the floor request of each id
+  const szOf = new Float64Array(t.ids);
+  const live = new Map<number, number>(); // class -> live blocks
+  const peak = new Map<number, number>();
+  let maxReq = 0;
+  let liveBytes = 0;
+  let peakBytes = 0;
+  let hasAligned = false;
+  let maxSize = 0;
+  let maxAlign = 0;
+  const inc = (req: number) => {
+    const c = Math.ceil(req / 16);
+    const v = (live.get(c) ?? 0) + 1;
+    live.set(c, v);
+    if (v > (peak.get(c) ?? 0)) peak.set(c, v);
+    if (req > maxReq) maxReq = req;
+  };
+  const dec = (req: number) => {
+    const c = Math.ceil(req / 16);
+    live.set(c, live.get(c)! - 1);
+  };
+  for (let i = 0; i < upTo; i++) {
+    const k = t.kind[i];
+    const size = t.size[i];
+    if (k === OP_F) {
+      const id = t.id[i];
+      dec(reqOf[id]);
+      liveBytes -= szOf[id];
+    } else if (k === OP_R) {
+      const id = t.id[i];
+      const nid = t.newid[i];
+      reqOf[nid] = floorRequest(size, 0);
+      szOf[nid] = size;
+      inc(reqOf[nid]); // malloc before free: both live at once
+      dec(reqOf[id]);
+      liveBytes += size - szOf[id];
+    } else {
+      const id = t.id[i];
+      const al = k === OP_M ? t.align[i] : 0;
+      if (al > 16) hasAligned = true;
+      if (al > maxAlign) maxAlign = al;
+      reqOf[id] = floorRequest(size, al);
+      szOf[id] = size;
+      inc(reqOf[id]);
+      liveBytes += size;
+    }
+    if (size > maxSize) maxSize = size;
+    if (liveBytes > peakBytes) peakBytes = liveBytes;
+  }
+  let cap = 0;
+  for (const [c, p] of peak) cap += p * (16 + 16 * c);
+  return { floorMaxSize: maxReq, floorCapacity: cap, peakLiveBytes: peakBytes, hasAligned, maxSize, maxAlign };
+}
+
+// ---- allocator adapters ------------------------------------------------------------------------
+
+/**
+ * What the replay needs. hakmem's Heap is one as it is (its realloc ignores the third argument);
+ * offset allocators with only malloc/free get EmulatedAllocator.
+ */
+export interface TraceAlloc {
+  readonly u8: Uint8Array;
+  malloc(size: number): number;
+  calloc(count: number, size: number): number;
+  alignedAlloc(alignment: number, size: number): number;
+  /** `oldSize`: the requested size of the block at ptr (the replay keeps a size table by id) */
+  realloc(ptr: number, size: number, oldSize: number): number;
+  free(ptr: number): void;
+}
+
+/**
+ * calloc / realloc / alignedAlloc emulated on a bare malloc/free offset allocator (16-byte aligned
+ * pointers assumed, as the floor's are):
+ * - malloc(0) asks for 1 byte (the floor's class 0 would hand out a pointer onto the next header);
+ * - calloc = malloc + fill(0);
+ * - realloc = malloc(new) + copy min(old, new) bytes + free(old), always moving (old size from the
+ *   replay's size table);
+ * - alignedAlloc(al > 16) = malloc(size + al - 16), pointer rounded up; a side table indexed by
+ *   ptr >>> 4 maps the aligned pointer back to the one to free (created only if the trace has
+ *   such ops; free checks it only then).
+ */
+export class EmulatedAllocator implements TraceAlloc {
+  private readonly a: Allocator;
+  private readonly base: Int32Array;
+  private readonly anyAligned: boolean;
+  constructor(a: Allocator, heapBytes: number, anyAligned: boolean) {
+    this.a = a;
+    this.anyAligned = anyAligned;
+    this.base = new Int32Array(anyAligned ? (heapBytes >>> 4) + 1 : 1);
+  }
+  get u8(): Uint8Array {
+    return this.a.u8;
+  }
+  malloc(size: number): number {
+    return this.a.malloc(size === 0 ? 1 : size);
+  }
+  calloc(count: number, size: number): number {
+    const n = count * size;
+    const p = this.a.malloc(n === 0 ? 1 : n);
+    if (p !== 0) this.a.u8.fill(0, p, p + n);
+    return p;
+  }
+  realloc(ptr: number, size: number, oldSize: number): number {
+    const q = this.a.malloc(size);
+    if (q === 0) return 0;
+    this.a.u8.copyWithin(q, ptr, ptr + (oldSize < size ? oldSize : size));
+    this.free(ptr);
+    return q;
+  }
+  alignedAlloc(alignment: number, size: number): number {
+    if (alignment <= 16) return this.malloc(size);
+    const p = this.a.malloc((size === 0 ? 1 : size) + alignment - 16);
+    if (p === 0) return 0;
+    const q = (p + alignment - 1) & -alignment;
+    if (q !== p) this.base[q >>> 4] = p;
+    return q;
+  }
+  free(ptr: number): void {
+    if (this.anyAligned) {
+      const b = this.base[ptr >>> 4];
+      if (b !== 0) {
+        this.base[ptr >>> 4] = 0;
+        this.a.free(b);
+        return;
+      }
+    }
+    this.a.free(ptr);
+  }
+}
+
+export interface TraceInstance {
+  alloc: TraceAlloc;
+  highWater(): number;
+  /** offsets may reach 2^31: pointer table is a Float64Array */
+  wide: boolean;
+  /** what was emulated, for the output */
+  emulated: string;
+  /** optional diagnostics after the run (untimed) */
+  diag?(): unknown;
+}
+
+export async function createInstance(name: string, t: Trace, upTo = t.ops): Promise<TraceInstance> {
+  if (name === 'hakmem') {
+    const { createHeap } = await import('../src/index.ts');
+    const heap = createHeap();
+    return {
+      alloc: heap,
+      highWater: () => heap.stats().heapHighWater,
+      wide: heap.u8.buffer.maxByteLength > 0x7fffffff,
+      emulated: '',
+      diag: () => {
+        const s = heap.stats();
+        return {
+          inUseBytes: s.inUseBytes, usedPagesBytes: s.usedPagesBytes, peakUsedPagesBytes: s.peakUsedPagesBytes,
+          heapBytes: s.heapBytes, heapHighWater: s.heapHighWater, freeBytes: s.freeBytes, large: s.large,
+          classes: s.classes.filter((c) => c.slabs > 0).map((c) => [c.size, c.slabs, c.inUse, c.free]),
+        };
+      },
+    };
+  }
+  if (name === 'floor') {
+    const an = analyzeTrace(t, upTo);
+    const { peer } = await import('./peers/floor.ts');
+    const opts: CreateOpts = { maxSize: an.floorMaxSize, capacity: an.floorCapacity };
+    const inst = peer.create(opts);
+    const classes = ((opts.maxSize + 15) >>> 4) + 1;
+    const start = (classes * 4 + 15) & ~15; // its class-head table, before the heap proper
+    const em = new EmulatedAllocator(inst.alloc, inst.alloc.u8.length, an.hasAligned);
+    return {
+      alloc: em,
+      // floor's top minus its class-head table (which is maxSize/4 bytes: 1 int32 per 16-byte class)
+      highWater: () => inst.highWater() - start,
+      wide: false,
+      emulated: 'calloc, realloc (always moves), aligned (over-allocates), malloc(0)->1',
+    };
+  }
+  throw new Error(`unknown allocator ${name} (trace replay supports hakmem, floor)`);
+}
+
+// ---- the timed loop ----------------------------------------------------------------------------
+
+/** The byte pattern of block `id`, written at its first and last byte. */
+function pat(id: number): number {
+  return (id ^ (id >>> 8) ^ (id >>> 16) ^ 0x5a) & 255;
+}
+
+export class ReplayError extends Error {
+  constructor(message: string, readonly op: number) {
+    super(message);
+  }
+}
+
+function failAt(t: Trace, i: number, what: string): never {
+  const k = t.kind[i];
+  const line = `${OP_NAMES[k]} ${t.tid[i]} ${t.id[i]}${k === OP_R ? ' ' + t.newid[i] : ''}${k !== OP_F ? ' ' + t.size[i] : ''}${k === OP_M ? ' ' + t.align[i] : ''}`;
+  throw new ReplayError(`${t.name}: op ${i} ("${line}"): ${what}`, i);
+}
+
+/**
+ * Replays ops [0, n) of t on a fresh allocator. `ptrs` and `sizes` are indexed by id (all zero on
+ * entry). Verifies contents (pattern at the first and last byte of each block, checked at free and
+ * realloc; calloc blocks checked zero at both ends; aligned pointers checked). Returns the number
+ * of verification failures. Throws ReplayError if an allocation returns 0.
+ */
+export function replay(a: TraceAlloc, t: Trace, ptrs: Int32Array | Float64Array, sizes: Float64Array, n: number): number {
+  const K = t.kind;
+  const I = t.id;
+  const S = t.size;
+  let u8 = a.u8;
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const k = K[i];
+    if (k === OP_F) {
+      const id = I[i];
+      const p = ptrs[id];
+      const sz = sizes[id];
+      if (sz > 0) {
+        const v = pat(id);
+        if (u8[p] !== v || u8[p + sz - 1] !== v) bad++;
+      }
+      a.free(p);
+    } else if (k === OP_A) {
+      const id = I[i];
+      const sz = S[i];
+      const p = a.malloc(sz);
+      if (p === 0) failAt(t, i, 'malloc returned 0');
+      if (p + sz > u8.length) u8 = a.u8;
+      if (sz > 0) {
+        const v = pat(id);
+        u8[p] = v;
+        u8[p + sz - 1] = v;
+      }
+      ptrs[id] = p;
+      sizes[id] = sz;
+    } else if (k === OP_R) {
+      const id = I[i];
+      const nid = t.newid[i];
+      const p = ptrs[id];
+      const old = sizes[id];
+      const sz = S[i];
+      const v = pat(id);
+      if (old > 0 && (u8[p] !== v || u8[p + old - 1] !== v)) bad++;
+      const q = a.realloc(p, sz, old);
+      if (q === 0) failAt(t, i, 'realloc returned 0');
+      if (q + sz > u8.length) u8 = a.u8;
+      // the first min(old, new) bytes are kept: check the first, and the old last byte if it grew
+      if (old > 0 && (u8[q] !== v || (old <= sz && u8[q + old - 1] !== v))) bad++;
+      const w = pat(nid);
+      u8[q] = w;
+      u8[q + sz - 1] = w;
+      ptrs[nid] = q;
+      sizes[nid] = sz;
+    } else if (k === OP_C) {
+      const id = I[i];
+      const sz = S[i];
+      const p = a.calloc(1, sz);
+      if (p === 0) failAt(t, i, 'calloc returned 0');
+      if (p + sz > u8.length) u8 = a.u8;
+      if (sz > 0) {
+        if (u8[p] !== 0 || u8[p + sz - 1] !== 0) bad++;
+        const v = pat(id);
+        u8[p] = v;
+        u8[p + sz - 1] = v;
+      }
+      ptrs[id] = p;
+      sizes[id] = sz;
+    } else {
+      const id = I[i];
+      const sz = S[i];
+      const al = t.align[i];
+      const p = a.alignedAlloc(al, sz);
+      if (p === 0) failAt(t, i, 'alignedAlloc returned 0');
+      if ((p & (al - 1)) !== 0) bad++;
+      if (p + sz > u8.length) u8 = a.u8;
+      if (sz > 0) {
+        const v = pat(id);
+        u8[p] = v;
+        u8[p + sz - 1] = v;
+      }
+      ptrs[id] = p;
+      sizes[id] = sz;
+    }
+  }
+  return bad;
+}
