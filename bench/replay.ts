@@ -5,7 +5,6 @@
 //
 // Default files: the single-thread traces in /work/shared/traces/. Multi-thread traces
 // (python-threads: 5 threads) are skipped: this replayer runs one thread.
-import { spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { TraceChildResult } from './trace-child.ts';
+import { runJsonChild } from './spawn-child.ts';
 import { TRACE_DIR, traceDirPresent } from './trace.ts';
 
 const { values: args, positionals } = parseArgs({
@@ -33,7 +33,6 @@ if (args.help) {
 }
 const log = (s: string) => process.stderr.write(s + '\n');
 const RUNS = Math.max(1, Number(args.runs) | 0);
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./trace-child.ts', import.meta.url));
 const allocators = args.allocators!.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -82,19 +81,7 @@ const NATIVE: Record<string, [number, number]> = {
 
 function runChild(file: string, alloc: string): Promise<TraceChildResult> {
   const argv = ['--import', 'tsx', CHILD, '--file', file, '--alloc', alloc];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as TraceChildResult);
-      else reject(new Error(`exit ${code}: ${(err.split('\n').find((l) => /Error|error:/.test(l)) ?? err ?? out).trim().slice(0, 300)}`));
-    });
-  });
+  return runJsonChild<TraceChildResult>(argv);
 }
 
 interface Cell {

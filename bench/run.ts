@@ -2,12 +2,13 @@
 // across several allocators, one child process per run (bench/child.ts), runs interleaved.
 //
 //   node --import tsx bench/run.ts [--quick | --full] [--runs N] [--allocators a,b] [--ref floor] [--json]
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildResult } from './child.ts';
+import { firstLine, runJsonChild } from './spawn-child.ts';
 import { analyze, fmtCycles, label, type Analysis, type Peer, type Workload } from './workloads.ts';
 
 const HELP = `Usage: node --import tsx bench/run.ts [options]   (npm run bench -- [options])
@@ -142,19 +143,7 @@ function runChild(c: Config, memory: boolean): Promise<ChildResult> {
     '--capacity', String(c.analysis.classBoundBytes),
   ];
   if (memory) argv.push('--memory');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as ChildResult);
-      else reject(new Error(`exit ${code}: ${firstLine(errorLine(err) || out || '(no output)')}`));
-    });
-  });
+  return runJsonChild<ChildResult>(argv);
 }
 
 const active = table.flat().filter((c) => !c.skipped);
@@ -345,11 +334,4 @@ function mib(bytes: number): string {
 function describeSizes(w: Workload): string {
   return w.sizes === 'fixed256' ? 'fixed256 (all 256 B)'
     : w.sizes === 'rand' ? 'rand (16..1039 B from the slot draw)' : 'rand2 (16..1039 B, second draw)';
-}
-function firstLine(s: string): string {
-  return s.trim().split('\n')[0].slice(0, 200);
-}
-function errorLine(stderr: string): string {
-  // the most useful line of a child's stack trace: the first one that names an error
-  return stderr.split('\n').find((l) => /Error|error:/.test(l)) ?? stderr;
 }
