@@ -67,7 +67,9 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 // No gc() before the timed run: a full GC drops optimized code ("weak objects" deopts).
 const mark = (s: string) => { if (values.marks) writeSync(1, `# ${s}\n`); };
 
-const result = peer.kind === 'heap' ? runHeap(peer) : await runGc(peer);
+const result = peer.kind === 'heap' && peer.runOutside
+  ? { peer: peer.name, workload: w, ...peer.runOutside(w) } // native peers: no JS loop, no warm-up
+  : peer.kind === 'heap' ? runHeap(peer) : await runGc(peer);
 process.stdout.write(JSON.stringify(result) + '\n');
 
 function runHeap(p: HeapPeer): ChildResult {

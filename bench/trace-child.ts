@@ -6,6 +6,7 @@
 // every line has type feedback, then 3 replays of the first min(200k, ops/20) ops on throw-away
 // instances; then a fresh instance replays the whole trace, timed (performance.now() around the
 // loop only). Blocks live at the end are left alone.
+import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createInstance, loadTrace, replay, ReplayError, type Trace } from './trace.ts';
 
@@ -34,6 +35,13 @@ const { values } = parseArgs({
   },
 });
 if (!values.file) throw new Error('--file FILE.trace.gz is required');
+
+// native-glibc / native-mimalloc / native-jemalloc: the C replayer (bench/native/replay.c) does it all
+const ext = await import('./ext/trace-peers.ts');
+if (ext.isNativeTracePeer(values.alloc!)) {
+  writeSync(1, JSON.stringify(await ext.replayNative(values.alloc!, values.file)) + '\n');
+  process.exit(0);
+}
 
 const tp = performance.now();
 const t: Trace = loadTrace(values.file);

@@ -335,7 +335,9 @@ export async function createInstance(name: string, t: Trace, upTo = t.ops): Prom
       emulated: 'calloc, realloc (always moves), aligned (over-allocates), malloc(0)->1',
     };
   }
-  throw new Error(`unknown allocator ${name} (trace replay supports hakmem, floor)`);
+  const ext = await (await import('./ext/trace-peers.ts')).traceInstance(name, t); // tlsf
+  if (ext) return ext;
+  throw new Error(`unknown allocator ${name} (trace replay supports hakmem, floor, tlsf, native-glibc, native-mimalloc, native-jemalloc)`);
 }
 
 // ---- the timed loop ----------------------------------------------------------------------------

@@ -53,6 +53,21 @@ export interface HeapPeer {
    * are a Float64Array instead of an Int32Array.
    */
   create(opts: CreateOpts): { alloc: Allocator; highWater(): number; wide: boolean };
+  /**
+   * Peers whose workload runs outside node (the native C references, bench/ext/native.ts):
+   * bench/child.ts calls this instead of create() and the JS loop.
+   */
+  runOutside?(w: Workload): OutsideResult;
+}
+
+/** What a peer that runs the workload outside node reports (see HeapPeer.runOutside). */
+export interface OutsideResult {
+  ms: number;
+  nsPerOp: number;
+  /** PRNG state after the last cycle, as an int32 (checked against analyze()) */
+  finalState: number;
+  highWater: number;
+  highWaterKind: 'heap' | 'sampled' | 'none';
 }
 
 /** An adapter for a GC "allocator": blocks are JS objects kept in a JS array. */

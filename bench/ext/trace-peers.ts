@@ -1,0 +1,88 @@
+// The bench-time-built peers in the trace replayer (bench/replay.ts --allocators ...):
+// - tlsf: AssemblyScript's TLSF in wasm as a TraceAlloc (its own realloc; calloc = alloc + fill;
+//   alignment > 16 by over-allocation, like bench/trace.ts EmulatedAllocator);
+// - native-glibc, native-mimalloc, native-jemalloc: the C replayer bench/native/replay.c, run
+//   by bench/trace-child.ts in place of the JS replay (same checks, same JSON fields).
+import type { TraceChildResult } from '../trace-child.ts';
+import type { Trace, TraceAlloc, TraceInstance } from '../trace.ts';
+import { libVersion, nativeProgram, runNative, type NativeLib } from './native.ts';
+import { TlsfHeap, tlsfModule } from './tlsf.ts';
+
+class TlsfTrace implements TraceAlloc {
+  readonly malloc: (size: number) => number;
+  private readonly h: TlsfHeap;
+  /** aligned pointer >>> 4 -> the block to free (only when the trace has alignments > 16) */
+  private readonly base: Map<number, number> | undefined;
+
+  constructor(h: TlsfHeap, anyAligned: boolean) {
+    this.h = h;
+    this.malloc = h.malloc;
+    this.base = anyAligned ? new Map() : undefined;
+  }
+  get u8(): Uint8Array {
+    return this.h.u8;
+  }
+  calloc(count: number, size: number): number {
+    const n = count * size;
+    const p = this.h.malloc(n);
+    if (p !== 0) this.h.u8.fill(0, p, p + n);
+    return p;
+  }
+  alignedAlloc(alignment: number, size: number): number {
+    if (alignment <= 16) return this.h.malloc(size);
+    const p = this.h.malloc(size + alignment - 16);
+    if (p === 0) return 0;
+    const q = (p + alignment - 1) & -alignment;
+    if (q !== p) this.base!.set(q, p);
+    return q;
+  }
+  realloc(ptr: number, size: number, oldSize: number): number {
+    if (this.base?.has(ptr)) {
+      const q = this.h.malloc(size);
+      if (q === 0) return 0;
+      const u8 = this.h.u8;
+      u8.copyWithin(q, ptr, ptr + Math.min(oldSize, size));
+      this.free(ptr);
+      return q;
+    }
+    return this.h.realloc(ptr, size);
+  }
+  free(ptr: number): void {
+    if (this.base) {
+      const b = this.base.get(ptr);
+      if (b !== undefined) {
+        this.base.delete(ptr);
+        this.h.free(b);
+        return;
+      }
+    }
+    this.h.free(ptr);
+  }
+}
+
+/** A TraceInstance for the peers built at bench time, or undefined for other names. */
+export async function traceInstance(name: string, t: Trace): Promise<TraceInstance | undefined> {
+  if (name !== 'tlsf') return undefined;
+  const h = new TlsfHeap(await tlsfModule());
+  let anyAligned = false;
+  for (let i = 0; i < t.ops; i++) if (t.align[i] > 16) { anyAligned = true; break; }
+  return {
+    alloc: new TlsfTrace(h, anyAligned),
+    highWater: () => h.highWater(),
+    wide: false,
+    emulated: anyAligned ? 'calloc (alloc + fill), aligned (over-allocates)' : 'calloc (alloc + fill)',
+  };
+}
+
+const NATIVE = /^native-(glibc|mimalloc|jemalloc)$/;
+
+export function isNativeTracePeer(name: string): boolean {
+  return NATIVE.test(name);
+}
+
+/** Replays `file` with the C replayer against the named native allocator (one process). */
+export async function replayNative(name: string, file: string): Promise<TraceChildResult> {
+  const lib = NATIVE.exec(name)![1] as NativeLib;
+  const r = runNative(await nativeProgram('replay'), [file], lib) as unknown as TraceChildResult;
+  return { ...r, alloc: name, emulated: '', diag: { program: 'bench/native/replay.c', allocator: libVersion(lib) } };
+}
