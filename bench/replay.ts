@@ -1,12 +1,13 @@
 // Workload T of workloads.md: replay allocation traces of real programs, one child process per run
 // (bench/trace-child.ts), runs interleaved and the allocator order rotated each run.
 //
-//   node --import tsx bench/replay.ts [FILE.trace.gz ...] [--allocators hakmem,floor] [--runs N] [--json] [--save FILE]
+//   hakmem replay [FILE.trace.gz ...] [--allocators hakmem,floor] [--runs N] [--json] [--html FILE] [--save FILE]
+//   = node --import tsx bench/replay.ts ...
+// Every invocation writes a ledger record to bench/results/ (bench/ledger.ts).
 //
 // Default files: the single-thread traces in /work/shared/traces/. Multi-thread traces
 // (python-threads: 5 threads) are skipped: this replayer runs one thread.
 import { readdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -15,6 +16,9 @@ import { createGunzip } from 'node:zlib';
 import type { TraceChildResult } from './trace-child.ts';
 import { runJsonChild } from './spawn-child.ts';
 import { TRACE_DIR, traceDirPresent } from './trace.ts';
+import { renderHtml } from './html.ts';
+import { derive, LEDGER_DIR, LedgerWriter, newRecord, type LedgerGroup, type LedgerRow } from './ledger.ts';
+import { Progress, type Step } from './progress.ts';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,12 +27,24 @@ const { values: args, positionals } = parseArgs({
     runs: { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
     save: { type: 'string' },
+    html: { type: 'string' },
+    ledger: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log(`Usage: node --import tsx bench/replay.ts [FILE.trace.gz ...] [--allocators hakmem,floor] [--runs N] [--json] [--save FILE]
-  default files: the single-thread *.trace.gz in ${TRACE_DIR} (multi-thread traces are skipped)`);
+  console.log(`Usage: hakmem replay [FILE.trace.gz ...] [options]   (= node --import tsx bench/replay.ts ...)
+Replays real programs' allocation traces (format: ${TRACE_DIR}/FORMAT.md) against allocators, every
+block's contents verified; each run a fresh node process.
+  default files: the single-thread *.trace.gz in ${TRACE_DIR} (multi-thread traces are skipped)
+  --allocators a,b   hakmem, floor (default: hakmem,floor)
+  --runs N           processes per trace and allocator (default 5)
+  --json             print the run's ledger record (JSON) on stdout instead of the table
+  --html FILE        also write an HTML report of this run
+  --save FILE        also write a copy of the ledger record to FILE
+  --ledger DIR       where the run's ledger record goes (default bench/results/)
+Every run writes its record (every run's figures, git commit, machine, command) to the ledger:
+${LEDGER_DIR}/<date>-<time>-replay.json. Progress goes to stderr.`);
   process.exit(0);
 }
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -84,107 +100,131 @@ function runChild(file: string, alloc: string): Promise<TraceChildResult> {
   return runJsonChild<TraceChildResult>(argv);
 }
 
-interface Cell {
-  ns: number[];
-  highWater: number;
-  failures: number[];
-  emulated: string;
-  errors: string[];
-}
-const cells = traces.map(() => allocators.map((): Cell => ({ ns: [], highWater: -1, failures: [], emulated: '', errors: [] })));
-const total = traces.length * allocators.length * RUNS;
-log(`replay: ${traces.map((t) => t.name).join(', ')} x ${allocators.join(', ')}; ${RUNS} runs each = ${total} processes, interleaved`);
-const t0 = Date.now();
-let done = 0;
+// ---- the ledger record ---------------------------------------------------------------------------
+
+const writer = new LedgerWriter(newRecord('replay', 'bench/replay.ts', { ...args, runs: RUNS, files }, []), args.ledger);
+const record = writer.record;
+record.extra = {
+  skippedTraces,
+  nativeReference: 'nativeGlibc / nativeMimalloc in a group\'s params: the native C replayer\'s median ns/op of 5 runs, ' +
+    'copied from the traces\' FORMAT.md (measured on this machine type), not measured by this run',
+};
+interface Cell { row: LedgerRow; failures: number[]; emulated: string }
+const cells = traces.map((t) => {
+  const group: LedgerGroup = {
+    id: `trace ${t.name}`,
+    title: `trace ${t.name}: ${t.ops.toLocaleString('en-US')} ops of a real program (${t.file.split('/').pop()}), replayed single-thread, contents verified`,
+    unit: 'ns/op',
+    better: 'lower',
+    ref: allocators.includes('floor') ? 'floor' : undefined,
+    peakLiveBytes: t.peak,
+    params: { trace: t.name, file: t.file, ops: t.ops, nativeGlibc: NATIVE[t.name]?.[0], nativeMimalloc: NATIVE[t.name]?.[1] },
+    rows: [],
+  };
+  record.groups.push(group);
+  return allocators.map((a): Cell => {
+    const row: LedgerRow = { allocator: a, runs: [], highWaterRuns: [], highWaterKind: 'heap', errors: [] };
+    group.rows.push(row);
+    return { row, failures: [], emulated: '' };
+  });
+});
+writer.save();
+
+const plan: { ti: number; ai: number; step: Step }[] = [];
 for (let rep = 0; rep < RUNS; rep++) {
   for (let ti = 0; ti < traces.length; ti++) {
     for (let k = 0; k < allocators.length; k++) {
       const ai = (k + rep) % allocators.length;
-      const c = cells[ti][ai];
-      const name = allocators[ai];
-      done++;
-      try {
-        const r = await runChild(traces[ti].file, name);
-        c.emulated = r.emulated;
-        if (r.error) {
-          c.errors.push(`${r.error}`);
-          log(`[${done}/${total}] ${name} ${traces[ti].name} FAILED: ${r.error}`);
-          continue;
-        }
-        c.ns.push(r.nsPerOp);
-        c.highWater = Math.max(c.highWater, r.highWater);
-        c.failures.push(r.failures + r.warmFailures);
-        log(`[${done}/${total}] ${name.padEnd(7)} ${traces[ti].name.padEnd(12)} ${r.nsPerOp.toFixed(1)} ns/op  hw ${(r.highWater / 1048576).toFixed(1)} MiB  verify failures ${r.failures} (+${r.warmFailures} in warm-up)`);
-      } catch (e) {
-        const msg = e instanceof Error ? e.message : String(e);
-        c.errors.push(msg);
-        log(`[${done}/${total}] ${name} ${traces[ti].name} FAILED: ${msg}`);
-      }
+      const l = `${allocators[ai]} ${traces[ti].name}`;
+      plan.push({ ti, ai, step: { key: l, label: l, rep: rep + 1 } });
     }
   }
 }
-const elapsed = (Date.now() - t0) / 1000;
+log(`replay: ${traces.map((t) => t.name).join(', ')} x ${allocators.join(', ')}; ${RUNS} runs each = ${plan.length} processes, interleaved; record: ${writer.relFile}`);
+const progress = new Progress(plan.map((p) => p.step), RUNS);
+for (const { ti, ai, step } of plan) {
+  const c = cells[ti][ai];
+  const name = allocators[ai];
+  progress.start(step);
+  try {
+    const r = await runChild(traces[ti].file, name);
+    c.emulated = r.emulated;
+    if (r.error) {
+      c.row.errors!.push(`${r.error}`);
+      progress.done(`${name} ${traces[ti].name} FAILED: ${r.error}`);
+    } else {
+      c.row.runs.push(r.nsPerOp);
+      c.row.highWaterRuns!.push(r.highWater);
+      c.failures.push(r.failures + r.warmFailures);
+      c.row.verifyFailures = c.failures;
+      progress.done(`${name.padEnd(7)} ${traces[ti].name.padEnd(12)} ${r.nsPerOp.toFixed(1)} ns/op  hw ${(r.highWater / 1048576).toFixed(1)} MiB  verify failures ${r.failures} (+${r.warmFailures} in warm-up)`);
+    }
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    c.row.errors!.push(msg);
+    progress.done(`${name} ${traces[ti].name} FAILED: ${msg}`);
+  }
+  const verify = c.failures.reduce((a, b) => a + b, 0);
+  c.row.note = [c.emulated ? `emulated: ${c.emulated}` : '', `verify failures ${verify} in ${c.failures.length} runs`].filter(Boolean).join('; ');
+  writer.save();
+}
+progress.finish();
+const elapsed = progress.elapsed();
+for (const g of record.groups) {
+  for (const r of g.rows) {
+    if (!r.highWaterRuns?.some((x) => x > 0)) { delete r.highWaterRuns; r.highWaterKind = 'none'; }
+    if (!r.errors?.length) delete r.errors;
+  }
+  derive(g);
+}
+writer.finish(elapsed);
+if (args.save) writeFileSync(args.save, JSON.stringify(record, null, 1) + '\n');
+if (args.html) writeFileSync(args.html, renderHtml([{ file: writer.file, record }], { title: 'hakmem replay: allocation traces of real programs' }));
 
 // ---- output ------------------------------------------------------------------------------------
 
-function stats(xs: number[]) {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return { median: s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2, min: s[0], max: s[s.length - 1] };
-}
 const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const mib = (b: number) => (b / 1048576).toFixed(1);
-const results = traces.flatMap((t, ti) => allocators.map((a, ai) => {
-  const c = cells[ti][ai];
-  const st = stats(c.ns);
-  return {
-    trace: t.name, ops: t.ops, peakLiveBytes: t.peak, allocator: a, runs: c.ns, nsPerOp: st,
-    highWaterBytes: c.highWater > 0 ? c.highWater : undefined,
-    highWaterPerPeakLive: c.highWater > 0 ? c.highWater / t.peak : undefined,
-    verifyFailures: c.failures, emulated: c.emulated, errors: c.errors,
-    nativeGlibc: NATIVE[t.name]?.[0], nativeMimalloc: NATIVE[t.name]?.[1],
-  };
-}));
-const cpus = os.cpus();
-const machine = `${cpus[0]?.model.trim() ?? '?'} x${cpus.length}, node ${process.version}`;
-const record = JSON.stringify({
-  command: `node --import tsx bench/replay.ts ${process.argv.slice(2).join(' ')}`.trim(),
-  runs: RUNS, machine, date: new Date().toISOString(), elapsedSeconds: elapsed, skippedTraces, results,
-}, null, 2);
-if (args.save) writeFileSync(args.save, record + '\n');
 if (args.json) {
-  console.log(record);
+  console.log(JSON.stringify(record, null, 1));
 } else {
   const head = ['trace', 'allocator', 'median ns/op', 'min', 'max', 'vs glibc', 'vs mimalloc', 'high-water MiB', 'peak live MiB', 'hw / peak', 'verify fail', 'note'];
   const rows: string[][] = [];
-  for (const r of results) {
-    const st = r.nsPerOp;
-    const nat = NATIVE[r.trace];
-    const note = [r.emulated ? `emulated: ${r.emulated}` : '', r.errors.length ? `${r.errors.length} of ${RUNS} runs FAILED: ${r.errors[0]}` : ''].filter(Boolean).join('; ');
-    rows.push([
-      r.trace, r.allocator, st ? f1(st.median) : '-', st ? f1(st.min) : '-', st ? f1(st.max) : '-',
-      st && nat ? `${(st.median / nat[0]).toFixed(2)}x` : '-', st && nat ? `${(st.median / nat[1]).toFixed(2)}x` : '-',
-      r.highWaterBytes ? mib(r.highWaterBytes) : '-', mib(r.peakLiveBytes),
-      r.highWaterPerPeakLive ? `${r.highWaterPerPeakLive.toFixed(2)}x` : '-',
-      r.verifyFailures.length ? String(r.verifyFailures.reduce((a, b) => a + b, 0)) : '-', note,
-    ]);
-  }
+  traces.forEach((t, ti) => {
+    const g = record.groups[ti];
+    allocators.forEach((a, ai) => {
+      const r = g.rows[ai];
+      const c = cells[ti][ai];
+      const st = r.stats;
+      const nat = NATIVE[t.name];
+      const note = [c.emulated ? `emulated: ${c.emulated}` : '', r.errors?.length ? `${r.errors.length} of ${RUNS} runs FAILED: ${r.errors[0]}` : ''].filter(Boolean).join('; ');
+      rows.push([
+        t.name, a, st ? f1(st.median) : '-', st ? f1(st.min) : '-', st ? f1(st.max) : '-',
+        st && nat ? `${(st.median / nat[0]).toFixed(2)}x` : '-', st && nat ? `${(st.median / nat[1]).toFixed(2)}x` : '-',
+        r.highWaterBytes ? mib(r.highWaterBytes) : '-', mib(t.peak),
+        r.highWaterPerPeakLive ? `${r.highWaterPerPeakLive.toFixed(2)}x` : '-',
+        c.failures.length ? String(c.failures.reduce((x, y) => x + y, 0)) : '-', note,
+      ]);
+    });
+  });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) => '  ' + r.map((s, i) => (i < 2 || i === r.length - 1 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ').trimEnd();
   const out = [
     `hakmem replay: workload T of workloads.md (allocation traces of real programs, ${TRACE_DIR} format)`,
     `${RUNS} runs per configuration, each a fresh process; interleaved, allocator order rotated each run; took ${Math.round(elapsed)} s`,
-    `machine: ${machine}`,
+    `machine: ${record.cpu?.model} x${record.cpu?.cores}, node ${record.node}; source: git ${record.git.commit?.slice(0, 7) ?? '?'}${record.git.dirty ? ' + uncommitted changes' : ''}`,
     ...skippedTraces.map((s) => `skipped: ${s}`),
     '',
     fmt(head), '  ' + widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt),
     '',
     'ns/op: wall time of the timed replay / all ops of the trace (a, c, m, r, f), including the replay loop and its',
-    '  verification (a pattern byte at both ends of every block, checked at free and realloc). Parse untimed.',
-    'vs glibc / vs mimalloc: the median over the native C replayer\'s median on the same trace (FORMAT.md, this machine type).',
+    '  verification (a pattern byte at both ends of every block, checked at free and realloc). Parse untimed. Lower is better.',
+    'vs glibc / vs mimalloc: the median over the native C replayer\'s median on the same trace (FORMAT.md, this machine type;',
+    '  not measured by this run). Below 1.00x = faster than native.',
     'high-water: hakmem stats().heapHighWater; floor: its bump top minus its class-head table. peak live: the trace\'s',
-    '  peak_live_bytes (sum of requested sizes). verify fail: pattern/zero/alignment check failures summed over runs (must be 0).',
+    '  peak_live_bytes (sum of requested sizes); hw / peak: 1.00x = no overhead, lower is better.',
+    '  verify fail: pattern/zero/alignment check failures summed over runs (must be 0).',
+    `Every run's figure, the command, commit and machine: ${writer.relFile}`,
   ];
   console.log(out.join('\n'));
 }

@@ -1,26 +1,45 @@
 // hakmem benchmark runner: workload A (random-mixed) and C2 (large blocks) of workloads.md,
 // across several allocators, one child process per run (bench/child.ts), runs interleaved.
+// Every invocation writes a ledger record to bench/results/ (bench/ledger.ts).
 //
-//   node --import tsx bench/run.ts [--quick | --full] [--runs N] [--allocators a,b] [--ref floor] [--json]
-import { execFileSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+//   hakmem bench [--quick | --full] [--runs N] [--allocators a,b] [--ref floor] [--json] [--html FILE]
+//   = node --import tsx bench/run.ts ...  (npm run bench -- ...)
+import { writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildResult } from './child.ts';
+import { renderHtml } from './html.ts';
+import { fmtNum, fmtS, formatTable, mib, pct } from './format.ts';
+import { derive, LEDGER_DIR, LedgerWriter, newRecord, type LedgerGroup, type LedgerRow } from './ledger.ts';
+import { Progress, type Step } from './progress.ts';
 import { firstLine, runJsonChild } from './spawn-child.ts';
 import { analyze, fmtCycles, label, type Analysis, type Peer, type Workload } from './workloads.ts';
 
-const HELP = `Usage: node --import tsx bench/run.ts [options]   (npm run bench -- [options])
+const HELP = `Usage: hakmem bench [options]      (= npm run bench -- [options] = node --import tsx bench/run.ts [options])
+Times malloc/free of hakmem and other allocators on workloads A (random-mixed) and C2 (large blocks)
+of workloads.md; each run is a fresh node process.
   --quick            fewer sets: A 10Mx8192 rand2, A 2Mx65536 rand, C2
   --full             all sets: A {10Mx256, 10Mx8192, 2Mx65536} x {rand, fixed256}, A 10Mx8192 rand2, C2
-                     (default: A 10Mx8192 rand2, A 10Mx256 rand, A 2Mx65536 rand, C2)
+                     (default: A 10Mx8192 rand2, A 10Mx256 rand, A 2Mx65536 rand, C2; about a minute)
   --runs N           processes per configuration (default 5)
-  --allocators a,b   allocators to run (default: all in bench/peers/)
+  --allocators a,b   allocators to run (default: all in bench/peers/: ${peerFiles().join(', ')})
   --ref NAME         allocator the ratios are relative to (default floor)
-  --json             print machine-readable results on stdout instead of the tables
-  --save FILE        also write the machine-readable results (the same JSON) to FILE
-Progress goes to stderr.`;
+  --json             print the run's ledger record (JSON) on stdout instead of the tables
+  --html FILE        also write an HTML report of this run (charts, every run's figure)
+  --save FILE        also write a copy of the ledger record to FILE
+  --ledger DIR       where the run's ledger record goes (default bench/results/)
+Every run writes its record (every run's figures, git commit, machine, command) to the ledger:
+${LEDGER_DIR}/<date>-<time>-workloads.json. Progress goes to stderr.`;
+
+function peerFiles(): string[] {
+  const ORDER = ['noop', 'floor', 'hakmem', 'thing', 'buffer', 'uint8array'];
+  return readdirSync(new URL('./peers/', import.meta.url))
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort((a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b));
+}
 
 const { values: args } = parseArgs({
   options: {
@@ -30,7 +49,9 @@ const { values: args } = parseArgs({
     allocators: { type: 'string' },
     ref: { type: 'string', default: 'floor' },
     json: { type: 'boolean', default: false },
+    html: { type: 'string' },
     save: { type: 'string' },
+    ledger: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -42,9 +63,7 @@ if (args.help) {
 const RUNS = Math.max(1, Number(args.runs) | 0);
 /** a configuration whose runs together would take longer than this is skipped */
 const SKIP_SECONDS = 60;
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
-const log = (s: string) => process.stderr.write(s + '\n');
 
 // ---- workloads -------------------------------------------------------------------------------
 
@@ -66,15 +85,11 @@ const workloads = SETS[setName];
 
 // ---- allocators ------------------------------------------------------------------------------
 
-const ORDER = ['noop', 'floor', 'hakmem', 'thing', 'buffer', 'uint8array'];
-const available = readdirSync(new URL('./peers/', import.meta.url))
-  .filter((f) => f.endsWith('.ts'))
-  .map((f) => f.slice(0, -3))
-  .sort((a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99));
+const available = peerFiles();
 const wanted = args.allocators ? args.allocators.split(',').map((s) => s.trim()).filter(Boolean) : available;
 for (const name of wanted) {
   if (!available.includes(name)) {
-    log(`unknown allocator "${name}"; available: ${available.join(', ')}`);
+    process.stderr.write(`unknown allocator "${name}"; available: ${available.join(', ')}\n`);
     process.exit(2);
   }
 }
@@ -86,9 +101,24 @@ for (const name of wanted) {
   } catch (e) {
     const why = firstLine(e instanceof Error ? e.message : String(e));
     unavailable.push({ name, why });
-    log(`skipping ${name}: its adapter failed to import: ${why}`);
+    process.stderr.write(`skipping ${name}: its adapter failed to import: ${why}\n`);
   }
 }
+
+// ---- the ledger record -----------------------------------------------------------------------
+
+const writer = new LedgerWriter(
+  newRecord('workloads', 'bench/run.ts', { ...args, set: setName, runs: RUNS, allocators: peers.map((p) => p.name) }, [...new Set(workloads.map((w) => w.seed))]),
+  args.ledger,
+);
+const record = writer.record;
+record.extra = {
+  set: setName,
+  workloads,
+  allocators: Object.fromEntries(peers.map((p) => [p.name, p.about])),
+  unavailable,
+  skipSeconds: SKIP_SECONDS,
+};
 
 // ---- configurations --------------------------------------------------------------------------
 
@@ -96,15 +126,8 @@ interface Config {
   peer: Peer;
   /** the workload as run for this allocator (cycles may be capped) */
   w: Workload;
-  capped: boolean;
   analysis: Analysis;
-  skipped?: string;
-  /** the last failure, and how many runs failed (a failing config is retried each run) */
-  error?: string;
-  failures: number;
-  ns: number[];
-  highWater: number;
-  highWaterKind: ChildResult['highWaterKind'];
+  row: LedgerRow;
 }
 
 const analyses = new Map<string, Analysis>();
@@ -115,23 +138,42 @@ function analysisOf(w: Workload): Analysis {
   return a;
 }
 
-log(`bench: ${setName} set, ${RUNS} runs, allocators ${peers.map((p) => p.name).join(', ')}; analyzing workloads...`);
-const table: Config[][] = workloads.map((w0) =>
-  peers.map((peer) => {
+process.stderr.write(`bench: ${setName} set, ${RUNS} runs, allocators ${peers.map((p) => p.name).join(', ')}; analyzing workloads...\n`);
+const table: Config[][] = workloads.map((w0) => {
+  const a0 = analysisOf(w0);
+  const group: LedgerGroup = {
+    id: label(w0),
+    title: describe(w0),
+    unit: w0.kind === 'C2' ? 'ns/cycle' : 'ns/op',
+    better: 'lower',
+    ref: args.ref,
+    peakLiveBytes: a0.peakLiveBytes,
+    params: { ...w0 },
+    rows: [],
+  };
+  record.groups.push(group);
+  return peers.map((peer) => {
     const capped = w0.kind === 'A' && peer.maxCycles !== undefined && w0.cycles > peer.maxCycles;
     const w = capped ? { ...w0, cycles: peer.maxCycles! } : w0;
-    const c: Config = { peer, w, capped, analysis: analysisOf(w), ns: [], failures: 0, highWater: -1, highWaterKind: 'none' };
+    const row: LedgerRow = { allocator: peer.name, runs: [], highWaterRuns: [], highWaterKind: 'none', errors: [] };
+    if (capped) {
+      row.note = `${fmtCycles(w.cycles)} cycles`;
+      row.peakLiveBytes = analysisOf(w).peakLiveBytes;
+    }
+    group.rows.push(row);
+    const c: Config = { peer, w, analysis: analysisOf(w), row };
     const est = peer.estimateNsPerOp?.(w);
     if (est !== undefined) {
       const perRun = ((w.cycles + 3 * Math.min(200_000, Math.floor(w.cycles / 20))) * est) / 1e9 + 0.3;
       if (perRun * RUNS > SKIP_SECONDS) {
-        c.skipped = `skipped: would take ~${fmtS(perRun * RUNS)} (${RUNS} runs x ~${fmtS(perRun)})`;
-        log(`${peer.name} ${label(w)}: ${c.skipped}`);
+        row.skipped = `skipped: would take ~${fmtS(perRun * RUNS)} (${RUNS} runs x ~${fmtS(perRun)})`;
+        process.stderr.write(`${peer.name} ${label(w)}: ${row.skipped}\n`);
       }
     }
     return c;
-  }),
-);
+  });
+});
+writer.save();
 
 // ---- running ---------------------------------------------------------------------------------
 
@@ -146,131 +188,106 @@ function runChild(c: Config, memory: boolean): Promise<ChildResult> {
   return runJsonChild<ChildResult>(argv);
 }
 
-const active = table.flat().filter((c) => !c.skipped);
-const total = active.length * RUNS;
-log(`${total} processes (${active.length} configurations x ${RUNS} runs), interleaved, order rotated each run`);
-const loadBefore = await cpuBusy();
-const t0 = Date.now();
-let done = 0;
+// the order processes run in: per repetition, per workload, allocators rotated by the repetition
+const plan: { c: Config; step: Step }[] = [];
 for (let rep = 0; rep < RUNS; rep++) {
   for (const row of table) {
     for (let k = 0; k < row.length; k++) {
       const c = row[(k + rep) % row.length];
-      if (c.skipped) continue;
-      done++;
-      // GC peers: sample memory in their first successful run only (it is not a timing statistic)
-      const gcMemory = c.peer.kind === 'gc' && c.highWaterKind === 'none';
-      const started = Date.now();
-      try {
-        const r = await runChild(c, gcMemory);
-        if (r.finalState !== c.analysis.finalState) throw new Error('PRNG sequence differs from analyze()');
-        c.ns.push(r.nsPerOp);
-        if (c.peer.kind === 'heap' || gcMemory) {
-          c.highWater = r.highWater;
-          c.highWaterKind = r.highWaterKind;
-        }
-        log(`[run ${rep + 1}/${RUNS} ${done}/${total}] ${c.peer.name.padEnd(10)} ${label(c.w).padEnd(26)} ${fmtTime(c.w, r.nsPerOp).padEnd(16)} (${((Date.now() - started) / 1000).toFixed(2)} s)`);
-      } catch (e) {
-        c.error = firstLine(e instanceof Error ? e.message : String(e));
-        c.failures++;
-        log(`[run ${rep + 1}/${RUNS} ${done}/${total}] ${c.peer.name} ${label(c.w)} FAILED: ${c.error}`);
-      }
+      if (c.row.skipped) continue;
+      plan.push({ c, step: { key: `${c.peer.name} ${label(c.w)}`, label: `${c.peer.name} ${label(c.w)}`, rep: rep + 1 } });
     }
   }
 }
-const elapsed = (Date.now() - t0) / 1000;
-const loadAfter = await cpuBusy();
-const load = `other CPU use ${pct(loadBefore)} just before, ${pct(loadAfter)} just after the runs`;
-
-// ---- statistics and output -------------------------------------------------------------------
-
-interface Stats { median: number; min: number; max: number }
-function stats(xs: number[]): Stats | undefined {
-  if (xs.length === 0) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return { median: s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2, min: s[0], max: s[s.length - 1] };
-}
-
-/** which hakmem was measured: "git abc1234" (+ "with uncommitted changes in src/") */
-function sourceVersion(): string {
+const nConfigs = table.flat().filter((c) => !c.row.skipped).length;
+process.stderr.write(`${plan.length} processes (${nConfigs} configurations x ${RUNS} runs), interleaved, order rotated each run; record: ${writer.relFile}\n`);
+const loadBefore = await cpuBusy();
+const progress = new Progress(plan.map((p) => p.step), RUNS);
+for (const { c, step } of plan) {
+  // GC peers: sample memory in their first successful run only (it is not a timing statistic)
+  const gcMemory = c.peer.kind === 'gc' && c.row.highWaterKind === 'none';
+  progress.start(step);
   try {
-    const git = (...a: string[]) => execFileSync('git', a, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = git('status', '--porcelain', '--', 'src') !== '';
-    return `git ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' with uncommitted changes in src/' : ''}`;
-  } catch {
-    return 'unknown (no git)';
+    const r = await runChild(c, gcMemory);
+    if (r.finalState !== c.analysis.finalState) throw new Error('PRNG sequence differs from analyze()');
+    c.row.runs.push(r.nsPerOp);
+    if (c.peer.kind === 'heap' || gcMemory) {
+      c.row.highWaterRuns!.push(r.highWater);
+      c.row.highWaterKind = r.highWaterKind;
+    }
+    progress.done(`${c.peer.name.padEnd(10)} ${label(c.w).padEnd(26)} ${fmtTime(c.w, r.nsPerOp)}`);
+  } catch (e) {
+    const msg = firstLine(e instanceof Error ? e.message : String(e));
+    c.row.errors!.push(msg);
+    progress.done(`${c.peer.name} ${label(c.w)} FAILED: ${msg}`);
   }
+  writer.save();
 }
-const cpus = os.cpus();
-const machine = `${cpus[0]?.model.trim() ?? 'unknown CPU'} x${cpus.length}, ${os.platform()} ${os.arch()}, node ${process.version}`;
+progress.finish();
+const elapsed = progress.elapsed();
+const loadAfter = await cpuBusy();
+record.load = { before: loadBefore, after: loadAfter };
+for (const g of record.groups) {
+  for (const r of g.rows) {
+    if (!r.highWaterRuns?.some((x) => x > 0)) { delete r.highWaterRuns; r.highWaterKind = 'none'; }
+    if (!r.errors?.length) delete r.errors;
+  }
+  derive(g);
+}
+writer.finish(elapsed);
+if (args.save) writeFileSync(args.save, JSON.stringify(record, null, 1) + '\n');
+if (args.html) writeFileSync(args.html, renderHtml([{ file: writer.file, record }], { title: `hakmem bench, ${setName} set` }));
 
-const results = table.map((row) => {
-  const ref = row.find((c) => c.peer.name === args.ref);
-  const refMedian = ref ? stats(ref.ns)?.median : undefined;
-  return row.map((c) => {
-    const st = stats(c.ns);
-    const hw = c.highWater > 0 ? c.highWater : undefined;
-    return {
-      allocator: c.peer.name,
-      workload: c.w,
-      cyclesCapped: c.capped,
-      runs: c.ns,
-      nsPerOp: st,
-      ratioToRef: st && refMedian ? st.median / refMedian : undefined,
-      highWaterBytes: hw,
-      highWaterKind: c.highWaterKind,
-      peakLiveBytes: c.analysis.peakLiveBytes,
-      highWaterPerPeakLive: hw ? hw / c.analysis.peakLiveBytes : undefined,
-      skipped: c.skipped,
-      error: c.error,
-      failedRuns: c.failures,
-    };
-  });
-});
+// ---- output ----------------------------------------------------------------------------------
 
-const record = JSON.stringify({
-  command: `node --import tsx bench/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
-  set: setName, runs: RUNS, ref: args.ref, source: sourceVersion(), machine, node: process.version, date: new Date().toISOString(), load,
-  elapsedSeconds: elapsed, unavailable, workloads, results: results.flat(),
-}, null, 2);
-if (args.save) writeFileSync(args.save, record + '\n');
 if (args.json) {
-  console.log(record);
+  console.log(JSON.stringify(record, null, 1));
 } else {
+  console.log(report());
+}
+process.stderr.write(`ledger record: ${writer.relFile}${args.html ? `; HTML report: ${args.html}` : ''}\n`);
+
+function report(): string {
+  const ref = args.ref;
+  const machine = `${record.cpu?.model} x${record.cpu?.cores}, ${record.os?.platform} ${record.os?.arch}, node ${record.node}`;
+  const src = record.git.commit ? `git ${record.git.commit.slice(0, 7)}${record.git.dirty ? ` + uncommitted changes (${record.git.dirtyPaths.slice(0, 4).join(', ')}${record.git.dirtyPaths.length > 4 ? ', ...' : ''})` : ''}` : 'unknown (no git)';
   const out: string[] = [];
-  out.push(`hakmem bench: workloads A (random-mixed) and C2 (large blocks) of workloads.md`);
-  out.push(`set: ${setName} (${workloads.map(label).join('; ')})`);
-  out.push(`${RUNS} runs per configuration, each run a fresh process; runs interleaved, allocator order rotated each run`);
-  out.push(`machine: ${machine}; ${new Date().toISOString().slice(0, 16)}Z; took ${Math.round(elapsed)} s; ${load}`);
-  if (Math.max(loadBefore, loadAfter) > 0.2) out.push('WARNING: other processes were using the CPUs: timings are inflated and noisier');
-  out.push(`source: ${sourceVersion()}`);
-  for (const u of unavailable) out.push(`not run: ${u.name} (adapter failed to import: ${u.why})`);
+  out.push(`hakmem bench: how long malloc and free take in hakmem and in other allocators (workloads.md)`);
+  out.push(`  set ${setName}: ${workloads.length} workloads x ${peers.length} allocators, ${RUNS} run${RUNS === 1 ? '' : 's'} each; every run a fresh node process,`);
+  out.push(`  runs interleaved and the allocator order rotated; took ${Math.round(elapsed)} s`);
+  out.push(`  machine: ${machine}; other CPU use ${pct(loadBefore)} before, ${pct(loadAfter)} after`);
+  if (Math.max(loadBefore, loadAfter) > 0.2) out.push('  WARNING: other processes were using the CPUs: timings are inflated and noisier');
+  out.push(`  source: ${src}`);
+  out.push('');
+  out.push('How to read the tables:');
+  out.push('  median = the middle of the runs (min and max: the fastest and the slowest run). LOWER IS BETTER.');
+  out.push('  A: time per operation (one malloc or one free, the benchmark loop included); C2: time per cycle.');
+  out.push(`  vs ${ref}: the median divided by ${ref}'s median on the same workload (2.00x = twice as slow).`);
+  if (ref === 'floor') out.push('  floor: a bare free list with no checks, the fastest a JS allocator can be; noop: the loop alone.');
+  out.push('  high-water: the most memory the allocator held at once; / peak live: divided by the most bytes the');
+  out.push('  workload had allocated at once (1.00x = no overhead; lower is better). ~ = sampled (GC rows).');
+  out.push('');
+  out.push('Allocators:');
   for (const p of peers) out.push(`  ${p.name.padEnd(11)}${p.about}`);
-  results.forEach((row, i) => {
+  for (const u of unavailable) out.push(`  ${u.name.padEnd(11)}not run: its adapter failed to import: ${u.why}`);
+  record.groups.forEach((g, i) => {
     const w = workloads[i];
     const c2 = w.kind === 'C2';
     out.push('');
-    out.push(c2
-      ? `C2 large blocks: ${w.cycles} cycles over ${w.ws} slots, seed ${w.seed}, 64 KiB..4 MiB, one byte written per 4 KiB; peak live ${mib(analysisOf(w).peakLiveBytes)} MiB`
-      : `A random-mixed: ${fmtCycles(w.cycles)} cycles, ws ${w.ws}, seed ${w.seed}, sizes ${describeSizes(w)}; peak live ${mib(analysisOf(w).peakLiveBytes)} MiB`);
+    out.push(`${g.title}; peak live ${mib(g.peakLiveBytes!)} MiB`);
     const unit = c2 ? 'us/cycle' : 'ns/op';
-    const head = ['allocator', `median ${unit}`, 'min', 'max', `vs ${args.ref}`, 'high-water MiB', 'hw / peak live', 'note'];
+    const head = ['allocator', `median ${unit}`, 'min', 'max', `vs ${ref}`, 'high-water MiB', '/ peak live', 'note'];
     const lines: string[][] = [];
-    for (const r of row) {
-      const note = [
-        r.cyclesCapped ? `${fmtCycles(r.workload.cycles)} cycles` : '',
-        r.failedRuns ? `${r.failedRuns} of ${RUNS} runs FAILED: ${r.error}` : '',
-      ];
-      if (r.skipped || !r.nsPerOp) {
-        lines.push([r.allocator, r.skipped ?? (r.error ? `FAILED: ${r.error}` : 'no result')]);
+    for (const r of g.rows) {
+      const note = [r.note ?? '', r.errors?.length ? `${r.errors.length} of ${RUNS} runs FAILED: ${r.errors[0]}` : ''];
+      if (r.skipped || !r.stats) {
+        lines.push([r.allocator, r.skipped ?? (r.errors?.length ? `FAILED: ${r.errors[0]}` : 'no result')]);
         continue;
       }
       const t = (x: number) => fmtNum(c2 ? x / 1000 : x);
       const approx = r.highWaterKind === 'sampled' ? '~' : '';
-      if (approx) note.push('hw sampled');
       lines.push([
-        r.allocator, t(r.nsPerOp.median), t(r.nsPerOp.min), t(r.nsPerOp.max),
+        r.allocator, t(r.stats.median), t(r.stats.min), t(r.stats.max),
         r.ratioToRef !== undefined ? `${fmtNum(r.ratioToRef)}x` : '-',
         r.highWaterBytes ? approx + mib(r.highWaterBytes) : '-',
         r.highWaterPerPeakLive ? `${approx}${fmtNum(r.highWaterPerPeakLive)}x` : '-',
@@ -284,14 +301,25 @@ if (args.json) {
     }
   });
   out.push('');
-  out.push('Time: wall time of the timed loop divided by its cycles (A: one op = one malloc or one free, loop included:');
-  out.push('  noop is the loop alone; C2: per cycle, including writing one byte per 4 KiB of each new block). Lower is better.');
-  out.push(`  "vs ${args.ref}" = median / ${args.ref}'s median on the same workload. Capped rows ran fewer cycles (same ws, so ns/op is comparable).`);
-  out.push('High-water: the most heap the allocator reserved at once; "hw / peak live" divides it by the largest total of');
-  out.push('  requested bytes live at one time (1.00x = no overhead; lower is better). GC rows (~): the largest growth of');
-  out.push('  JS heap + ArrayBuffer memory sampled during an untimed replay, garbage not yet collected included.');
-  out.push('Noise: on this 2-core machine, differences under ~1.3x between separate invocations are noise; ratios within one run are steadier.');
-  console.log(out.join('\n'));
+  out.push('Notes: capped rows ran fewer cycles of the same workload (same ws, so the time per op is comparable);');
+  out.push(`  configurations that would take over ${SKIP_SECONDS} s are skipped. GC rows (buffer, uint8array) free by dropping the`);
+  out.push('  reference; their memory (~) is the JS heap + ArrayBuffer growth sampled in an untimed replay, garbage included.');
+  out.push('  This machine is noisy: differences under ~1.3x between separate invocations are noise; ratios within one run are steadier.');
+  const hk = record.groups.map((g) => ({ g, r: g.rows.find((r) => r.allocator === 'hakmem') })).filter((x) => x.r?.stats);
+  if (hk.length && ref !== 'hakmem') {
+    out.push('');
+    out.push(`In short (hakmem, medians of this run; lower is better):`);
+    for (const { g, r } of hk) {
+      const c2 = g.unit === 'ns/cycle';
+      const parts = [`${fmtNum(c2 ? r!.stats!.median / 1000 : r!.stats!.median)} ${c2 ? 'us/cycle' : 'ns/op'}`];
+      if (r!.ratioToRef !== undefined) parts.push(`${fmtNum(r!.ratioToRef)}x ${ref}'s time`);
+      if (r!.highWaterPerPeakLive) parts.push(`memory ${fmtNum(r!.highWaterPerPeakLive)}x peak live`);
+      out.push(`  ${g.id.padEnd(26)} ${parts.join(', ')}`);
+    }
+  }
+  out.push('');
+  out.push(`Every run's figure, the command, commit and machine: ${writer.relFile} (npm run bench:report turns the ledger into tables and charts).`);
+  return out.join('\n');
 }
 
 /** Fraction of all cores busy during 300 ms (sampled while no child runs: it is other processes). */
@@ -308,30 +336,12 @@ async function cpuBusy(): Promise<number> {
 
 // ---- formatting helpers ----------------------------------------------------------------------
 
-function formatTable(head: string[], rows: string[][]): string[] {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length > 2).map((r) => (r[i] ?? '').length)));
-  const fmt = (r: string[]) => {
-    if (r.length === 2) return `  ${r[0].padEnd(widths[0])}  ${r[1]}`;
-    return '  ' + r.map((s, i) => (i === 0 || i === r.length - 1 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ').trimEnd();
-  };
-  return [fmt(head), '  ' + widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)];
-}
-function fmtNum(x: number): string {
-  return x >= 1000 ? Math.round(x).toLocaleString('en-US') : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+function describe(w: Workload): string {
+  if (w.kind === 'C2') return `C2 large blocks: ${w.cycles} cycles over ${w.ws} slots, seed ${w.seed}, 64 KiB..4 MiB, one byte written per 4 KiB`;
+  const sizes = w.sizes === 'fixed256' ? 'fixed256 (all 256 B)'
+    : w.sizes === 'rand' ? 'rand (16..1039 B from the slot draw)' : 'rand2 (16..1039 B, second draw)';
+  return `A random-mixed: ${fmtCycles(w.cycles)} cycles, ws ${w.ws}, seed ${w.seed}, sizes ${sizes}`;
 }
 function fmtTime(w: Workload, ns: number): string {
   return w.kind === 'C2' ? `${fmtNum(ns / 1000)} us/cycle` : `${fmtNum(ns)} ns/op`;
-}
-function pct(x: number): string {
-  return `${Math.round(x * 100)}%`;
-}
-function fmtS(s: number): string {
-  return s >= 100 ? `${Math.round(s)} s` : `${s.toFixed(1)} s`;
-}
-function mib(bytes: number): string {
-  return fmtNum(bytes / 1048576);
-}
-function describeSizes(w: Workload): string {
-  return w.sizes === 'fixed256' ? 'fixed256 (all 256 B)'
-    : w.sizes === 'rand' ? 'rand (16..1039 B from the slot draw)' : 'rand2 (16..1039 B, second draw)';
 }
