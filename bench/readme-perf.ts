@@ -23,12 +23,17 @@ export function sourceClean(r: LedgerRecord): boolean {
   return !!r.converted && /src\/ was clean|measured [0-9a-f]{7}/.test(r.git.note ?? '');
 }
 
-/** the records the README shows: per kind, the newest complete one with >= 5 runs from a clean source */
+/** other processes used at most a quarter of the CPUs just before and after the runs (when measured) */
+export function quiet(r: LedgerRecord): boolean {
+  return !r.load || Math.max(r.load.before, r.load.after) <= 0.25;
+}
+
+/** the records the README shows: per kind, the newest complete, quiet one with >= 5 runs from a clean source */
 export function selectRecords(ledger: LoadedRecord[]): LoadedRecord[] {
   const out: LoadedRecord[] = [];
   for (const kind of ['workloads', 'replay']) {
     const ok = ledger.filter(({ record: r }) =>
-      r.kind === kind && r.status === 'complete' && Number(r.options.runs) >= 5 && sourceClean(r) &&
+      r.kind === kind && r.status === 'complete' && Number(r.options.runs) >= 5 && sourceClean(r) && quiet(r) &&
       validateRecord(r).length === 0 && (kind !== 'workloads' || (r.options.set !== 'quick' && r.groups.some((g) => g.rows.some((x) => x.allocator === 'hakmem' && x.stats)))));
     if (ok.length) out.push(ok[ok.length - 1]);
   }

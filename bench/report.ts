@@ -4,7 +4,8 @@
 //   node --import tsx bench/report.ts [--record FILE ...] [--readme README.md] [--html bench/report.html] [--check]
 //
 // Records shown: per kind (workloads, replay), the newest complete record with >= 5 runs whose
-// measured code (src/, bench/, package files) was committed; --record FILE picks them instead.
+// measured code (src/, bench/, package files) was committed and during which other processes used
+// at most 25% of the CPUs (when recorded); --record FILE picks them instead.
 // --check changes nothing and exits 1 when the README shows a figure the ledger does not hold.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -50,7 +51,7 @@ if (args.record?.length) {
   shown = selectRecords(ledger);
 }
 if (!shown.length) {
-  console.error(`no usable ledger record in ${LEDGER_DIR} (complete, >= 5 runs, measured code committed): run npm run bench`);
+  console.error(`no usable ledger record in ${LEDGER_DIR} (complete, >= 5 runs, measured code committed, quiet machine): run npm run bench`);
   process.exit(1);
 }
 
