@@ -99,9 +99,11 @@ for (const name of wanted) {
   try {
     peers.push(((await import(`./peers/${name}.ts`)) as { peer: Peer }).peer);
   } catch (e) {
-    const why = firstLine(e instanceof Error ? e.message : String(e));
+    // SkipPeer (bench/ext/cache.ts): a missing toolchain or an opt-in peer, not a failure
+    const skip = e instanceof Error && e.constructor.name === 'SkipPeer';
+    const why = (skip ? '' : 'its adapter failed to import: ') + firstLine(e instanceof Error ? e.message : String(e));
     unavailable.push({ name, why });
-    process.stderr.write(`skipping ${name}: its adapter failed to import: ${why}\n`);
+    process.stderr.write(`skipping ${name}: ${why}\n`);
   }
 }
 
@@ -215,7 +217,7 @@ for (const { c, step } of plan) {
       c.row.highWaterRuns!.push(r.highWater);
       c.row.highWaterKind = r.highWaterKind;
     }
-    progress.done(`${c.peer.name.padEnd(10)} ${label(c.w).padEnd(26)} ${fmtTime(c.w, r.nsPerOp)}`);
+    progress.done(`${c.peer.name.padEnd(Math.max(10, ...peers.map((p) => p.name.length)))} ${label(c.w).padEnd(26)} ${fmtTime(c.w, r.nsPerOp)}`);
   } catch (e) {
     const msg = firstLine(e instanceof Error ? e.message : String(e));
     c.row.errors!.push(msg);
@@ -268,8 +270,9 @@ function report(): string {
   out.push('  workload had allocated at once (1.00x = no overhead; lower is better). ~ = sampled (GC rows).');
   out.push('');
   out.push('Allocators:');
-  for (const p of peers) out.push(`  ${p.name.padEnd(11)}${p.about}`);
-  for (const u of unavailable) out.push(`  ${u.name.padEnd(11)}not run: its adapter failed to import: ${u.why}`);
+  const nw = Math.max(10, ...peers.map((p) => p.name.length), ...unavailable.map((u) => u.name.length)) + 1;
+  for (const p of peers) out.push(`  ${p.name.padEnd(nw)}${p.about}`);
+  for (const u of unavailable) out.push(`  ${u.name.padEnd(nw)}not run: ${u.why}`);
   record.groups.forEach((g, i) => {
     const w = workloads[i];
     const c2 = w.kind === 'C2';
