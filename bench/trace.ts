@@ -337,7 +337,7 @@ export async function createInstance(name: string, t: Trace, upTo = t.ops): Prom
   }
   const ext = await (await import('./ext/trace-peers.ts')).traceInstance(name, t); // tlsf
   if (ext) return ext;
-  throw new Error(`unknown allocator ${name} (trace replay supports hakmem, floor, tlsf, native-glibc, native-mimalloc, native-jemalloc)`);
+  throw new Error(`unknown allocator ${name} (trace replay supports hakmem, floor, tlsf, wasm-dlmalloc, wasm-emmalloc, native-glibc, native-mimalloc, native-jemalloc)`);
 }
 
 // ---- the timed loop ----------------------------------------------------------------------------

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { cached, hash, SkipPeer, which } from './cache.ts';
+import { cached, fileId, hash, requireOptIn, run, SkipPeer, which } from './cache.ts';
 import type { HeapPeer, OutsideResult, Workload } from '../workloads.ts';
 
 export type NativeLib = 'glibc' | 'mimalloc' | 'jemalloc';
@@ -19,22 +19,14 @@ const PRELOAD: Record<Exclude<NativeLib, 'glibc'>, { pkg: string; so: string }> 
   jemalloc: { pkg: 'libjemalloc2', so: 'libjemalloc.so.2' },
 };
 
-function sh(cmd: string, args: string[]): string | undefined {
-  try {
-    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  } catch {
-    return undefined;
-  }
-}
-
 /** The compiled program bench/native/NAME.c (built and cached when missing). */
 export async function nativeProgram(name: 'workload' | 'replay'): Promise<string> {
   const cc = which('gcc') ?? which('cc');
   if (!cc) throw new SkipPeer('no C compiler (gcc); install: apt-get install -y gcc libc6-dev');
   const src = fileURLToPath(new URL(`../native/${name}.c`, import.meta.url));
   const source = readFileSync(src, 'utf8');
-  const version = sh(cc, ['--version'])?.split('\n')[0] ?? cc;
-  return cached(`${name}-${hash(source, version, ...CFLAGS)}`, (tmp) => {
+  // the compiler's file identity, not `cc --version`: no process spawned when the program is cached
+  return cached(`${name}-${hash(source, fileId(cc), ...CFLAGS)}`, (tmp) => {
     try {
       execFileSync(cc, [...CFLAGS, '-o', tmp, src], { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
@@ -49,19 +41,19 @@ export async function nativeProgram(name: 'workload' | 'replay'): Promise<string
 export function preloadPath(lib: NativeLib): string {
   if (lib === 'glibc') return '';
   const { pkg, so } = PRELOAD[lib];
-  const line = sh('ldconfig', ['-p'])?.split('\n').find((l) => l.trim().startsWith(so + ' ') && l.includes('x86-64') === (process.arch === 'x64'));
-  const path = line?.split('=>')[1]?.trim();
-  if (path && existsSync(path)) return path;
   for (const dir of ['/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib']) {
     if (existsSync(`${dir}/${so}`)) return `${dir}/${so}`;
   }
+  const line = run('ldconfig', ['-p'])?.split('\n').find((l) => l.trim().startsWith(so + ' '));
+  const path = line?.split('=>')[1]?.trim();
+  if (path && existsSync(path)) return path;
   throw new SkipPeer(`${lib} is not installed (${so}); install: apt-get install -y ${pkg}`);
 }
 
 /** "glibc 2.36", "mimalloc 2.0.9+ds-2" (the Debian package's version when dpkg knows it) */
 export function libVersion(lib: NativeLib): string {
   const pkg = lib === 'glibc' ? 'libc6' : PRELOAD[lib].pkg;
-  const v = sh('dpkg-query', ['-W', '-f', '${Version}', pkg])?.trim();
+  const v = run('dpkg-query', ['-W', '-f', '${Version}', pkg])?.trim();
   return v ? `${lib} ${v}` : lib;
 }
 
@@ -88,14 +80,17 @@ export function runNative(bin: string, args: string[], lib: NativeLib): Record<s
  * The peer `native-LIB` for bench/run.ts: workload A / C2 as a C program. Import-time work: find
  * the library (or throw SkipPeer), build the program when not cached.
  */
-export async function nativePeer(lib: NativeLib): Promise<HeapPeer> {
+export async function nativePeer(lib: NativeLib, optIn = false): Promise<HeapPeer> {
+  if (optIn) requireOptIn(`native-${lib}`);
   preloadPath(lib);
   const bin = await nativeProgram('workload');
   const how = lib === 'glibc' ? 'the system malloc' : `LD_PRELOAD=${PRELOAD[lib].so}`;
   return {
     kind: 'heap',
     name: `native-${lib}`,
-    about: `C program (bench/native/workload.c, gcc ${CFLAGS[0]}), same loop, ${libVersion(lib)} (${how}); hw = peak RSS growth`,
+    get about() { // a getter: the version look-up spawns dpkg-query, needed only by the runner's table
+      return `C program (bench/native/workload.c, gcc ${CFLAGS[0]}), same loop, ${libVersion(lib)} (${how}); hw = peak RSS growth`;
+    },
     create() {
       throw new Error(`native-${lib} runs outside node (runOutside)`);
     },

@@ -2,9 +2,11 @@
 // bench time from the `assemblyscript` devDependency into bench/.cache/ (once; the file name
 // hashes the source, the compiler version and the flags). The module below exports heap.alloc,
 // heap.free and heap.realloc as they are; callers use the exports directly (a JS->wasm call).
+// No calloc / aligned export: the trace replayer emulates them (bench/ext/trace-peers.ts).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cached, hash } from './cache.ts';
+import { WasmHeap } from './wasm-heap.ts';
 
 export const ASC_FLAGS = ['--runtime', 'minimal', '-O3', '--noAssert'];
 
@@ -33,42 +35,11 @@ export async function tlsfModule(): Promise<WebAssembly.Module> {
   return new WebAssembly.Module(readFileSync(file));
 }
 
-interface TlsfExports {
-  memory: WebAssembly.Memory;
-  alloc(size: number): number;
-  free(ptr: number): void;
-  realloc(ptr: number, size: number): number;
-}
+const IMPORTS = { env: { abort: () => { throw new Error('TLSF: abort (out of memory?)'); } } };
 
-/**
- * One TLSF heap: a fresh wasm instance (its own memory). `malloc`, `free` and `realloc` ARE the
- * wasm exports (no JS in between); `u8` is rebuilt when memory.grow replaced the buffer.
- */
-export class TlsfHeap {
-  readonly malloc: (size: number) => number;
-  readonly free: (ptr: number) => void;
-  readonly realloc: (ptr: number, size: number) => number;
-  private readonly memory: WebAssembly.Memory;
-  private view: Uint8Array;
-
+/** One TLSF heap: a fresh wasm instance; malloc/free/realloc are its exports (see WasmHeap). */
+export class TlsfHeap extends WasmHeap {
   constructor(module: WebAssembly.Module) {
-    const ex = new WebAssembly.Instance(module, {
-      env: { abort: () => { throw new Error('TLSF: abort (out of memory?)'); } },
-    }).exports as unknown as TlsfExports;
-    this.malloc = ex.alloc;
-    this.free = ex.free;
-    this.realloc = ex.realloc;
-    this.memory = ex.memory;
-    this.view = new Uint8Array(ex.memory.buffer);
-  }
-
-  get u8(): Uint8Array {
-    if (this.view.byteLength === 0 || this.view.buffer !== this.memory.buffer) this.view = new Uint8Array(this.memory.buffer);
-    return this.view;
-  }
-
-  /** the wasm memory's size: TLSF grows it on demand and never shrinks it */
-  highWater(): number {
-    return this.memory.buffer.byteLength;
+    super(module, IMPORTS);
   }
 }

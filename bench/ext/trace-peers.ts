@@ -1,20 +1,25 @@
 // The bench-time-built peers in the trace replayer (bench/replay.ts --allocators ...):
-// - tlsf: AssemblyScript's TLSF in wasm as a TraceAlloc (its own realloc; calloc = alloc + fill;
-//   alignment > 16 by over-allocation, like bench/trace.ts EmulatedAllocator);
+// - tlsf, wasm-dlmalloc, wasm-emmalloc: the wasm heap as a TraceAlloc, with the module's own
+//   realloc; calloc and aligned allocation use the module's exports when it has them (the C
+//   modules), else are emulated (TLSF: calloc = alloc + fill; alignment > 16 by over-allocation,
+//   like bench/trace.ts EmulatedAllocator);
 // - native-glibc, native-mimalloc, native-jemalloc: the C replayer bench/native/replay.c, run
 //   by bench/trace-child.ts in place of the JS replay (same checks, same JSON fields).
 import type { TraceChildResult } from '../trace-child.ts';
 import type { Trace, TraceAlloc, TraceInstance } from '../trace.ts';
 import { libVersion, nativeProgram, runNative, type NativeLib } from './native.ts';
 import { TlsfHeap, tlsfModule } from './tlsf.ts';
+import { wasmCModule, wasmImports } from './wasm-c.ts';
+import { WasmHeap } from './wasm-heap.ts';
 
-class TlsfTrace implements TraceAlloc {
+/** TLSF: no calloc or aligned export, both emulated */
+class EmulatingWasmTrace implements TraceAlloc {
   readonly malloc: (size: number) => number;
-  private readonly h: TlsfHeap;
+  private readonly h: WasmHeap;
   /** aligned pointer >>> 4 -> the block to free (only when the trace has alignments > 16) */
   private readonly base: Map<number, number> | undefined;
 
-  constructor(h: TlsfHeap, anyAligned: boolean) {
+  constructor(h: WasmHeap, anyAligned: boolean) {
     this.h = h;
     this.malloc = h.malloc;
     this.base = anyAligned ? new Map() : undefined;
@@ -60,18 +65,56 @@ class TlsfTrace implements TraceAlloc {
   }
 }
 
-/** A TraceInstance for the peers built at bench time, or undefined for other names. */
+/** The C modules: every call is an export (posix_memalign for alignments > 16). */
+class WasmCTrace implements TraceAlloc {
+  readonly malloc: (size: number) => number;
+  readonly free: (ptr: number) => void;
+  private readonly h: WasmHeap;
+  private readonly zalloc: (size: number) => number;
+  private readonly memalign: (alignment: number, size: number) => number;
+  private readonly re: (ptr: number, size: number) => number;
+
+  constructor(h: WasmHeap) {
+    this.h = h;
+    this.malloc = h.malloc;
+    this.free = h.free;
+    this.re = h.realloc;
+    this.zalloc = h.ex.calloc!;
+    this.memalign = h.ex.memalign!;
+  }
+  get u8(): Uint8Array {
+    return this.h.u8;
+  }
+  calloc(count: number, size: number): number {
+    return this.zalloc(count * size);
+  }
+  alignedAlloc(alignment: number, size: number): number {
+    return alignment <= 16 ? this.malloc(size) : this.memalign(alignment, size);
+  }
+  realloc(ptr: number, size: number): number {
+    return this.re(ptr, size);
+  }
+}
+
+/** A TraceInstance for the wasm peers built at bench time, or undefined for other names. */
 export async function traceInstance(name: string, t: Trace): Promise<TraceInstance | undefined> {
-  if (name !== 'tlsf') return undefined;
-  const h = new TlsfHeap(await tlsfModule());
-  let anyAligned = false;
-  for (let i = 0; i < t.ops; i++) if (t.align[i] > 16) { anyAligned = true; break; }
-  return {
-    alloc: new TlsfTrace(h, anyAligned),
-    highWater: () => h.highWater(),
-    wide: false,
-    emulated: anyAligned ? 'calloc (alloc + fill), aligned (over-allocates)' : 'calloc (alloc + fill)',
-  };
+  if (name === 'tlsf') {
+    const h = new TlsfHeap(await tlsfModule());
+    let anyAligned = false;
+    for (let i = 0; i < t.ops; i++) if (t.align[i] > 16) { anyAligned = true; break; }
+    return {
+      alloc: new EmulatingWasmTrace(h, anyAligned),
+      highWater: () => h.highWater(),
+      wide: false,
+      emulated: anyAligned ? 'calloc (alloc + fill), aligned (over-allocates)' : 'calloc (alloc + fill)',
+    };
+  }
+  if (name === 'wasm-dlmalloc' || name === 'wasm-emmalloc') {
+    const { module } = await wasmCModule(name === 'wasm-dlmalloc' ? 'dlmalloc' : 'emmalloc');
+    const h = new WasmHeap(module, wasmImports(module));
+    return { alloc: new WasmCTrace(h), highWater: () => h.highWater(), wide: false, emulated: '' };
+  }
+  return undefined;
 }
 
 const NATIVE = /^native-(glibc|mimalloc|jemalloc)$/;
