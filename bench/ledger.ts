@@ -184,6 +184,18 @@ export function newRecord(kind: string, script: string, options: Record<string, 
   };
 }
 
+/** Fraction of all cores busy during 300 ms (sampled while no child runs: it is other processes). */
+export async function cpuBusy(): Promise<number> {
+  const sample = () => os.cpus().reduce((a, c) => {
+    const t = c.times;
+    return { busy: a.busy + t.user + t.nice + t.sys + t.irq, all: a.all + t.user + t.nice + t.sys + t.irq + t.idle };
+  }, { busy: 0, all: 0 });
+  const a = sample();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const b = sample();
+  return b.all > a.all ? (b.busy - a.busy) / (b.all - a.all) : 0;
+}
+
 // ---- writing ------------------------------------------------------------------------------------
 
 function stamp(iso: string): string {

@@ -17,7 +17,7 @@ import type { TraceChildResult } from './trace-child.ts';
 import { runJsonChild } from './spawn-child.ts';
 import { TRACE_DIR, traceDirPresent } from './trace.ts';
 import { renderHtml } from './html.ts';
-import { derive, LEDGER_DIR, LedgerWriter, newRecord, type LedgerGroup, type LedgerRow } from './ledger.ts';
+import { cpuBusy, derive, LEDGER_DIR, LedgerWriter, newRecord, type LedgerGroup, type LedgerRow } from './ledger.ts';
 import { Progress, type Step } from './progress.ts';
 
 const { values: args, positionals } = parseArgs({
@@ -141,6 +141,7 @@ for (let rep = 0; rep < RUNS; rep++) {
   }
 }
 log(`replay: ${traces.map((t) => t.name).join(', ')} x ${allocators.join(', ')}; ${RUNS} runs each = ${plan.length} processes, interleaved; record: ${writer.relFile}`);
+const loadBefore = await cpuBusy();
 const progress = new Progress(plan.map((p) => p.step), RUNS);
 for (const { ti, ai, step } of plan) {
   const c = cells[ti][ai];
@@ -170,6 +171,7 @@ for (const { ti, ai, step } of plan) {
 }
 progress.finish();
 const elapsed = progress.elapsed();
+record.load = { before: loadBefore, after: await cpuBusy() };
 for (const g of record.groups) {
   for (const r of g.rows) {
     if (!r.highWaterRuns?.some((x) => x > 0)) { delete r.highWaterRuns; r.highWaterKind = 'none'; }
@@ -212,7 +214,7 @@ if (args.json) {
   const out = [
     `hakmem replay: workload T of workloads.md (allocation traces of real programs, ${TRACE_DIR} format)`,
     `${RUNS} runs per configuration, each a fresh process; interleaved, allocator order rotated each run; took ${Math.round(elapsed)} s`,
-    `machine: ${record.cpu?.model} x${record.cpu?.cores}, node ${record.node}; source: git ${record.git.commit?.slice(0, 7) ?? '?'}${record.git.dirty ? ' + uncommitted changes' : ''}`,
+    `machine: ${record.cpu?.model} x${record.cpu?.cores}, node ${record.node}; other CPU use ${Math.round(record.load!.before * 100)}% before, ${Math.round(record.load!.after * 100)}% after; source: git ${record.git.commit?.slice(0, 7) ?? '?'}${record.git.dirty ? ' + uncommitted changes' : ''}`,
     ...skippedTraces.map((s) => `skipped: ${s}`),
     '',
     fmt(head), '  ' + widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt),

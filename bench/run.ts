@@ -6,13 +6,12 @@
 //   = node --import tsx bench/run.ts ...  (npm run bench -- ...)
 import { writeFileSync } from 'node:fs';
 import { readdirSync } from 'node:fs';
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildResult } from './child.ts';
 import { renderHtml } from './html.ts';
 import { fmtNum, fmtS, formatTable, mib, pct } from './format.ts';
-import { derive, LEDGER_DIR, LedgerWriter, newRecord, type LedgerGroup, type LedgerRow } from './ledger.ts';
+import { cpuBusy, derive, LEDGER_DIR, LedgerWriter, newRecord, type LedgerGroup, type LedgerRow } from './ledger.ts';
 import { Progress, type Step } from './progress.ts';
 import { firstLine, runJsonChild } from './spawn-child.ts';
 import { analyze, fmtCycles, label, type Analysis, type Peer, type Workload } from './workloads.ts';
@@ -335,18 +334,6 @@ function report(): string {
   out.push('');
   out.push(`Every run's figure, the command, commit and machine: ${writer.relFile} (npm run bench:report turns the ledger into tables and charts).`);
   return out.join('\n');
-}
-
-/** Fraction of all cores busy during 300 ms (sampled while no child runs: it is other processes). */
-async function cpuBusy(): Promise<number> {
-  const sample = () => os.cpus().reduce((a, c) => {
-    const t = c.times;
-    return { busy: a.busy + t.user + t.nice + t.sys + t.irq, all: a.all + t.user + t.nice + t.sys + t.irq + t.idle };
-  }, { busy: 0, all: 0 });
-  const a = sample();
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  const b = sample();
-  return b.all > a.all ? (b.busy - a.busy) / (b.all - a.all) : 0;
 }
 
 // ---- formatting helpers ----------------------------------------------------------------------
