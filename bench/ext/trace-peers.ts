@@ -89,7 +89,7 @@ class WasmCTrace implements TraceAlloc {
     return this.zalloc(count * size);
   }
   alignedAlloc(alignment: number, size: number): number {
-    return alignment <= 16 ? this.malloc(size) : this.memalign(alignment, size);
+    return alignment <= 8 ? this.malloc(size) : this.memalign(alignment, size); // emmalloc aligns malloc to 8 only
   }
   realloc(ptr: number, size: number): number {
     return this.re(ptr, size);
