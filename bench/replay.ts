@@ -16,6 +16,7 @@ import { createGunzip } from 'node:zlib';
 import type { TraceChildResult } from './trace-child.ts';
 import { runJsonChild } from './spawn-child.ts';
 import { TRACE_DIR, traceDirPresent } from './trace.ts';
+import { tracePeerSkip } from './ext/trace-peers.ts';
 import { renderHtml } from './html.ts';
 import { cpuBusy, derive, LEDGER_DIR, LedgerWriter, newRecord, type LedgerGroup, type LedgerRow } from './ledger.ts';
 import { Progress, type Step } from './progress.ts';
@@ -37,7 +38,8 @@ if (args.help) {
 Replays real programs' allocation traces (format: ${TRACE_DIR}/FORMAT.md) against allocators, every
 block's contents verified; each run a fresh node process.
   default files: the single-thread *.trace.gz in ${TRACE_DIR} (multi-thread traces are skipped)
-  --allocators a,b   hakmem, floor (default: hakmem,floor)
+  --allocators a,b   hakmem, floor, tlsf, native-glibc, native-mimalloc, native-jemalloc, wasm-dlmalloc, wasm-emmalloc
+                     (default: hakmem,floor)
   --runs N           processes per trace and allocator (default 5)
   --json             print the run's ledger record (JSON) on stdout instead of the table
   --html FILE        also write an HTML report of this run
@@ -75,6 +77,11 @@ async function header(file: string): Promise<{ name: string; ops: number; peak: 
 }
 const traces: { file: string; name: string; ops: number; peak: number }[] = [];
 const skippedTraces: string[] = [];
+// allocators built at bench time whose toolchain or library is missing: not run, with the install command
+for (const a of [...allocators]) {
+  const why = await tracePeerSkip(a);
+  if (why) { allocators.splice(allocators.indexOf(a), 1); skippedTraces.push(`allocator ${a}: ${why}`); log(`skipping ${a}: ${why}`); }
+}
 for (const f of files) {
   const h = await header(f);
   if (h.threads !== 1) {

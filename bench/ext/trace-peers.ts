@@ -7,7 +7,8 @@
 //   by bench/trace-child.ts in place of the JS replay (same checks, same JSON fields).
 import type { TraceChildResult } from '../trace-child.ts';
 import type { Trace, TraceAlloc, TraceInstance } from '../trace.ts';
-import { libVersion, nativeProgram, runNative, type NativeLib } from './native.ts';
+import { SkipPeer } from './cache.ts';
+import { libVersion, nativeProgram, preloadPath, runNative, type NativeLib } from './native.ts';
 import { TlsfHeap, tlsfModule } from './tlsf.ts';
 import { wasmCModule, wasmImports } from './wasm-c.ts';
 import { WasmHeap } from './wasm-heap.ts';
@@ -128,4 +129,26 @@ export async function replayNative(name: string, file: string): Promise<TraceChi
   const lib = NATIVE.exec(name)![1] as NativeLib;
   const r = runNative(await nativeProgram('replay'), [file], lib) as unknown as TraceChildResult;
   return { ...r, alloc: name, emulated: '', diag: { program: 'bench/native/replay.c', allocator: libVersion(lib) } };
+}
+
+/**
+ * For the trace driver, before any run: why `name` cannot run here (its toolchain or library is
+ * missing: the SkipPeer message, with the install command), or undefined. Builds what the peer
+ * needs into the cache, so the runs themselves find it built.
+ */
+export async function tracePeerSkip(name: string): Promise<string | undefined> {
+  try {
+    if (isNativeTracePeer(name)) {
+      preloadPath(NATIVE.exec(name)![1] as NativeLib);
+      await nativeProgram('replay');
+    } else if (name === 'tlsf') {
+      await tlsfModule();
+    } else if (name === 'wasm-dlmalloc' || name === 'wasm-emmalloc') {
+      await wasmCModule(name === 'wasm-dlmalloc' ? 'dlmalloc' : 'emmalloc');
+    }
+    return undefined;
+  } catch (e) {
+    if (e instanceof SkipPeer) return e.message;
+    throw e;
+  }
 }
