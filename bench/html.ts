@@ -110,9 +110,10 @@ function historyChart(id: string, points: { label: string; ratio: number }[], re
   parts.push(`<polyline fill="none" stroke="#d9480f" stroke-width="2" points="${points.map((p, i) => `${x(i)},${y(p.ratio)}`).join(' ')}"/>`);
   points.forEach((p, i) => {
     parts.push(`<circle cx="${x(i)}" cy="${y(p.ratio)}" r="3.5" fill="#d9480f"><title>${esc(`${p.label}: ${fmtNum(p.ratio)}x`)}</title></circle>`);
-    parts.push(`<text x="${x(i)}" y="${h - 34}" font-size="9" text-anchor="middle" fill="#666">${esc(p.label)}</text>`);
+    const anchor = points.length > 1 && i === 0 ? 'start' : points.length > 1 && i === points.length - 1 ? 'end' : 'middle';
+    parts.push(`<text x="${x(i)}" y="${h - 34}" font-size="9" text-anchor="${anchor}" fill="#666">${esc(p.label)}</text>`);
   });
-  parts.push(`<text x="${left}" y="${h - 8}" font-size="10" fill="#666">${esc(`hakmem median / ${ref} median in the same record; lower is better`)}</text>`);
+  parts.push(`<text x="${left}" y="${h - 8}" font-size="10" fill="#666">${esc(`hakmem median / ${ref} median in the same record; lower is better; (busy) = other processes used > 25% of the CPUs`)}</text>`);
   parts.push('</svg>');
   return parts.join('');
 }
@@ -188,7 +189,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}.prov th{text-align:left
           .flatMap((h) => {
             const hg = h.record.groups.find((x) => x.id === g.id);
             const ratio = hg?.rows.find((r) => r.allocator === 'hakmem')?.ratioToRef;
-            return hg && ratio !== undefined && hg.ref === g.ref ? [{ label: `${h.record.date.slice(5, 10)} ${h.record.git.commit?.slice(0, 7) ?? ''}`, ratio }] : [];
+            const busy = h.record.load && Math.max(h.record.load.before, h.record.load.after) > 0.25 ? ' (busy)' : '';
+            return hg && ratio !== undefined && hg.ref === g.ref ? [{ label: `${h.record.date.slice(5, 10)} ${h.record.git.commit?.slice(0, 7) ?? ''}${busy}`, ratio }] : [];
           });
         if (pts.length >= 2 && g.ref) {
           out.push(`<p class="small">History of hakmem against ${esc(g.ref)} on this workload, every complete ${esc(record.kind)} record in the ledger:</p>`);
