@@ -10,8 +10,8 @@ import {
   K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB,
   KIND_MASK, LEAF_ENTRIES, NBINS, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, REGION_SHIFT,
   RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
-  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_REMOTE, SLAB_MAGIC, T_CUR, T_TID, TOP_ENTRIES,
-  E_BACK_MASK, E_BACK_SHIFT, slabEntry, slabHeaderBytes,
+  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_RBITS, S_REMOTE, SLAB_MAGIC, T_CUR, T_FULL, T_TID, TOP_ENTRIES,
+  E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, SLOT_ATTACHED, SLOT_FREE, armedValue, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
 import { CLASS_OF, CLASS_SIZE, NCLASSES } from './size-classes.ts';
@@ -171,12 +171,18 @@ export function checkHeap(h: Heap): void {
   if (cachedRuns.size !== 0) fail('a cached large block is in no BigCache slot', [...cachedRuns][0]! << PAGE_SHIFT);
   if (slotPages !== cachedPages || m[hw + H_BC_PAGES] !== cachedPages) fail('BigCache page count is wrong', (hw + H_BC_PAGES) << 2);
 
-  // ---- threads: current slabs and partial lists
+  // ---- threads: current slabs, partial queues and full lists of every attached thread
   const listedSlabs = new Set<number>();
+  const attached = new Set<number>();
   for (let i = 0; i < maxThreads; i++) {
+    const state = m[hw + H_THREADS + maxThreads + i]!;
+    if (state !== SLOT_FREE && state !== SLOT_ATTACHED) fail(`thread slot ${i} has an invalid state ${state}`, (hw + H_THREADS + maxThreads + i) << 2);
     const rec = m[hw + H_THREADS + i]!;
-    if (rec === 0) continue;
+    if (state === SLOT_FREE) continue;
+    if (rec === 0) fail(`attached thread ${i + 1} has no thread record`, (hw + H_THREADS + i) << 2);
     const tid = m[rec + T_TID]!;
+    if (tid !== i + 1) fail(`the record of thread ${i + 1} names thread ${tid}`, rec << 2);
+    attached.add(tid);
     for (let g = 0; g < DIRECT_ENTRIES; g++) {
       if (m[rec + T_CUR + T_DIRECT + g] !== m[rec + T_CUR + CLASS_OF[g]!]) {
         fail(`thread ${tid}'s direct table entry for ${g * 16} bytes disagrees with its current slab`, (rec + T_CUR + T_DIRECT + g) << 2);
@@ -209,11 +215,35 @@ export function checkHeap(h: Heap): void {
       if (m[rec + T_CUR + TQ_TAIL + c] !== prev) fail(`thread ${tid}'s partial queue of class ${CLASS_SIZE[c]} has a wrong tail`, (rec + T_CUR + TQ_TAIL + c) << 2);
     }
     if (m[rec + T_CUR + T_NPARTIAL] !== npartial) fail(`thread ${tid} counts ${m[rec + T_CUR + T_NPARTIAL]} partial slabs but its queues hold ${npartial}`, (rec + T_CUR + T_NPARTIAL) << 2);
+    let prev = 0;
+    let f = m[rec + T_FULL]!;
+    for (let steps = 0; f !== 0; steps++) {
+      if (steps > slabs.size) fail(`thread ${tid}'s full list loops`, (rec + T_FULL) << 2);
+      if (!slabs.has(f)) fail(`thread ${tid}'s full list links to a non-slab`, prev << 2 || (rec + T_FULL) << 2);
+      if (listedSlabs.has(f)) fail('a full slab is also current or in another list', f << 2);
+      if ((m[f + S_OWNER]! & (OWNER_TID_MASK | OWNER_FULL)) !== (tid | OWNER_FULL)) fail(`a slab in thread ${tid}'s full list is not a full slab of that thread`, f << 2);
+      if (m[f + S_PREV] !== prev) fail('a full slab has a wrong back link', f << 2);
+      listedSlabs.add(f);
+      prev = f;
+      f = m[f + S_NEXT]!;
+    }
+  }
+  // ---- abandoned slabs: ownerless, in the list of their class
+  for (let c = 0; c < NCLASSES; c++) {
+    let a = m[hw + H_ABANDONED + c]!;
+    for (let steps = 0; a !== 0; steps++) {
+      if (steps > slabs.size) fail(`the abandoned list of class ${CLASS_SIZE[c]} loops`, (hw + H_ABANDONED + c) << 2);
+      if (!slabs.has(a)) fail(`the abandoned list of class ${CLASS_SIZE[c]} links to a non-slab`, (hw + H_ABANDONED + c) << 2);
+      if (listedSlabs.has(a)) fail('an abandoned slab is listed twice', a << 2);
+      if ((m[a + S_OWNER]! & OWNER_TID_MASK) !== 0 || m[a + S_CLASS] !== c) fail('a slab in an abandoned list has an owner or another class', a << 2);
+      listedSlabs.add(a);
+      a = m[a + S_NEXT]!;
+    }
   }
   for (const s of slabs) {
-    const full = (m[s + S_OWNER]! & OWNER_FULL) !== 0;
-    if (full && listedSlabs.has(s)) fail('a full slab is current or in a partial list', s << 2);
-    if (!full && !listedSlabs.has(s)) fail('a slab is neither full, current nor in a partial list (leaked)', s << 2);
+    const owner = m[s + S_OWNER]! & OWNER_TID_MASK;
+    if (owner !== 0 && !attached.has(owner)) fail(`a slab is owned by thread ${owner}, which is not attached`, s << 2);
+    if (!listedSlabs.has(s)) fail('a slab is in no list: not current, partial, full or abandoned (leaked)', s << 2);
   }
 }
 
@@ -243,9 +273,14 @@ function checkSlab(h: Heap, pg: number, end: number): number {
     endB !== firstB + cap * bsize || bump < firstB || bump > endB || (bump - firstB) % bsize !== 0) {
     fail(`slab geometry fields are inconsistent (class ${bsize}, cap ${cap}, bump ${bump})`, base);
   }
-  if ((owner & OWNER_TID_MASK) === 0) fail('slab has no owner', base);
-  if (m[s + S_REMOTE] !== 0) fail('slab has a non-empty remote free list, but no thread can free remotely', base);
+  if (m[s + S_RBITS] !== S_BITMAP + pages * 8) fail('slab remote bitmap offset is wrong', base);
+  if (m[s + S_REMOTE] !== 0 && m[s + S_REMOTE] !== armedValue(base)) fail(`slab notification word is neither 0 nor armed`, base);
+  if (m[s + S_REMOTE] !== 0 && (owner & OWNER_FULL) === 0) fail('a slab that is not full is armed for notification', base);
   const aligned = (owner & OWNER_ALIGNED) !== 0;
+  const rbits = m[s + S_RBITS]!;
+  for (let i = 0; i < pages * 8; i++) {
+    if ((m[s + rbits + i]! & ~m[s + S_BITMAP + i]!) !== 0) fail('a block is marked freed by another thread but was not handed out', base + i * 512);
+  }
   // Allocated bits: only inside carved blocks; one per handed-out block.
   const words = pages * 8;
   let bits = 0;

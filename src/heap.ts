@@ -14,20 +14,36 @@
 import { Backing, type MemoryOption } from './memory.ts';
 import { DoubleFreeError, HeapCorruptionError, InvalidFreeError, describe, fmt } from './errors.ts';
 import {
-  H_ARENA_START, H_BASE, H_FRONTIER, H_HIGH_WATER, H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
+  H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
   H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
-  OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER,
-  S_FREE, S_BUMP, S_NEXT, S_PREV, OWNER_FULL, S_CLASS, SLAB_MAGIC, T_CUR, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT, T_STATE, T_TID, TOP_ENTRIES, headerPages,
+  OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
+  S_FREE, S_BUMP, S_NEXT, S_PREV, H_ABANDONED, OWNER_FULL, SLAB_MAGIC, SLOT_ATTACHED, T_CUR, T_NOTIFY, T_PENDING, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT,
+  TOP_ENTRIES, armedValue, headerPages,
 } from './layout.ts';
-import { extendFrontier, getEntry, markRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
-import { CLASS_OF, NCLASSES, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
+import { extendFrontier, getEntry, releaseRun, takeFromBins, type Arena } from './pages.ts';
+import { CLASS_OF, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
 import {
-  T_DIRECT, T_NPARTIAL, T_RELISTS, TQ_HEAD, TQ_TAIL, blockStart, setCurrent, setCurrentAt, reclaimDue, reclaimEmptySlabs, slabCarve, slabNew, slabSetOwner,
+  DIRECT_ENTRIES, T_DIRECT, T_NPARTIAL, TQ_HEAD, TQ_TAIL, blockStart, collectNotified, collectRemote, setCurrent, reclaimDue,
+  reclaimEmptySlabs, slabCarve, slabNew, slabRelist, slabRetire, slabSetOwner,
 } from './slab.ts';
+import { CAN_BLOCK, lockAcquire, lockRelease } from './lock.ts';
+import { repairPages } from './repair.ts';
+import {
+  DetachedError, abandonThread, adoptAbandoned, claimSlot, freeSlot, initRecord, lockRaw, releaseAbandonedEmpty, slotAttached, unlockRaw,
+} from './threads.ts';
 import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
 import { collectStats, type HeapStats } from './stats.ts';
 import { checkHeap } from './check.ts';
+
+/** What attachHeap() needs (from heap.handle): structured-cloneable. */
+export interface HeapHandle {
+  readonly hakmem: number;
+  readonly memory: SharedArrayBuffer | WebAssembly.Memory;
+  /** Byte offset of the heap's header in the memory. */
+  readonly base: number;
+  readonly name: string;
+}
 
 export interface HeapOptions {
   /** Where the heap lives (default 'shared': a growable SharedArrayBuffer). */
@@ -72,14 +88,20 @@ export class Heap implements Arena {
   declare readonly hw: number;
   /** Word index of the page map's top table. */
   declare readonly topw: number;
-  /** This thread's id (the owner value its slabs carry). */
-  declare readonly tid: number;
+  /** This thread's id (the owner value its slabs carry); 0 once detached. */
+  declare tid: number;
   /** K_SLAB | tid in page-map entry form: what the free fast path compares an entry's key bits with. */
-  declare readonly fkey: number;
+  declare fkey: number;
   /** Word index of this thread's current-slab table (the other thread tables follow it). */
-  declare readonly tcur: number;
+  declare tcur: number;
   /** Word index of this thread's direct table: small size granule -> current slab. */
-  declare readonly tdir: number;
+  declare tdir: number;
+  /** Nesting depth of lock() in this thread (the lock is taken at depth 0 -> 1). */
+  declare private lockDepth: number;
+  /** Whether this thread may block in Atomics.wait (shared memory, not a browser main thread). */
+  declare private readonly canWait: boolean;
+  /** Word index of this thread's record (T_* fields). */
+  declare rec: number;
   /** Word index of the sentinel slab: a current slab with an always-empty free list. */
   declare readonly sentinel: number;
   declare readonly name: string;
@@ -107,14 +129,13 @@ export class Heap implements Arena {
     this.name = name;
     const m = this.m32;
     this.maxRequest = m[hw + H_MAX_END]! - (m[hw + H_BASE]! );
-    let rec = 0;
-    for (let i = 0; i < m[hw + H_MAX_THREADS]!; i++) {
-      const r = m[hw + H_THREADS + i]!;
-      if (r !== 0 && m[r + T_TID] === tid) rec = r;
-    }
+    const rec = m[hw + H_THREADS + tid - 1]!;
     if (rec === 0) throw new Error(`hakmem internal error: no thread record for thread ${tid}`);
+    this.rec = rec;
     this.tcur = rec + T_CUR;
     this.tdir = rec + T_CUR + T_DIRECT;
+    this.lockDepth = 0;
+    this.canWait = CAN_BLOCK && backing.shared;
   }
 
   // ------------------------------------------------------------------ fast paths
@@ -174,19 +195,21 @@ export class Heap implements Arena {
     // thread leaves our views short but valid; allocPages re-syncs before it hands out pages.)
     if (this.m8.length === 0) this.syncViews();
     if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
-    if (size > SLAB_MAX) return largeAlloc(this, largePages(size));
+    if (this.tid === 0) this.detachedError('malloc');
+    if (size > SLAB_MAX) return this.largeAllocLocked(largePages(size), 1);
     const cls = CLASS_OF[(size + 15) >>> 4]!;
     const m = this.m32;
     const s = m[this.tcur + cls]!;
     if (s !== this.sentinel) {
       if (m[s + S_FREE] === 0 && m[s + S_BUMP]! < m[s + S_END]!) slabCarve(this, s);
+      // Dry: take what other threads freed into it, else retire it to the full list.
+      if (m[s + S_FREE] === 0 && collectRemote(this, s) === 0) slabRetire(this, s);
       const p = m[s + S_FREE]!;
       if (p !== 0) {
         m[s + S_FREE] = m[p >>> 2]!;
         m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
         return p;
       }
-      m[s + S_OWNER]! |= OWNER_FULL; // in no list until a free relists it
       setCurrent(this, cls, this.sentinel);
     }
     const next = m[this.tcur + TQ_HEAD + cls]!;
@@ -206,7 +229,25 @@ export class Heap implements Arena {
       m[next + S_BITMAP + ((p >>> 9) - (next >>> 7))]! |= 1 << (p >>> 4);
       return p;
     }
-    return slabNew(this, cls, s !== this.sentinel);
+    return this.mallocFresh(size, cls, s !== this.sentinel);
+  }
+
+  /**
+   * No slab of class cls with a free block: relist full slabs that other threads freed into (if
+   * one told us), else adopt an abandoned slab, else make a new one.
+   */
+  private mallocFresh(size: number, cls: number, grow: boolean): number {
+    const m = this.m32;
+    if (Atomics.load(m, this.rec + T_NOTIFY) !== 0) {
+      Atomics.store(m, this.rec + T_NOTIFY, 0);
+      collectNotified(this);
+      if (m[this.tcur + TQ_HEAD + cls] !== 0) return this.mallocSlow(size);
+    }
+    if (m[this.hw + H_ABANDONED + cls] !== 0) {
+      const p = adoptAbandoned(this, cls);
+      if (p !== 0) return p;
+    }
+    return slabNew(this, cls, grow);
   }
 
   /**
@@ -228,34 +269,87 @@ export class Heap implements Arena {
       }
     }
     if (s === 0) {
+      if (this.tid === 0) this.detachedError('free');
       const kind = this.resolve(ptr, 'free');
       if (kind === 0) return;
       if (kind !== K_SLAB) {
-        largeFree(this, ptr >>> PAGE_SHIFT);
+        this.largeFreeLocked(ptr >>> PAGE_SHIFT);
         return;
       }
       s = this.rSlab;
       block = this.rBlock;
+      if ((this.m32[s + S_OWNER]! & OWNER_TID_MASK) !== this.tid) {
+        this.remoteFree(s, ptr);
+        return;
+      }
     }
     const m = this.m32;
     m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! &= ~(1 << (ptr >>> 4));
     const head = m[s + S_FREE]!;
     m[block >>> 2] = head;
     m[s + S_FREE] = block;
-    const owner = m[s + S_OWNER]!;
-    if (head !== 0 || (owner & OWNER_FULL) === 0) return;
-    // The slab was full: relist it at the tail of its partial queue.
-    m[s + S_OWNER] = owner & ~OWNER_FULL;
-    const cls = m[s + S_CLASS]!;
-    const tw = this.tcur + TQ_TAIL + cls;
-    const tail = m[tw]!;
-    m[s + S_NEXT] = 0;
-    m[s + S_PREV] = tail;
-    if (tail !== 0) m[tail + S_NEXT] = s;
-    else m[this.tcur + TQ_HEAD + cls] = s;
-    m[tw] = s;
-    m[this.tcur + T_NPARTIAL]!++;
-    m[this.tcur + T_RELISTS]!++;
+    // The slab was full: relist it at the tail of its partial queue, where it gathers frees.
+    if (head === 0 && (m[s + S_OWNER]! & OWNER_FULL) !== 0) slabRelist(this, s);
+  }
+
+  /**
+   * Frees a block of a slab another thread owns (or no thread: abandoned): one Atomics.or sets its
+   * bit in the slab's remote bitmap (the old value names a second free); the owner collects it.
+   * If the owner armed the (full) slab, the first remote free disarms it and notifies the owner.
+   */
+  private remoteFree(s: number, ptr: number): void {
+    const m = this.m32;
+    const bit = 1 << (ptr >>> 4);
+    const w = s + m[s + S_RBITS]! + ((ptr >>> 9) - (s >>> 7));
+    if ((Atomics.or(m, w, bit) & bit) !== 0) {
+      throw new DoubleFreeError(ptr, `free: block of class ${m[s + S_BSIZE]} B, already freed by a thread that does not own its slab`, this.name);
+    }
+    const armed = armedValue(s << 2);
+    if (Atomics.load(m, s + S_REMOTE) === armed && Atomics.compareExchange(m, s + S_REMOTE, armed, 0) === armed) {
+      const owner = m[s + S_OWNER]! & OWNER_TID_MASK;
+      const rec = owner === 0 ? 0 : m[this.hw + H_THREADS + owner - 1]!;
+      if (rec !== 0) Atomics.store(m, rec + T_NOTIFY, 1);
+    }
+  }
+
+  private detachedError(op: string): never {
+    throw new DetachedError(`hakmem: ${op} on ${this.name} after this thread's detach(); attach again with attachHeap(handle)`);
+  }
+
+  /** Takes the heap's slow-path lock (re-entrant within this thread). */
+  lock(): void {
+    if (this.lockDepth++ === 0) {
+      lockAcquire(this.m32, this.hw + H_LOCK, this.tid, this.canWait, 0);
+      this.syncViews(); // after: another thread may have grown the buffer while we waited
+    }
+  }
+
+  unlock(): void {
+    if (--this.lockDepth === 0) lockRelease(this.m32, this.hw + H_LOCK);
+  }
+
+  /** A large block of n pages (aligned to alignPages pages), under the lock. */
+  private largeAllocLocked(n: number, alignPages: number): number {
+    let p = 0;
+    this.lock();
+    try {
+      p = alignPages <= 1 ? largeAlloc(this, n) : largeAllocAligned(this, n, alignPages);
+      // Until this call returns, a reclaim of this (dead) thread frees the block.
+      this.m32[this.rec + T_PENDING] = p >>> PAGE_SHIFT;
+    } finally {
+      this.unlock();
+    }
+    this.m32[this.rec + T_PENDING] = 0;
+    return p;
+  }
+
+  private largeFreeLocked(pg: number): void {
+    this.lock();
+    try {
+      largeFree(this, pg);
+    } finally {
+      this.unlock();
+    }
   }
 
   /**
@@ -284,7 +378,7 @@ export class Heap implements Arena {
           throw new HeapCorruptionError(`the header of the slab holding ${fmt(ptr)} is overwritten (bad magic)`, s << 2);
         }
         const owner = m[s + S_OWNER]! & OWNER_TID_MASK;
-        if (owner !== this.tid) {
+        if (owner > m[this.hw + H_MAX_THREADS]!) {
           throw new HeapCorruptionError(`slab owned by unknown thread ${owner}`, s << 2);
         }
         const first = m[s + S_FIRST]!;
@@ -300,6 +394,9 @@ export class Heap implements Arena {
             throw new DoubleFreeError(ptr, `${op}: block of class ${bsize} B in the slab at ${fmt(s << 2)}`, this.name);
           }
           throw new InvalidFreeError(ptr, `${op}: interior pointer: the ${bsize}-byte block starts at ${fmt(block)}`, this.name);
+        }
+        if ((m[s + m[s + S_RBITS]! + ((ptr >>> 9) - (s >>> 7))]! & (1 << (ptr >>> 4))) !== 0) {
+          throw new DoubleFreeError(ptr, `${op}: block of class ${bsize} B, already freed by a thread that does not own its slab`, this.name);
         }
         this.rSlab = s;
         this.rBlock = block;
@@ -332,6 +429,15 @@ export class Heap implements Arena {
    * (out of memory) every empty slab of this thread is released and it tries once more.
    */
   allocPages(n: number): number {
+    this.lock();
+    try {
+      return this.allocPagesLocked(n);
+    } finally {
+      this.unlock();
+    }
+  }
+
+  private allocPagesLocked(n: number): number {
     this.syncViews(); // pages another thread added may lie past our views
     let pg = takeFromBins(this, n);
     if (pg >= 0) return pg;
@@ -340,6 +446,10 @@ export class Heap implements Arena {
       if (pg >= 0) return pg;
     }
     if (reclaimDue(this) && reclaimEmptySlabs(this, true) > 0) {
+      pg = takeFromBins(this, n);
+      if (pg >= 0) return pg;
+    }
+    if (releaseAbandonedEmpty(this) > 0) {
       pg = takeFromBins(this, n);
       if (pg >= 0) return pg;
     }
@@ -353,10 +463,15 @@ export class Heap implements Arena {
   }
 
   freePages(pg: number, n: number): void {
-    releaseRun(this, pg, n);
+    this.lock();
+    try {
+      releaseRun(this, pg, n);
+    } finally {
+      this.unlock();
+    }
   }
 
-  /** n new pages at the frontier (for in-place growth); -1 if the heap cannot grow. */
+  /** n new pages at the frontier (for in-place growth); -1 if the heap cannot grow. Under the lock. */
   extendPages(n: number): number {
     return extendFrontier(this, n);
   }
@@ -418,7 +533,7 @@ export class Heap implements Arena {
     } else {
       const pg = ptr >>> PAGE_SHIFT;
       usable = (getEntry(this, pg) >>> 4) * PAGE;
-      if (size > SLAB_MAX && largeResizeInPlace(this, pg, largePages(size))) return ptr;
+      if (size > SLAB_MAX && this.largeResizeLocked(pg, largePages(size))) return ptr;
     }
     const q = this.malloc(size);
     if (q === 0) return 0;
@@ -447,12 +562,26 @@ export class Heap implements Arena {
       const s = ((p >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
       m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! &= ~(1 << (p >>> 4));
       m[s + S_BITMAP + ((q >>> 9) - (s >>> 7))]! |= 1 << (q >>> 4);
-      if ((m[s + S_OWNER]! & OWNER_ALIGNED) === 0) slabSetOwner(this, s, m[s + S_OWNER]! | OWNER_ALIGNED);
+      if ((m[s + S_OWNER]! & OWNER_ALIGNED) === 0) {
+        this.lock(); // page-map entries change only under the lock
+        try {
+          slabSetOwner(this, s, this.m32[s + S_OWNER]! | OWNER_ALIGNED);
+        } finally {
+          this.unlock();
+        }
+      }
       return q;
     }
-    const n = largePages(size);
-    if (alignment <= PAGE) return largeAlloc(this, n);
-    return largeAllocAligned(this, n, alignment / PAGE);
+    return this.largeAllocLocked(largePages(size), alignment <= PAGE ? 1 : alignment / PAGE);
+  }
+
+  private largeResizeLocked(pg: number, want: number): boolean {
+    this.lock();
+    try {
+      return largeResizeInPlace(this, pg, want);
+    } finally {
+      this.unlock();
+    }
   }
 
   /** Bytes usable in the block at ptr (>= the size asked for). usableSize(0) = 0. */
@@ -477,6 +606,70 @@ export class Heap implements Arena {
 
   get buffer(): ArrayBufferLike {
     return this.backing.buffer();
+  }
+
+  // ------------------------------------------------------------------ threads
+
+  /** This thread's id: 1 for the thread that created the heap, then 2.. for attached threads. */
+  get threadId(): number {
+    return this.tid;
+  }
+
+  /**
+   * What another thread needs to attach to this heap: structured-cloneable, so postMessage it to a
+   * worker and call attachHeap(handle) there. TypeError for a heap in non-shared memory.
+   */
+  get handle(): HeapHandle {
+    const memory = this.backing.shareable();
+    if (memory === null) {
+      throw new TypeError(`hakmem: ${this.name} is not in shared memory, so no other thread can attach to it; create it with memory 'shared' (the default), a SharedArrayBuffer or a shared WebAssembly.Memory`);
+    }
+    return { hakmem: HEAP_VERSION, memory, base: this.hw << 2, name: this.name };
+  }
+
+  /**
+   * This thread leaves the heap: its empty slabs go back to the page allocator and the others are
+   * abandoned to whichever thread needs them (blocks in them stay live and may be freed by anyone).
+   * The Heap object cannot be used afterwards; the thread slot is free for another attachment.
+   */
+  detach(): void {
+    if (this.tid === 0) this.detachedError('detach');
+    const tid = this.tid;
+    this.lock();
+    try {
+      abandonThread(this, tid);
+    } finally {
+      this.unlock();
+    }
+    freeSlot(this.m32, this.hw, tid);
+    this.tid = 0;
+    this.fkey = -1;
+    this.tdir = this.hw + H_DEAD_DIRECT;
+  }
+
+  /**
+   * Makes everything a thread that ended without detach() held usable again (call it after the
+   * worker's 'exit' event, never for a live thread): its slabs are rebuilt from their bitmaps, empty
+   * ones released, the others abandoned for adoption. Blocks it allocated stay live. If it died
+   * inside the heap's lock, the lock is taken over and the page-level structures are repaired.
+   */
+  reclaimThread(threadId: number): void {
+    if (this.tid === 0) this.detachedError('reclaimThread');
+    this.syncViews();
+    if (typeof threadId !== 'number' || !slotAttached(this.m32, this.hw, threadId)) {
+      throw new RangeError(`hakmem: reclaimThread(${describe(threadId)}): no such thread is attached to ${this.name}`);
+    }
+    if (threadId === this.tid) throw new RangeError(`hakmem: reclaimThread(${threadId}) is this thread; use detach()`);
+    const stolen = lockAcquire(this.m32, this.hw + H_LOCK, this.tid, this.canWait, threadId);
+    this.lockDepth++;
+    try {
+      this.syncViews();
+      if (stolen) repairPages(this);
+      abandonThread(this, threadId);
+    } finally {
+      this.unlock();
+    }
+    freeSlot(this.m32, this.hw, threadId);
   }
 
   get u8(): Uint8Array { this.syncViews(); return this.m8; }
@@ -585,9 +778,20 @@ export function createHeap(options: HeapOptions = {}): Heap {
   m[hw + H_MAX_THREADS] = maxThreads;
   m[hw + H_NULL_LEAF] = nullLeaf;
   for (let i = 0; i < TOP_ENTRIES; i++) m[hw + H_TOP + i] = nullLeaf;
-  // The main thread's record: one META page from the arena.
-  const arena: Arena & { hw: number } = {
-    m32: m,
+  for (let g = 0; g < DIRECT_ENTRIES; g++) m[hw + H_DEAD_DIRECT + g] = hw + H_SENTINEL;
+  // The main thread: slot 0, and its record (one META page from the arena).
+  m[hw + H_THREADS + maxThreads] = SLOT_ATTACHED;
+  const arena = makeArena(backing, hw, maxEnd);
+  if (!initRecord(arena, MAIN_TID)) throw new RangeError('hakmem: the memory given is too small for a heap');
+  arena.m32[hw + H_MAGIC] = HEAP_MAGIC; // last: the heap is formatted
+  return new Heap(backing, hw, MAIN_TID, options.name ?? `heap#${++heapCount}`);
+}
+
+/** The page layer's view of a heap for code that runs before a Heap object exists. */
+function makeArena(backing: Backing, hw: number, maxEnd: number): Arena {
+  const buf = backing.buffer();
+  return {
+    m32: new Int32Array(buf, 0, buf.byteLength >>> 2),
     m8: new Uint8Array(buf, 0, buf.byteLength),
     hw,
     growTo(bytes: number): boolean {
@@ -598,16 +802,38 @@ export function createHeap(options: HeapOptions = {}): Heap {
       return true;
     },
   };
-  const pg = extendFrontier(arena, 1);
-  if (pg < 0) throw new RangeError('hakmem: the memory given is too small for a heap');
-  markRun(arena, pg, 1, K_META, K_META);
-  const mm = arena.m32;
-  const rec = pg << (PAGE_SHIFT - 2);
-  mm.fill(0, rec, rec + PAGE / 4);
-  mm[rec + T_TID] = MAIN_TID;
-  mm[rec + T_STATE] = 1;
-  for (let c = 0; c < NCLASSES; c++) setCurrentAt(mm, rec + T_CUR, c, hw + H_SENTINEL);
-  mm[hw + H_THREADS] = rec;
-  mm[hw + H_MAGIC] = HEAP_MAGIC; // last: the heap is formatted
-  return new Heap(backing, hw, MAIN_TID, options.name ?? `heap#${++heapCount}`);
+}
+
+/**
+ * Attaches the calling thread (a worker) to a heap another thread created: `handle` is that heap's
+ * `heap.handle`, received through postMessage. Returns this thread's Heap, with its own thread id
+ * and caches. RangeError when maxThreads threads are attached.
+ */
+export function attachHeap(handle: HeapHandle): Heap {
+  if (typeof handle !== 'object' || handle === null || typeof handle.base !== 'number' || typeof handle.name !== 'string') {
+    throw new TypeError('hakmem: attachHeap(handle): pass the heap.handle of an existing heap');
+  }
+  if (handle.hakmem !== HEAP_VERSION) {
+    throw new TypeError(`hakmem: attachHeap: the heap was made by a hakmem with heap format ${describe(handle.hakmem)}, this one reads format ${HEAP_VERSION}`);
+  }
+  const backing = Backing.create(handle.memory, 0, MAX_HEAP_END);
+  const buf = backing.buffer();
+  const hw = handle.base >>> 2;
+  const m = new Int32Array(buf, 0, buf.byteLength >>> 2);
+  if (hw + H_THREADS >= m.length || Atomics.load(m, hw + H_MAGIC) !== HEAP_MAGIC || m[hw + H_VERSION] !== HEAP_VERSION) {
+    throw new TypeError(`hakmem: attachHeap: no hakmem heap at offset ${handle.base} of the memory given`);
+  }
+  const tid = claimSlot(m, hw, handle.name);
+  let ok = false;
+  lockRaw(m, hw, tid, CAN_BLOCK && backing.shared);
+  try {
+    ok = initRecord(makeArena(backing, hw, m[hw + H_MAX_END]!), tid); // views made under the lock
+  } finally {
+    unlockRaw(m, hw);
+  }
+  if (!ok) {
+    freeSlot(m, hw, tid);
+    throw new RangeError(`hakmem: attachHeap: ${handle.name} has no memory left for another thread's record (4 KiB)`);
+  }
+  return new Heap(backing, hw, tid, handle.name);
 }

@@ -2,7 +2,8 @@
  * hakmem: a fast malloc for JavaScript and TypeScript. Pointers are byte offsets into one buffer
  * (a SharedArrayBuffer by default). See README.md.
  */
-export { createHeap, Heap, type HeapOptions, type TypedArrayConstructor } from './heap.ts';
+export { attachHeap, createHeap, Heap, type HeapHandle, type HeapOptions, type TypedArrayConstructor } from './heap.ts';
+export { DetachedError } from './threads.ts';
 export type { HeapStats, ClassStats } from './stats.ts';
 export type { MemoryOption } from './memory.ts';
 export { HakmemError, InvalidFreeError, DoubleFreeError, HeapCorruptionError } from './errors.ts';

@@ -58,13 +58,13 @@ export const KIND_MASK = 15;
 
 // ---- header: word offsets from the header's first word ----
 export const HEAP_MAGIC = 0x68616b6d; // 'hakm'
-export const HEAP_VERSION = 1;
+export const HEAP_VERSION = 2;
 export const H_MAGIC = 0;
 export const H_VERSION = 1;
 export const H_ARENA_START = 2; // byte offset of the first arena page
 export const H_FRONTIER = 3; // byte offset: pages below it are mapped
 export const H_MAX_END = 4; // byte offset the heap may never pass
-export const H_LOCK = 5; // slow-path lock word (used once threads attach)
+export const H_LOCK = 5; // the slow-path lock: 0 = free, else holder tid | LOCK_WAITERS (see lock.ts)
 export const H_HIGH_WATER = 6; // highest byte offset the buffer was grown to for this heap
 export const H_MAX_THREADS = 7;
 export const H_FREE_PAGES = 8; // pages in free runs
@@ -82,19 +82,27 @@ export const NBINS = 128;
 export const H_BC = H_BINS + NBINS; // BC_SLOTS x 2 words: first page byte offset, length in pages
 export const BC_SLOTS = 32;
 export const H_SENTINEL = H_BC + BC_SLOTS * 2; // 16 words of zeros shaped like a slab header
-export const H_THREADS = H_SENTINEL + 16; // maxThreads words: word index of each thread record
+/** Per class: head of the list of abandoned slabs (owner 0), linked through S_NEXT; under the lock. */
+export const H_ABANDONED = H_SENTINEL + 16;
+/** DIRECT_ENTRIES words, all the sentinel: the direct table of a detached Heap (malloc goes slow and throws). */
+export const H_DEAD_DIRECT = H_ABANDONED + 128;
+export const H_THREADS = H_DEAD_DIRECT + 80; // maxThreads words: word index of each thread record (0 = none yet)
+// Then maxThreads words of slot states (H_THREADS + maxThreads + i): SLOT_FREE or SLOT_ATTACHED.
+// Thread id = slot index + 1, so an owner field of 0 means "no owner" (an abandoned slab).
+export const SLOT_FREE = 0;
+export const SLOT_ATTACHED = 1;
 export const MAX_THREADS_LIMIT = 1023; // thread ids 1..1023 fit E_TID_MASK
 
 /** Bytes of header (rounded to pages) for a given thread count; the null leaf follows it. */
 export function headerPages(maxThreads: number): number {
-  return Math.ceil(((H_THREADS + maxThreads) * 4) / PAGE);
+  return Math.ceil(((H_THREADS + 2 * maxThreads) * 4) / PAGE);
 }
 
 // ---- slab header: word offsets from the slab's first word (the slab starts on a page) ----
 export const S_FREE = 0; // head of the free list malloc pops (byte offset, 0 = empty)
-export const S_USED = 1; // reserved (blocks in use are counted from the bitmap, off the fast paths)
-export const S_OWNER = 2; // owning thread id | OWNER_* flags (mirrored in the slab's page-map entries)
-export const S_REMOTE = 3; // atomic list of blocks freed by other threads (reserved for threads)
+export const S_RBITS = 1; // word offset (from the slab) of the remote-free bitmap, after the allocated bitmap
+export const S_OWNER = 2; // owning thread id | OWNER_* flags (mirrored in the slab's page-map entries); 0 = abandoned
+export const S_REMOTE = 3; // 0, or armedValue(slab): the owner wants a notification at the next remote free
 export const S_CLASS = 4; // size-class index
 export const S_BSIZE = 5; // block size in bytes
 export const S_CAP = 6; // blocks in the slab
@@ -106,6 +114,8 @@ export const S_PAGES = 11; // pages in the slab
 export const S_FIRST = 12; // byte offset of block 0
 export const S_MAGIC = 13; // SLAB_MAGIC ^ slab byte offset
 export const S_BITMAP = 16; // one bit per 16-byte granule of the slab: set <=> a block handed out starts there
+// The remote-free bitmap (S_RBITS words in) has the same shape: a thread that does not own the slab
+// frees a block by setting its bit with Atomics.or; the owner collects (Atomics.exchange per word).
 export const SLAB_MAGIC = 0x51ab51ab;
 export const OWNER_TID_MASK = 0xffff;
 /**
@@ -135,12 +145,19 @@ export function slabEntry(owner: number, cls: number, back: number): number {
 
 /** Slab header size in bytes for a slab of `pages` pages (a multiple of 16). */
 export function slabHeaderBytes(pages: number): number {
-  return S_BITMAP * 4 + pages * (PAGE / 16 / 8);
+  return S_BITMAP * 4 + 2 * pages * (PAGE / 16 / 8);
+}
+
+/** The S_REMOTE value of an armed slab at byte offset `base` (unlikely as user data, see threads.ts). */
+export function armedValue(base: number): number {
+  return (base ^ 0x41524d44) | 1;
 }
 
 // ---- thread record (one META page per thread): word offsets ----
 export const T_TID = 0;
-export const T_STATE = 1; // 1 = attached
+export const T_NOTIFY = 1; // atomic: 1 = a full slab of this thread received a remote free since the last look
+export const T_FULL = 2; // head of this thread's list of full slabs (linked through S_NEXT / S_PREV)
+export const T_PENDING = 3; // first page of a large block being handed out (reclaim frees it if the thread died)
 export const T_CUR = 16; // NCLASSES words: word index of the current slab per class (the sentinel if none)
 // Then, NCLASSES words each (offsets from T_CUR, in units of NCLASSES; see thread-record helpers in slab.ts):
 //   partial-queue head, partial-queue tail (FIFO: a relisted slab waits at the tail and gathers frees),

@@ -65,6 +65,12 @@ export class Backing {
     return this.buffer().byteLength;
   }
 
+  /** The memory object another thread can attach to (shared), or null. */
+  shareable(): SharedArrayBuffer | WebAssembly.Memory | null {
+    if (this.kind === KIND_WASM) return this.shared ? this.wasm! : null;
+    return this.sab;
+  }
+
   get shared(): boolean {
     const b = this.buffer();
     return typeof SharedArrayBuffer === 'function' && b instanceof SharedArrayBuffer;

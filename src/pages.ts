@@ -86,7 +86,7 @@ function binRemove(a: Arena, pg: number, n: number): void {
 }
 
 /** Marks pages [pg, pg+n) as one free run and puts it in its bin (no coalescing). */
-function makeFree(a: Arena, pg: number, n: number): void {
+export function makeFree(a: Arena, pg: number, n: number): void {
   setEntry(a, pg, (n << 4) | K_FREE_HEAD);
   if (n > 1) setEntry(a, pg + n - 1, (n << 4) | K_FREE_TAIL);
   binInsert(a, pg, n);

@@ -22,8 +22,8 @@
  * iff it is handed out (at the block start, or at the aligned pointer inside it for alignedAlloc).
  */
 import {
-  PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS,
-  S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, slabEntry, slabHeaderBytes,
+  OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_RBITS, S_REMOTE, T_FULL,
+  S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, armedValue, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { setEntry } from './pages.ts';
 import { CLASS_OF, CLASS_SIZE, NCLASSES, SLAB_PAGES, SMALL_MAX } from './size-classes.ts';
@@ -89,6 +89,7 @@ function slabInit(h: Heap, pg: number, pages: number, cls: number, tid: number):
   m[s + S_BUMP] = base + hdr;
   m[s + S_END] = base + hdr + cap * bsize;
   m[s + S_PAGES] = pages;
+  m[s + S_RBITS] = S_BITMAP + pages * 8;
   m[s + S_MAGIC] = SLAB_MAGIC ^ base;
   slabSetOwner(h, s, tid);
   return s;
@@ -139,10 +140,18 @@ export function slabNew(h: Heap, cls: number, grow: boolean): number {
   const sw = h.tcur + T_STEP + cls;
   const step = h.m32[sw]!;
   const pages = slabPagesAt(cls, step);
-  const pg = h.allocPages(pages);
-  if (pg < 0) return 0;
+  // Pages and their slab entries change together under the lock (a thread that dies in between
+  // leaves nothing half-made that repair.ts cannot see).
+  h.lock();
+  let ns = 0;
+  try {
+    const pg = h.allocPages(pages);
+    if (pg >= 0) ns = slabInit(h, pg, pages, cls, h.tid);
+  } finally {
+    h.unlock();
+  }
+  if (ns === 0) return 0;
   if (grow && slabPagesAt(cls, step + 1) > pages) h.m32[sw] = step + 1;
-  const ns = slabInit(h, pg, pages, cls, h.tid);
   setCurrent(h, cls, ns);
   slabCarve(h, ns);
   return slabPop(h, ns);
@@ -161,21 +170,23 @@ function unlinkPartial(h: Heap, cls: number, s: number): void {
   m[h.tcur + T_NPARTIAL]!--;
 }
 
-/** True if no block of slab s is handed out. */
-function slabIsEmpty(h: Heap, s: number): boolean {
+/** True if every block of slab s handed out has been freed (locally, or remotely and not yet collected). */
+export function slabIsEmpty(h: Heap, s: number): boolean {
   const m = h.m32;
+  const d = m[s + S_RBITS]! - S_BITMAP;
   const end = s + S_BITMAP + m[s + S_PAGES]! * 8;
-  for (let w = s + S_BITMAP; w < end; w++) if (m[w] !== 0) return false;
+  for (let w = s + S_BITMAP; w < end; w++) if ((m[w]! & ~Atomics.load(m, w + d)) !== 0) return false;
   return true;
 }
 
-/** Blocks of slab s handed out (a popcount of its bitmap). */
+/** Blocks of slab s in use: handed out and not freed remotely (a popcount of its bitmaps). */
 export function slabUsed(h: Heap, s: number): number {
   const m = h.m32;
+  const d = m[s + S_RBITS]! - S_BITMAP;
   const end = s + S_BITMAP + m[s + S_PAGES]! * 8;
   let n = 0;
   for (let w = s + S_BITMAP; w < end; w++) {
-    let x = m[w]!;
+    let x = m[w]! & ~m[w + d]!;
     x = x - ((x >>> 1) & 0x55555555);
     x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
     n += (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
@@ -184,7 +195,7 @@ export function slabUsed(h: Heap, s: number): number {
 }
 
 /** Returns an empty slab's pages to the page allocator. It must be in no queue and not current. */
-function slabRelease(h: Heap, s: number): void {
+export function slabRelease(h: Heap, s: number): void {
   const m = h.m32;
   const pages = m[s + S_PAGES]!;
   m[s + S_MAGIC] = 0;
@@ -234,4 +245,127 @@ export function blockStart(h: Heap, s: number, ptr: number): number {
   const first = m[s + S_FIRST]!;
   const bsize = m[s + S_BSIZE]!;
   return first + Math.floor((ptr - first) / bsize) * bsize;
+}
+
+// ---------------------------------------------------------------- remote frees and full slabs
+
+/**
+ * Moves the blocks other threads freed into slab s (remote bits) onto its free list: one
+ * Atomics.exchange per non-zero bitmap word. Only the owner (or a lock holder for an ownerless
+ * slab) calls it. A remote bit whose allocated bit is already clear (a block freed twice, on two
+ * threads) is dropped. Returns the number of blocks collected.
+ */
+export function collectRemote(h: Heap, s: number): number {
+  const m = h.m32;
+  const nw = m[s + S_PAGES]! * 8;
+  const ab = s + S_BITMAP;
+  const rb = s + m[s + S_RBITS]!;
+  const aligned = (m[s + S_OWNER]! & OWNER_ALIGNED) !== 0;
+  const hi = s >>> 7;
+  let head = m[s + S_FREE]!;
+  let n = 0;
+  for (let w = 0; w < nw; w++) {
+    if (Atomics.load(m, rb + w) === 0) continue;
+    const x = Atomics.exchange(m, rb + w, 0);
+    const a = m[ab + w]!;
+    let y = x & a;
+    m[ab + w] = a & ~y;
+    while (y !== 0) {
+      const b = 31 - Math.clz32(y & -y);
+      y &= y - 1;
+      let p = ((w + hi) << 9) + (b << 4);
+      if (aligned) p = blockStart(h, s, p);
+      m[p >>> 2] = head;
+      head = p;
+      n++;
+    }
+  }
+  m[s + S_FREE] = head;
+  return n;
+}
+
+/**
+ * The current slab s ran dry: make it full (in the owner's full list, armed so that the next remote
+ * free notifies the owner). Returns false instead if remote frees arrived meanwhile (collected onto
+ * its free list: keep using it). Arm first, then look: with seq-cst atomics on both sides, a remote
+ * free either sees the arm or is seen by this look (remoteFree does or-then-load).
+ */
+export function slabRetire(h: Heap, s: number): boolean {
+  const m = h.m32;
+  const armed = armedValue(s << 2);
+  Atomics.store(m, s + S_REMOTE, armed);
+  if (collectRemote(h, s) > 0) {
+    Atomics.compareExchange(m, s + S_REMOTE, armed, 0);
+    return false;
+  }
+  m[s + S_OWNER]! |= OWNER_FULL;
+  const head = m[h.rec + T_FULL]!;
+  m[s + S_PREV] = 0;
+  m[s + S_NEXT] = head;
+  if (head !== 0) m[head + S_PREV] = s;
+  m[h.rec + T_FULL] = s;
+  return true;
+}
+
+/** Takes full slab s out of the owner's full list and appends it to its class's partial queue. */
+export function slabRelist(h: Heap, s: number): void {
+  const m = h.m32;
+  Atomics.store(m, s + S_REMOTE, 0);
+  m[s + S_OWNER]! &= ~OWNER_FULL;
+  const next = m[s + S_NEXT]!;
+  const prev = m[s + S_PREV]!;
+  if (prev !== 0) m[prev + S_NEXT] = next;
+  else m[h.rec + T_FULL] = next;
+  if (next !== 0) m[next + S_PREV] = prev;
+  const cls = m[s + S_CLASS]!;
+  const tw = h.tcur + TQ_TAIL + cls;
+  const tail = m[tw]!;
+  m[s + S_NEXT] = 0;
+  m[s + S_PREV] = tail;
+  if (tail !== 0) m[tail + S_NEXT] = s;
+  else m[h.tcur + TQ_HEAD + cls] = s;
+  m[tw] = s;
+  m[h.tcur + T_NPARTIAL]!++;
+  m[h.tcur + T_RELISTS]!++;
+}
+
+/**
+ * A full slab of this thread was freed into remotely (T_NOTIFY was set): relist every full slab
+ * that has remote frees. Bounded by the number of full slabs.
+ */
+export function collectNotified(h: Heap): void {
+  const m = h.m32;
+  let s = m[h.rec + T_FULL]!;
+  while (s !== 0) {
+    const next = m[s + S_NEXT]!;
+    if (collectRemote(h, s) > 0) slabRelist(h, s);
+    s = next;
+  }
+}
+
+/** Rebuilds slab s's free list from its bitmaps (after its thread died mid-update, or left). */
+export function slabRebuild(h: Heap, s: number): void {
+  const m = h.m32;
+  const nw = m[s + S_PAGES]! * 8;
+  const ab = s + S_BITMAP;
+  const rb = s + m[s + S_RBITS]!;
+  for (let w = 0; w < nw; w++) {
+    const r = Atomics.exchange(m, rb + w, 0);
+    if (r !== 0) m[ab + w] = m[ab + w]! & ~r;
+  }
+  const first = m[s + S_FIRST]!;
+  const bsize = m[s + S_BSIZE]!;
+  const aligned = (m[s + S_OWNER]! & OWNER_ALIGNED) !== 0;
+  let head = 0;
+  for (let p = m[s + S_BUMP]! - bsize; p >= first; p -= bsize) {
+    let used = false;
+    const last = aligned ? p + bsize : p + 16;
+    for (let q = p; q < last && !used; q += 16) used = (m[s + S_BITMAP + ((q >>> 9) - (s >>> 7))]! & (1 << (q >>> 4))) !== 0;
+    if (used) continue;
+    m[p >>> 2] = head;
+    head = p;
+  }
+  m[s + S_FREE] = head;
+  m[s + S_NEXT] = 0;
+  m[s + S_PREV] = 0;
 }

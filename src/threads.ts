@@ -1,0 +1,199 @@
+/**
+ * Many threads, one heap: thread slots, leaving (detach) and dying (reclaim), abandoned slabs.
+ *
+ * Each attached thread has a slot (thread id = slot + 1) and a thread record page (its current
+ * slabs, partial queues, full list). It owns the slabs it made: only it pops their free lists and
+ * writes their allocated bitmaps, with plain loads and stores. Another thread frees a block of
+ * such a slab by setting the block's bit in the slab's remote bitmap with one Atomics.or (the old
+ * value names a double free); the owner collects those bits when the slab runs dry, and a full
+ * slab is "armed" so that the first remote free into it sets the owner's T_NOTIFY flag.
+ *
+ * Leaving: detach() and reclaimThread() run the same code (abandonThread) under the lock: every
+ * slab whose header names the thread gets its free list rebuilt from its bitmaps (the bitmaps are
+ * the truth; lists a dead thread was editing are not trusted), empty slabs go back to the page
+ * allocator and the others become ownerless (owner 0) on the per-class abandoned lists. Threads
+ * adopt them in their malloc slow path before they would make a new slab; remote frees into an
+ * abandoned slab land in its remote bitmap like any other. The slot and its record page are reused.
+ *
+ * A thread that dies holding the lock left page-level structures half-changed: reclaimThread takes
+ * the lock over and repair.ts rebuilds them from the page map before anything else.
+ */
+import { HakmemError } from './errors.ts';
+import {
+  H_ABANDONED, H_FRONTIER, H_ARENA_START, H_LOCK, H_MAX_THREADS, H_SENTINEL, H_THREADS, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK,
+  OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BUMP, S_CLASS, S_END, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV,
+  S_REMOTE, SLAB_MAGIC, SLOT_ATTACHED, SLOT_FREE, T_CUR, T_PENDING, T_TID, E_BACK_MASK, E_BACK_SHIFT,
+} from './layout.ts';
+import { getEntry, markRun, takeFromBins, extendFrontier, type Arena } from './pages.ts';
+import { NCLASSES } from './size-classes.ts';
+import { collectRemote, setCurrentAt, slabCarve, slabIsEmpty, slabRebuild, slabRelease, slabRetire, slabSetOwner, setCurrent } from './slab.ts';
+import { lockAcquire, lockRelease } from './lock.ts';
+import { largeFree } from './large.ts';
+import type { Heap } from './heap.ts';
+
+/** Claims a free thread slot; returns the thread id, or throws when maxThreads are attached. */
+export function claimSlot(m: Int32Array, hw: number, name: string): number {
+  const max = m[hw + H_MAX_THREADS]!;
+  for (let i = 0; i < max; i++) {
+    if (Atomics.compareExchange(m, hw + H_THREADS + max + i, SLOT_FREE, SLOT_ATTACHED) === SLOT_FREE) return i + 1;
+  }
+  throw new RangeError(`hakmem: ${name} already has ${max} attached threads (its maxThreads); detach() one, ` +
+    `reclaimThread() a dead one, or create the heap with a larger maxThreads`);
+}
+
+/**
+ * Gives thread `tid` (whose slot is claimed) an initialized thread record; the caller holds the
+ * lock. The record page is reused if the slot had one. Returns false when out of memory.
+ */
+export function initRecord(a: Arena, tid: number): boolean {
+  const hw = a.hw;
+  let rec = a.m32[hw + H_THREADS + tid - 1]!;
+  if (rec === 0) {
+    let pg = takeFromBins(a, 1);
+    if (pg < 0) pg = extendFrontier(a, 1);
+    if (pg < 0) return false;
+    markRun(a, pg, 1, K_META, K_META);
+    rec = pg << (PAGE_SHIFT - 2);
+  }
+  const m = a.m32;
+  m.fill(0, rec, rec + PAGE / 4);
+  m[rec + T_TID] = tid;
+  for (let c = 0; c < NCLASSES; c++) setCurrentAt(m, rec + T_CUR, c, hw + H_SENTINEL);
+  m[hw + H_THREADS + tid - 1] = rec; // last: the record is complete
+  return true;
+}
+
+/** Releases a claimed slot (its record page stays for the next thread of that slot). */
+export function freeSlot(m: Int32Array, hw: number, tid: number): void {
+  Atomics.store(m, hw + H_THREADS + m[hw + H_MAX_THREADS]! + tid - 1, SLOT_FREE);
+}
+
+export function slotAttached(m: Int32Array, hw: number, tid: number): boolean {
+  const max = m[hw + H_MAX_THREADS]!;
+  return tid >= 1 && tid <= max && Atomics.load(m, hw + H_THREADS + max + tid - 1) === SLOT_ATTACHED;
+}
+
+/**
+ * Thread `tid` leaves (detach) or is dead (reclaim): the caller holds the lock. Every slab it owns
+ * is rebuilt from its bitmaps, then released if empty, else abandoned. A large block it was
+ * handing out when it died is freed. Bounded by the heap's page count.
+ */
+export function abandonThread(h: Heap, tid: number): void {
+  const m0 = h.m32;
+  const hw = h.hw;
+  const rec = m0[hw + H_THREADS + tid - 1]!;
+  if (rec !== 0 && m0[rec + T_PENDING] !== 0) {
+    const pg = m0[rec + T_PENDING]!;
+    m0[rec + T_PENDING] = 0;
+    if ((getEntry(h, pg) & KIND_MASK) === K_LARGE_HEAD) largeFree(h, pg);
+  }
+  const first = h.m32[hw + H_ARENA_START]! >>> PAGE_SHIFT;
+  const end = h.m32[hw + H_FRONTIER]! >>> PAGE_SHIFT;
+  for (let pg = first; pg < end; ) {
+    const e = getEntry(h, pg);
+    if ((e & KIND_MASK) !== K_SLAB || ((e >>> E_BACK_SHIFT) & E_BACK_MASK) !== 0) {
+      pg++;
+      continue;
+    }
+    const m = h.m32;
+    const s = pg << (PAGE_SHIFT - 2);
+    const pages = m[s + S_PAGES]!;
+    if (m[s + S_MAGIC] !== (SLAB_MAGIC ^ (s << 2)) || pages < 1) {
+      pg++;
+      continue;
+    }
+    pg += pages;
+    if ((m[s + S_OWNER]! & OWNER_TID_MASK) !== tid) continue;
+    slabRebuild(h, s);
+    Atomics.store(m, s + S_REMOTE, 0);
+    if (slabIsEmpty(h, s)) {
+      slabRelease(h, s);
+      continue;
+    }
+    slabSetOwner(h, s, m[s + S_OWNER]! & OWNER_ALIGNED);
+    const cls = m[s + S_CLASS]!;
+    m[s + S_NEXT] = m[hw + H_ABANDONED + cls]!;
+    m[hw + H_ABANDONED + cls] = s;
+  }
+}
+
+/**
+ * Adopts an abandoned slab of class cls for thread h.tid, as its current slab, and returns a
+ * block of it; 0 if there is none with a free block (full ones found are adopted as full).
+ * Visits at most a few slabs per call.
+ */
+export function adoptAbandoned(h: Heap, cls: number): number {
+  h.lock();
+  try {
+    const m = h.m32;
+    const hw = h.hw;
+    for (let visits = 0; visits < 4; visits++) {
+      const s = m[hw + H_ABANDONED + cls]!;
+      if (s === 0) return 0;
+      m[hw + H_ABANDONED + cls] = m[s + S_NEXT]!;
+      m[s + S_NEXT] = 0;
+      m[s + S_PREV] = 0;
+      slabSetOwner(h, s, h.tid | (m[s + S_OWNER]! & OWNER_ALIGNED));
+      collectRemote(h, s);
+      if (m[s + S_FREE] === 0 && m[s + S_BUMP]! < m[s + S_END]!) slabCarve(h, s);
+      const p = m[s + S_FREE]!;
+      if (p !== 0) {
+        setCurrent(h, cls, s);
+        m[s + S_FREE] = m[p >>> 2]!;
+        m[s + 16 + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4); // S_BITMAP
+        return p;
+      }
+      if (!slabRetire(h, s)) {
+        // Remote frees arrived between the two looks: use it after all.
+        setCurrent(h, cls, s);
+        const q = m[s + S_FREE]!;
+        m[s + S_FREE] = m[q >>> 2]!;
+        m[s + 16 + ((q >>> 9) - (s >>> 7))]! |= 1 << (q >>> 4);
+        return q;
+      }
+    }
+    return 0;
+  } finally {
+    h.unlock();
+  }
+}
+
+/**
+ * Releases abandoned slabs all of whose blocks were freed (remotely) since; the caller holds the
+ * lock. Returns the number released. Bounded by the number of abandoned slabs.
+ */
+export function releaseAbandonedEmpty(h: Heap): number {
+  const m = h.m32;
+  const hw = h.hw;
+  let released = 0;
+  for (let cls = 0; cls < NCLASSES; cls++) {
+    let prev = 0;
+    let s = m[hw + H_ABANDONED + cls]!;
+    while (s !== 0) {
+      const next = m[s + S_NEXT]!;
+      if (slabIsEmpty(h, s)) {
+        if (prev === 0) m[hw + H_ABANDONED + cls] = next;
+        else m[prev + S_NEXT] = next;
+        slabRelease(h, s);
+        released++;
+      } else {
+        prev = s;
+      }
+      s = next;
+    }
+  }
+  return released;
+}
+
+/** Takes the heap's lock for a thread that has no Heap object yet (attach). */
+export function lockRaw(m: Int32Array, hw: number, tid: number, canWait: boolean): void {
+  lockAcquire(m, hw + H_LOCK, tid, canWait, 0);
+}
+
+export function unlockRaw(m: Int32Array, hw: number): void {
+  lockRelease(m, hw + H_LOCK);
+}
+
+export class DetachedError extends HakmemError {
+  override name = 'DetachedError';
+}
