@@ -8,7 +8,9 @@
  *
  * Parsing (gzip -dc through a pipe) is untimed; the replay loop is timed with CLOCK_MONOTONIC.
  * Blocks live at the end are left alone. Prints one JSON line with the fields of
- * bench/trace-child.ts's TraceChildResult. High water: the peak RSS growth over the replay.
+ * bench/trace-child.ts's TraceChildResult. High water: the peak RSS growth over the replay (VmHWM):
+ * resident pages only, and the replay touches only the first and last byte of each block, so a large
+ * block counts only the pages touched (the JS heaps report the bytes they reserved).
  * Built by bench/ext/native.ts: gcc -O2.
  */
 #define _GNU_SOURCE
