@@ -1,0 +1,8 @@
+/** A Node worker of test/threads-stress.test.ts: runs stress-core.js's stressWorker with src/. */
+import { parentPort } from 'node:worker_threads';
+import * as hakmem from '../src/index.ts';
+import { stressWorker, type StressMessage } from './stress-core.js';
+
+parentPort!.once('message', (msg: StressMessage) => {
+  parentPort!.postMessage(stressWorker(hakmem, msg));
+});
