@@ -11,7 +11,7 @@ import {
   KIND_MASK, LEAF_ENTRIES, NBINS, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, REGION_SHIFT,
   RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
   S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_RBITS, S_REMOTE, SLAB_MAGIC, T_CUR, T_FULL, T_TID, TOP_ENTRIES,
-  E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, SLOT_ATTACHED, SLOT_FREE, armedValue, slabEntry, slabHeaderBytes,
+  E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, SLOT_ATTACHED, SLOT_FREE, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
 import { CLASS_OF, CLASS_SIZE, NCLASSES } from './size-classes.ts';
@@ -274,12 +274,15 @@ function checkSlab(h: Heap, pg: number, end: number): number {
     fail(`slab geometry fields are inconsistent (class ${bsize}, cap ${cap}, bump ${bump})`, base);
   }
   if (m[s + S_RBITS] !== S_BITMAP + pages * 8) fail('slab remote bitmap offset is wrong', base);
-  if (m[s + S_REMOTE] !== 0 && m[s + S_REMOTE] !== armedValue(base)) fail(`slab notification word is neither 0 nor armed`, base);
-  if (m[s + S_REMOTE] !== 0 && (owner & OWNER_FULL) === 0) fail('a slab that is not full is armed for notification', base);
+  const rs = m[s + S_REMOTE]!;
+  if (rs !== remoteWord(base, RS_IDLE) && rs !== remoteWord(base, RS_PENDING) && rs !== remoteWord(base, RS_ARMED)) fail('slab remote-free state word is invalid', base);
+  if (rs === remoteWord(base, RS_ARMED) && (owner & OWNER_FULL) === 0) fail('a slab that is not full is armed for notification', base);
   const aligned = (owner & OWNER_ALIGNED) !== 0;
   const rbits = m[s + S_RBITS]!;
   for (let i = 0; i < pages * 8; i++) {
-    if ((m[s + rbits + i]! & ~m[s + S_BITMAP + i]!) !== 0) fail('a block is marked freed by another thread but was not handed out', base + i * 512);
+    const r = m[s + rbits + i]!;
+    if ((r & ~m[s + S_BITMAP + i]!) !== 0) fail('a block is marked freed by another thread but was not handed out', base + i * 512);
+    if (r !== 0 && rs !== remoteWord(base, RS_PENDING)) fail('a slab holds blocks freed by other threads, but its state word does not say so (they would never be collected)', base);
   }
   // Allocated bits: only inside carved blocks; one per handed-out block.
   const words = pages * 8;

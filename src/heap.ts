@@ -19,12 +19,12 @@ import {
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
   S_FREE, S_BUMP, S_NEXT, S_PREV, H_ABANDONED, OWNER_FULL, SLAB_MAGIC, SLOT_ATTACHED, T_CUR, T_NOTIFY, T_PENDING, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT,
-  TOP_ENTRIES, armedValue, headerPages,
+  TOP_ENTRIES, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, headerPages,
 } from './layout.ts';
 import { extendFrontier, getEntry, releaseRun, takeFromBins, type Arena } from './pages.ts';
 import { CLASS_OF, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
 import {
-  DIRECT_ENTRIES, T_DIRECT, T_NPARTIAL, TQ_HEAD, TQ_TAIL, blockStart, collectNotified, collectRemote, setCurrent, reclaimDue,
+  DIRECT_ENTRIES, T_DIRECT, T_NPARTIAL, TQ_HEAD, TQ_TAIL, blockStart, collectNotified, setCurrent, reclaimDue,
   reclaimEmptySlabs, slabCarve, slabNew, slabRelist, slabRetire, slabSetOwner,
 } from './slab.ts';
 import { CAN_BLOCK, lockAcquire, lockRelease } from './lock.ts';
@@ -203,7 +203,7 @@ export class Heap implements Arena {
     if (s !== this.sentinel) {
       if (m[s + S_FREE] === 0 && m[s + S_BUMP]! < m[s + S_END]!) slabCarve(this, s);
       // Dry: take what other threads freed into it, else retire it to the full list.
-      if (m[s + S_FREE] === 0 && collectRemote(this, s) === 0) slabRetire(this, s);
+      if (m[s + S_FREE] === 0) slabRetire(this, s);
       const p = m[s + S_FREE]!;
       if (p !== 0) {
         m[s + S_FREE] = m[p >>> 2]!;
@@ -304,11 +304,22 @@ export class Heap implements Arena {
     if ((Atomics.or(m, w, bit) & bit) !== 0) {
       throw new DoubleFreeError(ptr, `free: block of class ${m[s + S_BSIZE]} B, already freed by a thread that does not own its slab`, this.name);
     }
-    const armed = armedValue(s << 2);
-    if (Atomics.load(m, s + S_REMOTE) === armed && Atomics.compareExchange(m, s + S_REMOTE, armed, 0) === armed) {
-      const owner = m[s + S_OWNER]! & OWNER_TID_MASK;
-      const rec = owner === 0 ? 0 : m[this.hw + H_THREADS + owner - 1]!;
-      if (rec !== 0) Atomics.store(m, rec + T_NOTIFY, 1);
+    // Tell the owner: IDLE/ARMED -> PENDING (only this slab's own values are ever replaced).
+    const base = s << 2;
+    const pending = remoteWord(base, RS_PENDING);
+    for (let v = Atomics.load(m, s + S_REMOTE); v !== pending; ) {
+      const armed = remoteWord(base, RS_ARMED);
+      if (v !== armed && v !== remoteWord(base, RS_IDLE)) break;
+      const old = Atomics.compareExchange(m, s + S_REMOTE, v, pending);
+      if (old === v) {
+        if (v === armed) {
+          const owner = m[s + S_OWNER]! & OWNER_TID_MASK;
+          const rec = owner === 0 ? 0 : m[this.hw + H_THREADS + owner - 1]!;
+          if (rec !== 0) Atomics.store(m, rec + T_NOTIFY, 1);
+        }
+        break;
+      }
+      v = old;
     }
   }
 

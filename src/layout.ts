@@ -102,7 +102,7 @@ export function headerPages(maxThreads: number): number {
 export const S_FREE = 0; // head of the free list malloc pops (byte offset, 0 = empty)
 export const S_RBITS = 1; // word offset (from the slab) of the remote-free bitmap, after the allocated bitmap
 export const S_OWNER = 2; // owning thread id | OWNER_* flags (mirrored in the slab's page-map entries); 0 = abandoned
-export const S_REMOTE = 3; // 0, or armedValue(slab): the owner wants a notification at the next remote free
+export const S_REMOTE = 3; // remote-free state, remoteWord(slab byte offset, RS_*): see threads.ts
 export const S_CLASS = 4; // size-class index
 export const S_BSIZE = 5; // block size in bytes
 export const S_CAP = 6; // blocks in the slab
@@ -148,9 +148,17 @@ export function slabHeaderBytes(pages: number): number {
   return S_BITMAP * 4 + 2 * pages * (PAGE / 16 / 8);
 }
 
-/** The S_REMOTE value of an armed slab at byte offset `base` (unlikely as user data, see threads.ts). */
-export function armedValue(base: number): number {
-  return (base ^ 0x41524d44) | 1;
+/** S_REMOTE states: no remote free since the owner last looked / some (bits to collect) / full, notify the owner. */
+export const RS_IDLE = 1;
+export const RS_PENDING = 2;
+export const RS_ARMED = 3;
+/**
+ * The S_REMOTE word of the slab at byte offset `base` in state st. Slab-specific values: a thread
+ * that changes the word compares it with its slab's values first, so a late write never lands on a
+ * word that has since become user data (see remoteFree in heap.ts).
+ */
+export function remoteWord(base: number, st: number): number {
+  return (base ^ 0x3e5a7000) | st;
 }
 
 // ---- thread record (one META page per thread): word offsets ----

@@ -23,7 +23,7 @@
  */
 import {
   OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_RBITS, S_REMOTE, T_FULL,
-  S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, armedValue, slabEntry, slabHeaderBytes,
+  S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { setEntry } from './pages.ts';
 import { CLASS_OF, CLASS_SIZE, NCLASSES, SLAB_PAGES, SMALL_MAX } from './size-classes.ts';
@@ -90,6 +90,7 @@ function slabInit(h: Heap, pg: number, pages: number, cls: number, tid: number):
   m[s + S_END] = base + hdr + cap * bsize;
   m[s + S_PAGES] = pages;
   m[s + S_RBITS] = S_BITMAP + pages * 8;
+  m[s + S_REMOTE] = remoteWord(base, RS_IDLE);
   m[s + S_MAGIC] = SLAB_MAGIC ^ base;
   slabSetOwner(h, s, tid);
   return s;
@@ -285,19 +286,37 @@ export function collectRemote(h: Heap, s: number): number {
 }
 
 /**
- * The current slab s ran dry: make it full (in the owner's full list, armed so that the next remote
- * free notifies the owner). Returns false instead if remote frees arrived meanwhile (collected onto
- * its free list: keep using it). Arm first, then look: with seq-cst atomics on both sides, a remote
- * free either sees the arm or is seen by this look (remoteFree does or-then-load).
+ * Slab s of this thread has no free block: collect remote frees if any arrived (returns the count,
+ * > 0), else arm it (returns 0): from then on the first remote free notifies the owner. The state
+ * word decides without scanning the bitmap: a remote free sets its bit, then moves the word from
+ * IDLE (or ARMED) to PENDING; the owner sets IDLE before it collects, and arms only from IDLE.
+ */
+export function slabCollectOrArm(h: Heap, s: number): number {
+  const m = h.m32;
+  const idle = remoteWord(s << 2, RS_IDLE);
+  for (;;) {
+    if (Atomics.compareExchange(m, s + S_REMOTE, idle, remoteWord(s << 2, RS_ARMED)) === idle) return 0;
+    Atomics.store(m, s + S_REMOTE, idle); // it was PENDING
+    const n = collectRemote(h, s);
+    if (n > 0) return n;
+  }
+}
+
+/** Collects the remote frees of slab s if its state says some arrived; returns the count. */
+export function collectPending(h: Heap, s: number): number {
+  const m = h.m32;
+  if (m[s + S_REMOTE] !== remoteWord(s << 2, RS_PENDING)) return 0;
+  Atomics.store(m, s + S_REMOTE, remoteWord(s << 2, RS_IDLE));
+  return collectRemote(h, s);
+}
+
+/**
+ * The current slab s ran dry: collect its remote frees (returns false: keep using it), else make
+ * it full, armed, in the owner's full list (returns true).
  */
 export function slabRetire(h: Heap, s: number): boolean {
   const m = h.m32;
-  const armed = armedValue(s << 2);
-  Atomics.store(m, s + S_REMOTE, armed);
-  if (collectRemote(h, s) > 0) {
-    Atomics.compareExchange(m, s + S_REMOTE, armed, 0);
-    return false;
-  }
+  if (collectPending(h, s) > 0 || slabCollectOrArm(h, s) > 0) return false;
   m[s + S_OWNER]! |= OWNER_FULL;
   const head = m[h.rec + T_FULL]!;
   m[s + S_PREV] = 0;
@@ -310,7 +329,7 @@ export function slabRetire(h: Heap, s: number): boolean {
 /** Takes full slab s out of the owner's full list and appends it to its class's partial queue. */
 export function slabRelist(h: Heap, s: number): void {
   const m = h.m32;
-  Atomics.store(m, s + S_REMOTE, 0);
+  Atomics.compareExchange(m, s + S_REMOTE, remoteWord(s << 2, RS_ARMED), remoteWord(s << 2, RS_IDLE)); // PENDING stays
   m[s + S_OWNER]! &= ~OWNER_FULL;
   const next = m[s + S_NEXT]!;
   const prev = m[s + S_PREV]!;
@@ -338,7 +357,7 @@ export function collectNotified(h: Heap): void {
   let s = m[h.rec + T_FULL]!;
   while (s !== 0) {
     const next = m[s + S_NEXT]!;
-    if (collectRemote(h, s) > 0) slabRelist(h, s);
+    if (collectPending(h, s) > 0 || (m[s + S_REMOTE] === remoteWord(s << 2, RS_IDLE) && slabCollectOrArm(h, s) > 0)) slabRelist(h, s);
     s = next;
   }
 }

@@ -22,7 +22,7 @@ import { HakmemError } from './errors.ts';
 import {
   H_ABANDONED, H_FRONTIER, H_ARENA_START, H_LOCK, H_MAX_THREADS, H_SENTINEL, H_THREADS, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BUMP, S_CLASS, S_END, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV,
-  S_REMOTE, SLAB_MAGIC, SLOT_ATTACHED, SLOT_FREE, T_CUR, T_PENDING, T_TID, E_BACK_MASK, E_BACK_SHIFT,
+  S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, SLOT_ATTACHED, SLOT_FREE, T_CUR, T_PENDING, T_TID, E_BACK_MASK, E_BACK_SHIFT,
 } from './layout.ts';
 import { getEntry, markRun, takeFromBins, extendFrontier, type Arena } from './pages.ts';
 import { NCLASSES } from './size-classes.ts';
@@ -104,8 +104,8 @@ export function abandonThread(h: Heap, tid: number): void {
     }
     pg += pages;
     if ((m[s + S_OWNER]! & OWNER_TID_MASK) !== tid) continue;
+    Atomics.store(m, s + S_REMOTE, remoteWord(s << 2, RS_IDLE)); // before the bits are collected
     slabRebuild(h, s);
-    Atomics.store(m, s + S_REMOTE, 0);
     if (slabIsEmpty(h, s)) {
       slabRelease(h, s);
       continue;
@@ -134,6 +134,7 @@ export function adoptAbandoned(h: Heap, cls: number): number {
       m[s + S_NEXT] = 0;
       m[s + S_PREV] = 0;
       slabSetOwner(h, s, h.tid | (m[s + S_OWNER]! & OWNER_ALIGNED));
+      Atomics.store(m, s + S_REMOTE, remoteWord(s << 2, RS_IDLE));
       collectRemote(h, s);
       if (m[s + S_FREE] === 0 && m[s + S_BUMP]! < m[s + S_END]!) slabCarve(h, s);
       const p = m[s + S_FREE]!;
