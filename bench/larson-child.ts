@@ -28,6 +28,9 @@ export interface LarsonChildResult {
   /** ops in the timed phase (2 per step) */
   ops: number;
   ms: number;
+  /** CPU time of the whole process during the timed phase / its wall time: the cores the run got
+   *  (T when the machine is otherwise idle; less means other processes took CPU from it) */
+  cores: number;
   mopsPerSec: number;
   nsPerOp: number;
   /** generations per area in the timed phase */
@@ -90,6 +93,7 @@ function waitAtLeast(ctl: Int32Array, i: number, target: number): boolean {
 
 interface PhaseResult {
   ms: number;
+  cores: number;
   generations: number[];
   workerGenerations: number[];
   highWater: number;
@@ -110,6 +114,7 @@ async function phase(genLimit: number, prime: boolean): Promise<PhaseResult> {
   const answers = workers.map((w) => nextMessage<LarsonPhaseDone>(w));
   for (const w of workers) w.postMessage(msg);
   let ok = waitAtLeast(ctl, C_READY, 2 * T);
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   if (ok) {
     for (let k = 0; k < T; k++) {
@@ -123,15 +128,18 @@ async function phase(genLimit: number, prime: boolean): Promise<PhaseResult> {
     ok = waitAtLeast(ctl, C_DONE, T);
   }
   const t1 = performance.now();
+  const cpu = process.cpuUsage(c0);
   const done = await Promise.all(answers);
   const errors = done.filter((d) => d.error).map((d) => d.error!);
-  if (!ok || errors.length) return { ms: t1 - t0, generations: [], workerGenerations: [], highWater: 0, verify: '', error: errors.join('; ') || 'a worker failed' };
+  const cores = (cpu.user + cpu.system) / 1000 / (t1 - t0);
+  if (!ok || errors.length) return { ms: t1 - t0, cores, generations: [], workerGenerations: [], highWater: 0, verify: '', error: errors.join('; ') || 'a worker failed' };
   const highWater = inst.highWater();
   // untimed end checks: every thread detached; the main thread frees what the areas hold
   for (let i = 0; i < areas.length; i++) inst.main.free(areas[i]);
   const verify = inst.verify(0);
   return {
     ms: t1 - t0,
+    cores,
     generations: Array.from({ length: T }, (_, k) => ctl[aGens(k)]),
     workerGenerations: done.map((d) => d.generations),
     highWater, verify,
@@ -152,7 +160,7 @@ for (const w of workers) w.postMessage('exit');
 
 const ops = r && !r.error ? r.generations.reduce((a, b) => a + b, 0) * P.rounds * P.chunks * 2 : 0;
 const out: LarsonChildResult = {
-  alloc, params: P, ops, ms: r?.ms ?? 0,
+  alloc, params: P, ops, ms: r?.ms ?? 0, cores: r?.cores ?? 0,
   mopsPerSec: r && ops ? ops / (r.ms * 1000) : 0, nsPerOp: r && ops ? (r.ms * 1e6) / ops : 0,
   generations: r?.generations ?? [], workerGenerations: r?.workerGenerations ?? [],
   highWater: r?.highWater ?? 0, verify: r?.verify ?? '', warmMs,
