@@ -31,6 +31,8 @@ export interface StressSummary {
   finalBytes: number;
   total: Record<string, number>;
   problems: string[];
+  /** stats().inUseBytes not 0 at the end (known bug, checked by a todo test), else null. */
+  bytesProblem: string | null;
 }
 export class StressFailure extends Error {}
 export class Rng {

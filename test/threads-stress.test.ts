@@ -43,4 +43,14 @@ test('stress: 4 workers x 1M ops, cross-thread frees, growth, contents and overl
   const summary = await runStress({ hakmem, spawn: spawnNode('./threads-stress-worker.ts'), options, log: (l) => console.log(l) });
   console.log(`stress summary: ${JSON.stringify(summary)}`);
   assert.deepEqual(summary.problems, []);
+  bytesProblem = summary.bytesProblem;
+  ran = true;
+});
+
+let ran = false;
+let bytesProblem: string | null = null;
+/** Known bug at b6deff1: see BYTES_TODO in test/threads-churn.test.ts. Remove the todo once it passes. */
+test('stress: stats().inUseBytes is 0 at the end', { todo: 'stats().inUseBytes goes wrong after cross-thread frees of aligned blocks (bug at b6deff1)' }, () => {
+  assert.ok(ran, 'the stress test did not run to its end');
+  assert.equal(bytesProblem, null);
 });
