@@ -30,13 +30,7 @@ const TOTAL = WORKER_SLOTS + MAIN_SLOTS;
 const bytesMismatches: string[] = [];
 let churnRan = false;
 
-/**
- * Known bug at b6deff1 (reproduction: a block from alignedAlloc that sits inside its slab block,
- * freed by another thread, leaves inUseBytes short by its offset until the owner collects, and
- * negative at the end): the bytes check runs as its own test, marked todo while the bug is open.
- * Remove the todo once it passes.
- */
-const BYTES_TODO = 'stats().inUseBytes is short after cross-thread frees of aligned blocks (bug at b6deff1)';
+/** The bytes check is its own test (it found a stats() bug fixed after 0456d64: aligned blocks freed remotely). */
 
 interface Outcome { killed: boolean; tid: number; error?: string }
 
@@ -193,7 +187,7 @@ test(`churn: ${GENS} generations of 2 workers, half detach, half terminated and 
   churnRan = true;
 });
 
-test('churn: stats().inUseBytes equals the live blocks\' usable bytes after every generation, 0 at the end', { todo: BYTES_TODO }, () => {
+test('churn: stats().inUseBytes equals the live blocks\' usable bytes after every generation, 0 at the end', () => {
   assert.ok(churnRan, 'the churn test did not run to its end');
   assert.deepEqual(bytesMismatches.slice(0, 5), [], `${bytesMismatches.length} mismatches`);
 });

@@ -49,8 +49,7 @@ test('stress: 4 workers x 1M ops, cross-thread frees, growth, contents and overl
 
 let ran = false;
 let bytesProblem: string | null = null;
-/** Known bug at b6deff1: see BYTES_TODO in test/threads-churn.test.ts. Remove the todo once it passes. */
-test('stress: stats().inUseBytes is 0 at the end', { todo: 'stats().inUseBytes goes wrong after cross-thread frees of aligned blocks (bug at b6deff1)' }, () => {
+test('stress: stats().inUseBytes is 0 at the end', () => {
   assert.ok(ran, 'the stress test did not run to its end');
   assert.equal(bytesProblem, null);
 });
