@@ -9,11 +9,11 @@
 // (python-threads: 5 threads) are skipped: this replayer runs one thread.
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import type { TraceChildResult } from './trace-child.ts';
+import { childArgv, childDescription } from './bundle.ts';
 import { runJsonChild } from './spawn-child.ts';
 import { TRACE_DIR, traceDirPresent } from './trace.ts';
 import { tracePeerSkip } from './ext/trace-peers.ts';
@@ -51,7 +51,6 @@ ${LEDGER_DIR}/<date>-<time>-replay.json. Progress goes to stderr.`);
 }
 const log = (s: string) => process.stderr.write(s + '\n');
 const RUNS = Math.max(1, Number(args.runs) | 0);
-const CHILD = fileURLToPath(new URL('./trace-child.ts', import.meta.url));
 const allocators = args.allocators!.split(',').map((s) => s.trim()).filter(Boolean);
 
 // ---- which traces ------------------------------------------------------------------------------
@@ -102,8 +101,10 @@ const NATIVE: Record<string, [number, number]> = {
 
 // ---- running -----------------------------------------------------------------------------------
 
+// bench/trace-child.ts bundled to plain JS once per invocation (bench/bundle.ts): a fresh process per run
+const CHILD_ARGV = await childArgv('trace-child.ts');
 function runChild(file: string, alloc: string): Promise<TraceChildResult> {
-  const argv = ['--import', 'tsx', CHILD, '--file', file, '--alloc', alloc];
+  const argv = [...CHILD_ARGV, '--file', file, '--alloc', alloc];
   return runJsonChild<TraceChildResult>(argv);
 }
 
@@ -116,6 +117,7 @@ record.extra = {
   nativeReference: 'nativeGlibc / nativeMimalloc in a group\'s params: the native C replayer\'s median ns/op of 5 runs, ' +
     'copied from the traces\' FORMAT.md (measured on this machine type), not measured by this run',
 };
+record.extra.children = childDescription(CHILD_ARGV);
 interface Cell { row: LedgerRow; failures: number[]; emulated: string }
 const cells = traces.map((t) => {
   const group: LedgerGroup = {

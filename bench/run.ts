@@ -6,13 +6,13 @@
 //   = node --import tsx bench/run.ts ...  (npm run bench -- ...)
 import { writeFileSync } from 'node:fs';
 import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChildResult } from './child.ts';
 import { renderHtml } from './html.ts';
 import { fmtNum, fmtS, formatTable, mib, pct } from './format.ts';
 import { cpuBusy, derive, LEDGER_DIR, LedgerWriter, newRecord, type LedgerGroup, type LedgerRow } from './ledger.ts';
 import { Progress, type Step } from './progress.ts';
+import { childArgv, childDescription } from './bundle.ts';
 import { firstLine, runJsonChild } from './spawn-child.ts';
 import { analyze, fmtCycles, label, type Analysis, type Peer, type Workload } from './workloads.ts';
 
@@ -62,7 +62,6 @@ if (args.help) {
 const RUNS = Math.max(1, Number(args.runs) | 0);
 /** a configuration whose runs together would take longer than this is skipped */
 const SKIP_SECONDS = 60;
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
 
 // ---- workloads -------------------------------------------------------------------------------
 
@@ -178,6 +177,9 @@ writer.save();
 
 // ---- running ---------------------------------------------------------------------------------
 
+const childArgvs = { child: await childArgv('child.ts', ['--expose-gc']) };
+record.extra.children = childDescription(childArgvs.child);
+
 function runChild(c: Config, memory: boolean): Promise<ChildResult> {
   const w = c.w;
   const p = c.peer;
@@ -192,8 +194,9 @@ function runChild(c: Config, memory: boolean): Promise<ChildResult> {
       }
     }));
   }
+  // bench/child.ts bundled to plain JS once per invocation (bench/bundle.ts): a fresh process per run
   const argv = [
-    '--import', 'tsx', '--expose-gc', CHILD, '--peer', c.peer.name, '--workload', w.kind,
+    ...childArgvs.child, '--peer', c.peer.name, '--workload', w.kind,
     '--cycles', String(w.cycles), '--ws', String(w.ws), '--seed', String(w.seed), '--sizes', w.sizes,
     '--capacity', String(c.analysis.classBoundBytes),
   ];
