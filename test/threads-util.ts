@@ -2,9 +2,9 @@
 import { Worker } from 'node:worker_threads';
 
 /** Starts a TS worker: tsx's hooks are not inherited by workers in Node 20, so register them first. */
-export function tsWorker(file: string): Worker {
+export function tsWorker(file: string, workerData?: unknown): Worker {
   const url = new URL(file, import.meta.url).href;
-  return new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(url)}); });`, { eval: true });
+  return new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(url)}); });`, { eval: true, workerData });
 }
 
 /** A positive integer from the environment, or `dflt`. */
