@@ -12,7 +12,7 @@
 // that started before `--seconds` had passed. Throughput = ops (2 per step) / that wall time.
 // After it (untimed): the footprint, then the main thread frees every block still in the areas
 // and hakmem's heap must pass check() with 0 bytes in use.
-import { writeSync } from 'node:fs';
+import { readdirSync, readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
   aGens, aState, aTurn, areaSeed, C_DONE, C_ERROR, C_GEN_LIMIT, C_READY, C_SLEEP, C_STOP, ctlWords, fillArea,
@@ -31,6 +31,11 @@ export interface LarsonChildResult {
   /** CPU time of the whole process during the timed phase / its wall time: the cores the run got
    *  (T when the machine is otherwise idle; less means other processes took CPU from it) */
   cores: number;
+  /** (time on a CPU + time runnable waiting for one) of all the process's threads during the timed
+   *  phase / its wall time, from /proc/self/task/N/schedstat (-1 where unavailable): the cores the
+   *  run wanted. Below T means its threads slept (hand-overs, or blocking inside the allocator),
+   *  whatever the machine's load */
+  demand: number;
   mopsPerSec: number;
   nsPerOp: number;
   /** generations per area in the timed phase */
@@ -79,6 +84,20 @@ const workers = Array.from({ length: 2 * T }, (_, index) =>
   startTsWorker(new URL('./larson-worker.ts', import.meta.url), { alloc, index, params: P } satisfies LarsonWorkerData));
 await Promise.all(workers.map((w) => nextMessage<string>(w)));
 
+/** Sum over this process's threads of ns on a CPU + ns runnable waiting for one (Linux), or 0. */
+function schedstat(): number {
+  try {
+    let sum = 0;
+    for (const t of readdirSync('/proc/self/task')) {
+      const f = readFileSync(`/proc/self/task/${t}/schedstat`, 'latin1').split(' ');
+      sum += Number(f[0]) + Number(f[1]);
+    }
+    return sum;
+  } catch {
+    return 0;
+  }
+}
+
 /** Atomics.wait until ctl[i] >= target (or a worker failed); returns false on failure. */
 function waitAtLeast(ctl: Int32Array, i: number, target: number): boolean {
   const t0 = performance.now();
@@ -94,6 +113,7 @@ function waitAtLeast(ctl: Int32Array, i: number, target: number): boolean {
 interface PhaseResult {
   ms: number;
   cores: number;
+  demand: number;
   generations: number[];
   workerGenerations: number[];
   highWater: number;
@@ -114,6 +134,7 @@ async function phase(genLimit: number, prime: boolean): Promise<PhaseResult> {
   const answers = workers.map((w) => nextMessage<LarsonPhaseDone>(w));
   for (const w of workers) w.postMessage(msg);
   let ok = waitAtLeast(ctl, C_READY, 2 * T);
+  const s0 = schedstat();
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   if (ok) {
@@ -129,10 +150,12 @@ async function phase(genLimit: number, prime: boolean): Promise<PhaseResult> {
   }
   const t1 = performance.now();
   const cpu = process.cpuUsage(c0);
+  const s1 = schedstat();
   const done = await Promise.all(answers);
   const errors = done.filter((d) => d.error).map((d) => d.error!);
   const cores = (cpu.user + cpu.system) / 1000 / (t1 - t0);
-  if (!ok || errors.length) return { ms: t1 - t0, cores, generations: [], workerGenerations: [], highWater: 0, verify: '', error: errors.join('; ') || 'a worker failed' };
+  const demand = s0 && s1 ? (s1 - s0) / 1e6 / (t1 - t0) : -1;
+  if (!ok || errors.length) return { ms: t1 - t0, cores, demand, generations: [], workerGenerations: [], highWater: 0, verify: '', error: errors.join('; ') || 'a worker failed' };
   const highWater = inst.highWater();
   // untimed end checks: every thread detached; the main thread frees what the areas hold
   for (let i = 0; i < areas.length; i++) inst.main.free(areas[i]);
@@ -140,6 +163,7 @@ async function phase(genLimit: number, prime: boolean): Promise<PhaseResult> {
   return {
     ms: t1 - t0,
     cores,
+    demand,
     generations: Array.from({ length: T }, (_, k) => ctl[aGens(k)]),
     workerGenerations: done.map((d) => d.generations),
     highWater, verify,
@@ -160,7 +184,7 @@ for (const w of workers) w.postMessage('exit');
 
 const ops = r && !r.error ? r.generations.reduce((a, b) => a + b, 0) * P.rounds * P.chunks * 2 : 0;
 const out: LarsonChildResult = {
-  alloc, params: P, ops, ms: r?.ms ?? 0, cores: r?.cores ?? 0,
+  alloc, params: P, ops, ms: r?.ms ?? 0, cores: r?.cores ?? 0, demand: r?.demand ?? -1,
   mopsPerSec: r && ops ? ops / (r.ms * 1000) : 0, nsPerOp: r && ops ? (r.ms * 1e6) / ops : 0,
   generations: r?.generations ?? [], workerGenerations: r?.workerGenerations ?? [],
   highWater: r?.highWater ?? 0, verify: r?.verify ?? '', warmMs,

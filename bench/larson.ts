@@ -41,6 +41,8 @@ export interface LarsonCell {
   highWaterBytes: number[];
   /** cores each run got (process CPU time / wall time of the timed phase; T on an idle machine) */
   cores: number[];
+  /** cores each run's threads wanted (on a CPU + runnable), -1 where unavailable; see LarsonChildResult */
+  demand: number[];
   generations: number[][];
   verifyFailures: string[];
   errors: string[];
@@ -75,7 +77,7 @@ export async function runLarsonBench(o: LarsonBenchOptions = {}): Promise<Larson
   const reference = o.reference ?? 'mt-floor';
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
   const cells: LarsonCell[] = threads.flatMap((t) => allocators.map((a) => ({
-    threads: t, allocator: a, runs: [], highWaterBytes: [], cores: [], generations: [], verifyFailures: [], errors: [],
+    threads: t, allocator: a, runs: [], highWaterBytes: [], cores: [], demand: [], generations: [], verifyFailures: [], errors: [],
   })));
   const cell = (t: number, a: string) => cells.find((c) => c.threads === t && c.allocator === a)!;
   const total = runs * threads.length * allocators.length;
@@ -95,9 +97,10 @@ export async function runLarsonBench(o: LarsonBenchOptions = {}): Promise<Larson
           c.runs.push(r.mopsPerSec);
           c.highWaterBytes.push(r.highWater);
           c.cores.push(r.cores);
+          c.demand.push(r.demand);
           c.generations.push(r.generations);
           if (r.verify) c.verifyFailures.push(r.verify);
-          log(`[${done}/${total}] ${a.padEnd(8)} ${t}T  ${r.mopsPerSec.toFixed(1)} Mops/s  (${r.generations.join('+')} generations in ${r.ms.toFixed(0)} ms, ${r.cores.toFixed(2)} cores)  high-water ${(r.highWater / 1048576).toFixed(2)} MiB${r.verify ? `  VERIFY FAILED: ${r.verify}` : ''}`);
+          log(`[${done}/${total}] ${a.padEnd(8)} ${t}T  ${r.mopsPerSec.toFixed(1)} Mops/s  (${r.generations.join('+')} generations in ${r.ms.toFixed(0)} ms, ${r.cores.toFixed(2)} cores got, ${r.demand.toFixed(2)} wanted)  high-water ${(r.highWater / 1048576).toFixed(2)} MiB${r.verify ? `  VERIFY FAILED: ${r.verify}` : ''}`);
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           c.errors.push(msg);
@@ -125,11 +128,12 @@ export async function runLarsonBench(o: LarsonBenchOptions = {}): Promise<Larson
 export function formatLarson(r: LarsonRecord): string {
   const p = r.params;
   const f1 = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
-  const head = ['threads', 'allocator', 'median Mops/s', 'min', 'max', `vs ${r.reference}`, 'cores got', 'high-water MiB', 'note'];
+  const head = ['threads', 'allocator', 'median Mops/s', 'min', 'max', `vs ${r.reference}`, 'cores got', 'cores wanted', 'high-water MiB', 'note'];
   const rows = r.cells.map((c) => [
     String(c.threads), c.allocator, c.mops ? f1(c.mops.median) : '-', c.mops ? f1(c.mops.min) : '-', c.mops ? f1(c.mops.max) : '-',
     c.vsReference !== undefined ? `${c.vsReference.toFixed(2)}x` : '-',
     c.cores.length ? `${Math.min(...c.cores).toFixed(2)}-${Math.max(...c.cores).toFixed(2)}` : '-',
+    c.demand.length && Math.min(...c.demand) >= 0 ? `${Math.min(...c.demand).toFixed(2)}-${Math.max(...c.demand).toFixed(2)}` : '-',
     c.highWaterBytes.length ? (Math.max(...c.highWaterBytes) / 1048576).toFixed(2) : '-',
     [c.errors.length ? `${c.errors.length} of ${r.runs} runs FAILED: ${c.errors[0]}` : '',
       c.verifyFailures.length ? `end check FAILED in ${c.verifyFailures.length} runs: ${c.verifyFailures[0]}` : ''].filter(Boolean).join('; '),
@@ -148,6 +152,8 @@ export function formatLarson(r: LarsonRecord): string {
     `vs ${r.reference}: median throughput / ${r.reference}'s median throughput at the same thread count (issue 3 target: hakmem >= 0.8x at 2 threads).`,
     'cores got: process CPU time / wall time of the timed phase, over the runs: T on an idle machine; less means other',
     '  processes took CPU from the run (2 noisy cores: compare ratios within one run, not runs of different records).',
+    'cores wanted: CPU time + runnable-but-waiting time of all its threads / wall time (/proc schedstat), over the runs:',
+    '  about T or more whatever the load; well below T would mean threads sleeping inside the allocator (lock waits).',
     'high-water: hakmem stats().heapHighWater; mt-floor: bytes bumped (largest over runs). After each run the main thread',
     '  frees every block and hakmem must pass check() with 0 bytes in use (noted only if it fails).',
   ].join('\n');
@@ -168,7 +174,7 @@ export function larsonLedgerGroups(r: LarsonRecord): LedgerGroup[] {
       runs: c.runs,
       highWaterRuns: c.highWaterBytes,
       highWaterKind: 'heap' as const,
-      note: c.cores.length ? `cores got per run: ${c.cores.map((x) => x.toFixed(2)).join(', ')}` : undefined,
+      note: c.cores.length ? `cores got per run: ${c.cores.map((x) => x.toFixed(2)).join(', ')}; wanted: ${c.demand.map((x) => x.toFixed(2)).join(', ')}` : undefined,
       errors: [...c.errors, ...c.verifyFailures.map((v) => `end check: ${v}`)],
     })),
   }));
