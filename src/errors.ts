@@ -30,7 +30,7 @@ export class DoubleFreeError extends HakmemError {
     heapName: string,
   ) {
     super(`hakmem: double free of ${fmt(ptr)} on ${heapName} (${detail}): the block is already free. ` +
-      `Find the earlier free of this pointer; a block must be freed exactly once.`);
+      `Find the earlier free of this pointer (a block must be freed exactly once); run with hakmem/debug to have more misuse named.`);
   }
 }
 
@@ -56,4 +56,43 @@ export function describe(v: unknown): string {
   if (typeof v === 'bigint') return `${v}n`;
   if (typeof v === 'string') return JSON.stringify(v);
   return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
+}
+
+/** mallocOrThrow could not get memory: the heap is at its maxBytes (or the memory cannot grow). */
+export class HeapExhaustedError extends HakmemError {
+  override name = 'HeapExhaustedError';
+  constructor(
+    readonly size: number,
+    heapName: string,
+    heapBytes: number,
+  ) {
+    super(`hakmem: ${heapName} cannot allocate ${size} bytes: it holds ${heapBytes} bytes and cannot grow further. ` +
+      `Free blocks, or create the heap with a larger maxBytes (or a larger memory).`);
+  }
+}
+
+/** Debug build: bytes past a block's requested size were written (its canary is damaged). */
+export class HeapOverflowError extends HakmemError {
+  override name = 'HeapOverflowError';
+  constructor(
+    readonly ptr: number,
+    readonly detail: string,
+    heapName: string,
+  ) {
+    super(`hakmem: heap overflow of the block at ${fmt(ptr)} on ${heapName}: ${detail}. ` +
+      `Something wrote past the size this block was allocated with.`);
+  }
+}
+
+/** Debug build: a freed block was written to before it was handed out again (its poison is damaged). */
+export class UseAfterFreeError extends HakmemError {
+  override name = 'UseAfterFreeError';
+  constructor(
+    readonly ptr: number,
+    readonly detail: string,
+    heapName: string,
+  ) {
+    super(`hakmem: write after free to the block at ${fmt(ptr)} on ${heapName}: ${detail}. ` +
+      `A stale pointer to this block was used after free(); find who kept it.`);
+  }
 }

@@ -12,7 +12,7 @@
  * rebuilds the views and retries.
  */
 import { Backing, type MemoryOption } from './memory.ts';
-import { DoubleFreeError, HeapCorruptionError, InvalidFreeError, describe, fmt } from './errors.ts';
+import { DoubleFreeError, HeapCorruptionError, HeapExhaustedError, InvalidFreeError, describe, fmt } from './errors.ts';
 import {
   H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
   H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
@@ -28,6 +28,7 @@ import {
   reclaimEmptySlabs, slabCarve, slabNew, slabRelist, slabRetire, slabSetOwner,
 } from './slab.ts';
 import { CAN_BLOCK, lockAcquire, lockRelease } from './lock.ts';
+import { R_COLLECT, R_FREE_LARGE, R_FREE_REMOTE, R_FREE_SLOW, R_MALLOC_LARGE, R_MALLOC_REFILL, R_MALLOC_SLOW } from './routes.ts';
 import { repairPages } from './repair.ts';
 import {
   DetachedError, abandonThread, adoptAbandoned, claimSlot, freeSlot, initRecord, lockRaw, releaseAbandonedEmpty, slotAttached, unlockRaw,
@@ -196,10 +197,14 @@ export class Heap implements Arena {
     if (this.m8.length === 0) this.syncViews();
     if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
     if (this.tid === 0) this.detachedError('malloc');
-    if (size > SLAB_MAX) return this.largeAllocLocked(largePages(size), 1);
+    if (size > SLAB_MAX) {
+      this.route(R_MALLOC_LARGE);
+      return this.largeAllocLocked(largePages(size), 1);
+    }
     const cls = CLASS_OF[(size + 15) >>> 4]!;
     const m = this.m32;
     const s = m[this.tcur + cls]!;
+    this.route(R_MALLOC_REFILL);
     if (s !== this.sentinel) {
       if (m[s + S_FREE] === 0 && m[s + S_BUMP]! < m[s + S_END]!) slabCarve(this, s);
       // Dry: take what other threads freed into it, else retire it to the full list.
@@ -238,7 +243,9 @@ export class Heap implements Arena {
    */
   private mallocFresh(size: number, cls: number, grow: boolean): number {
     const m = this.m32;
+    this.route(R_MALLOC_SLOW);
     if (Atomics.load(m, this.rec + T_NOTIFY) !== 0) {
+      this.route(R_COLLECT);
       Atomics.store(m, this.rec + T_NOTIFY, 0);
       collectNotified(this);
       if (m[this.tcur + TQ_HEAD + cls] !== 0) return this.mallocSlow(size);
@@ -257,6 +264,7 @@ export class Heap implements Arena {
    * else is validated by resolve() before a single word changes.
    */
   private freeSlow(ptr: number): void {
+    this.route(R_FREE_SLOW);
     let s = 0;
     let block = ptr;
     if (((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
@@ -273,12 +281,14 @@ export class Heap implements Arena {
       const kind = this.resolve(ptr, 'free');
       if (kind === 0) return;
       if (kind !== K_SLAB) {
+        this.route(R_FREE_LARGE);
         this.largeFreeLocked(ptr >>> PAGE_SHIFT);
         return;
       }
       s = this.rSlab;
       block = this.rBlock;
       if ((this.m32[s + S_OWNER]! & OWNER_TID_MASK) !== this.tid) {
+        this.route(R_FREE_REMOTE);
         this.remoteFree(s, ptr);
         return;
       }
@@ -321,6 +331,24 @@ export class Heap implements Arena {
       }
       v = old;
     }
+  }
+
+  /**
+   * A slow-path decision point (R_* in routes.ts). Empty here, so V8 inlines it to nothing; the
+   * debug build (hakmem/debug) overrides it to count which path every call took.
+   */
+  protected route(_r: number): void {}
+
+  /** malloc that throws HeapExhaustedError instead of returning 0. */
+  mallocOrThrow(size: number): number {
+    const p = this.malloc(size);
+    if (p === 0) throw new HeapExhaustedError(size, this.name, this.stats().heapBytes);
+    return p;
+  }
+
+  /** malloc with a tag shown by the debug build's leaks(); the release build ignores the tag. */
+  mallocTagged(size: number, _tag: string): number {
+    return this.malloc(size);
   }
 
   private detachedError(op: string): never {
@@ -754,6 +782,14 @@ function checkOption(name: string, v: unknown, min: number, max: number): number
 
 /** Creates a heap. Options are read once, here. */
 export function createHeap(options: HeapOptions = {}): Heap {
+  return createHeapOf(Heap, options);
+}
+
+/** A Heap subclass constructor (the debug build's DebugHeap). @internal */
+export type HeapClass<H extends Heap> = new (backing: Backing, hw: number, tid: number, name: string) => H;
+
+/** @internal createHeap for a given Heap class. */
+export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOptions): H {
   if (typeof options !== 'object' || options === null) throw new TypeError('hakmem: createHeap(options): options must be an object');
   const memory = options.memory ?? 'shared';
   const maxBytes = checkOption('maxBytes', options.maxBytes ?? DEFAULT_MAX_BYTES, 1 << 16, MAX_HEAP_END);
@@ -795,7 +831,7 @@ export function createHeap(options: HeapOptions = {}): Heap {
   const arena = makeArena(backing, hw, maxEnd);
   if (!initRecord(arena, MAIN_TID)) throw new RangeError('hakmem: the memory given is too small for a heap');
   arena.m32[hw + H_MAGIC] = HEAP_MAGIC; // last: the heap is formatted
-  return new Heap(backing, hw, MAIN_TID, options.name ?? `heap#${++heapCount}`);
+  return new Ctor(backing, hw, MAIN_TID, options.name ?? `heap#${++heapCount}`);
 }
 
 /** The page layer's view of a heap for code that runs before a Heap object exists. */
@@ -821,6 +857,11 @@ function makeArena(backing: Backing, hw: number, maxEnd: number): Arena {
  * and caches. RangeError when maxThreads threads are attached.
  */
 export function attachHeap(handle: HeapHandle): Heap {
+  return attachHeapOf(Heap, handle);
+}
+
+/** @internal attachHeap for a given Heap class. */
+export function attachHeapOf<H extends Heap>(Ctor: HeapClass<H>, handle: HeapHandle): H {
   if (typeof handle !== 'object' || handle === null || typeof handle.base !== 'number' || typeof handle.name !== 'string') {
     throw new TypeError('hakmem: attachHeap(handle): pass the heap.handle of an existing heap');
   }
@@ -846,5 +887,5 @@ export function attachHeap(handle: HeapHandle): Heap {
     freeSlot(m, hw, tid);
     throw new RangeError(`hakmem: attachHeap: ${handle.name} has no memory left for another thread's record (4 KiB)`);
   }
-  return new Heap(backing, hw, tid, handle.name);
+  return new Ctor(backing, hw, tid, handle.name);
 }

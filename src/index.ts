@@ -6,5 +6,6 @@ export { attachHeap, createHeap, Heap, type HeapHandle, type HeapOptions, type T
 export { DetachedError } from './threads.ts';
 export type { HeapStats, ClassStats } from './stats.ts';
 export type { MemoryOption } from './memory.ts';
-export { HakmemError, InvalidFreeError, DoubleFreeError, HeapCorruptionError } from './errors.ts';
+export { HakmemError, InvalidFreeError, DoubleFreeError, HeapCorruptionError, HeapExhaustedError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
+export type { RouteStats } from './routes.ts';
 export { CLASS_SIZE as SIZE_CLASSES } from './size-classes.ts';

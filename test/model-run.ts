@@ -15,6 +15,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { createHeap, SIZE_CLASSES, type Heap } from '../src/index.ts';
+import { createHeap as createDebugHeap } from '../src/debug.ts';
 
 export type Op =
   | { kind: 'malloc'; size: number }
@@ -343,6 +344,8 @@ export function footprint(op: Op): number {
 }
 
 export interface RunOptions {
+  /** which build's heap (default release) */
+  build?: 'release' | 'debug';
   seed: number;
   ops: number;
   /** Heap cap; undefined = the default (1 GiB), where no allocation may fail. */
@@ -377,7 +380,7 @@ export interface RunSummary {
 export function runRandom(o: RunOptions): RunSummary {
   const t0 = performance.now();
   const capped = o.maxBytes !== undefined;
-  const heap = createHeap({
+  const heap = (o.build === 'debug' ? createDebugHeap : createHeap)({
     ...(capped ? { maxBytes: o.maxBytes } : {}),
     memory: o.memory === 'wasm' ? new WebAssembly.Memory({ initial: 1, maximum: 16384 }) : (o.memory ?? 'shared'),
   });

@@ -1,0 +1,383 @@
+/**
+ * hakmem/debug: the debug build. Same API and heap format as the release build (a heap made by one
+ * can be attached by the other); it catches and names what the release build cannot afford to.
+ *
+ * Every block it hands out is asked of the core EXTRA bytes larger and carries, at the end of the
+ * core block, a 16-byte trailer: requested size, thread id and tag index, stack index, and a magic
+ * word (a per-heap random key ^ pointer ^ size). Between the requested size and the trailer lies a
+ * canary (CANARY bytes, at least 8). New blocks are filled with UNINIT (calloc: zeros); a freed
+ * block is filled with POISON and marked freed (word 1 = key ^ pointer ^ FREED_SALT; word 0 is the
+ * core's free-list link). So:
+ *   - free/realloc/check() of a block whose canary or trailer changed: HeapOverflowError;
+ *   - a block handed out again whose poison changed: UseAfterFreeError (also found by check());
+ *   - a second free of a block still marked freed (also across threads): DoubleFreeError;
+ *   - invalid pointers: the core's InvalidFreeError / DoubleFreeError;
+ *   - heap.leaks(): every live block with size, thread, tag and (captureStacks) stack;
+ *   - stats().routes: which path every malloc and free of this thread took (route() hook).
+ * None of this is in the release bundle: the release entry (index.ts) never imports this file.
+ * Check cost is O(block size) per call: this build is for finding bugs, not for speed.
+ */
+import { Heap, attachHeapOf, createHeapOf, type HeapHandle, type HeapOptions } from './heap.ts';
+import { DoubleFreeError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
+import {
+  H_ARENA_START, H_DEBUG_KEY, H_FRONTIER, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE_SHIFT, S_BITMAP, S_FREE, S_PAGES, S_RBITS,
+  E_BACK_MASK, E_BACK_SHIFT,
+} from './layout.ts';
+import { getEntry } from './pages.ts';
+import { blockStart } from './slab.ts';
+import { NROUTES, R_COLLECT, R_FREE_LARGE, R_FREE_REMOTE, R_FREE_SLOW, R_MALLOC_LARGE, R_MALLOC_REFILL, R_MALLOC_SLOW, type RouteStats } from './routes.ts';
+import type { HeapStats } from './stats.ts';
+
+export * from './index.ts';
+
+const TRAILER = 16;
+const EXTRA = TRAILER + 8;
+const CANARY = 0xcb;
+const POISON = 0xdd;
+const UNINIT = 0xbe;
+const FREED_SALT = 0x0f4eed00;
+const MAGIC_SALT = 0x5a17ed5a;
+
+export interface DebugHeapOptions extends HeapOptions {
+  /** Record a stack trace with every allocation, shown by leaks() (slow). */
+  captureStacks?: boolean;
+}
+
+/** A live block, as heap.leaks() lists it. */
+export interface LeakInfo {
+  ptr: number;
+  /** requested size (usable size for a block the release build allocated) */
+  size: number;
+  /** thread that allocated it (0 if unknown: a release-build block) */
+  thread: number;
+  tag?: string;
+  stack?: string;
+}
+
+export interface DebugHeapStats extends HeapStats {
+  routes: RouteStats;
+}
+
+export class DebugHeap extends Heap {
+  declare private key: number;
+  declare private inner: number;
+  declare private routeCounts: Float64Array;
+  declare private nMalloc: number;
+  declare private nFree: number;
+  declare private tags: string[];
+  declare private stacks: string[];
+  declare captureStacks: boolean;
+
+  /** @internal */
+  constructor(...args: ConstructorParameters<typeof Heap>) {
+    super(...args);
+    const m = this.m32;
+    const kw = this.hw + H_DEBUG_KEY;
+    Atomics.compareExchange(m, kw, 0, (Math.random() * 0x7fffffff) | 1);
+    this.key = Atomics.load(m, kw);
+    this.inner = 0;
+    this.routeCounts = new Float64Array(NROUTES);
+    this.nMalloc = 0;
+    this.nFree = 0;
+    this.tags = [''];
+    this.stacks = [''];
+    this.captureStacks = false;
+  }
+
+  protected override route(r: number): void {
+    this.routeCounts[r]!++;
+  }
+
+  override malloc(size: number): number {
+    if (this.inner !== 0) return super.malloc(size);
+    return this.allocate(size, 0, false);
+  }
+
+  override mallocTagged(size: number, tag: string): number {
+    let i = this.tags.indexOf(tag);
+    if (i < 0) i = this.tags.push(String(tag)) - 1;
+    return this.allocate(size, i & 0xffff, false);
+  }
+
+  override free(ptr: number): void {
+    if (this.inner !== 0) {
+      super.free(ptr);
+      return;
+    }
+    this.nFree++;
+    if (ptr === 0) return;
+    const u = super.usableSize(ptr); // validates: InvalidFreeError / DoubleFreeError / DetachedError
+    this.verify(ptr, u, 'free');
+    this.poison(ptr, u);
+    this.inner++;
+    try {
+      super.free(ptr);
+    } finally {
+      this.inner--;
+    }
+  }
+
+  override calloc(count: number, size: number): number {
+    const total = count * size;
+    if ((count >>> 0) !== count || (size >>> 0) !== size || total > this.maxRequest) return super.calloc(count, size); // throws
+    return this.allocate(total, 0, true);
+  }
+
+  override realloc(ptr: number, size: number): number {
+    if ((size >>> 0) !== size || size > this.maxRequest) return super.realloc(ptr, size); // throws
+    if (ptr === 0) return this.malloc(size);
+    const u = super.usableSize(ptr);
+    const old = this.verify(ptr, u, 'realloc');
+    if (size === 0) {
+      this.free(ptr);
+      return 0;
+    }
+    // Always moves: a stale pointer to the old block then meets poison, not live data.
+    const q = this.malloc(size);
+    if (q === 0) return 0;
+    this.m8.copyWithin(q, ptr, ptr + Math.min(old, size));
+    this.free(ptr);
+    return q;
+  }
+
+  override alignedAlloc(alignment: number, size: number): number {
+    if (typeof alignment !== 'number' || (alignment >>> 0) !== alignment || (alignment & (alignment - 1)) !== 0 || alignment === 0 ||
+      alignment > 1 << 30 || (size >>> 0) !== size || size > this.maxRequest - EXTRA) {
+      return super.alignedAlloc(alignment, size); // throws (or a size the core refuses)
+    }
+    if (alignment <= 16) return this.malloc(size);
+    this.inner++;
+    let q: number;
+    try {
+      q = super.alignedAlloc(alignment, size + EXTRA);
+    } finally {
+      this.inner--;
+    }
+    if (q === 0) return 0;
+    this.nMalloc++;
+    // A small aligned block starts inside its core block: clear the bytes before it, so that a freed
+    // marker left there from an earlier life of the core block is not taken as current later.
+    const e = getEntry(this, q >>> PAGE_SHIFT);
+    if ((e & KIND_MASK) === K_SLAB) {
+      const b = blockStart(this, ((q >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2), q);
+      this.m8.fill(0, b, q);
+    }
+    this.prepare(q, size, 0, false);
+    return q;
+  }
+
+  override usableSize(ptr: number): number {
+    const u = super.usableSize(ptr);
+    if (ptr === 0) return 0;
+    const m = this.m32;
+    const t = (ptr + u - TRAILER) >>> 2;
+    const size = m[t]!;
+    return m[t + 3] === this.magic(ptr, size) ? size : u;
+  }
+
+  /** Live blocks: size, allocating thread, tag (mallocTagged) and stack (captureStacks). */
+  leaks(): LeakInfo[] {
+    this.syncViews();
+    const out: LeakInfo[] = [];
+    this.forEachLive((ptr) => {
+      const u = super.usableSize(ptr);
+      const m = this.m32;
+      const t = (ptr + u - TRAILER) >>> 2;
+      const size = m[t]!;
+      if (m[t + 3] !== this.magic(ptr, size)) {
+        out.push({ ptr, size: u, thread: 0 });
+        return;
+      }
+      const thread = m[t + 1]! >>> 16;
+      const info: LeakInfo = { ptr, size, thread };
+      const tag = m[t + 1]! & 0xffff;
+      if (tag !== 0) info.tag = thread === this.threadId ? this.tags[tag] : `#${tag} of thread ${thread}`;
+      const st = m[t + 2]!;
+      if (st !== 0 && thread === this.threadId) info.stack = this.stacks[st];
+      out.push(info);
+    });
+    return out;
+  }
+
+  override stats(): DebugHeapStats {
+    const s = super.stats() as DebugHeapStats;
+    // Bytes in use = what usableSize reports: the requested sizes (the canaries and trailers are not usable).
+    let bytes = 0;
+    this.forEachLive((ptr) => {
+      bytes += this.usableSize(ptr);
+    });
+    s.inUseBytes = bytes;
+    const r = this.routeCounts;
+    s.routes = {
+      mallocs: this.nMalloc,
+      mallocFast: this.nMalloc - r[R_MALLOC_REFILL]! - r[R_MALLOC_LARGE]!,
+      mallocRefill: r[R_MALLOC_REFILL]!,
+      mallocSlow: r[R_MALLOC_SLOW]!,
+      mallocLarge: r[R_MALLOC_LARGE]!,
+      collect: r[R_COLLECT]!,
+      frees: this.nFree,
+      freeFast: this.nFree - r[R_FREE_SLOW]!,
+      freeSlow: r[R_FREE_SLOW]!,
+      freeRemote: r[R_FREE_REMOTE]!,
+      freeLarge: r[R_FREE_LARGE]!,
+    };
+    return s;
+  }
+
+  /** The core's check(), then every live block's canary and every freed block's poison. */
+  override check(): void {
+    super.check();
+    this.forEachLive((ptr) => {
+      this.verify(ptr, super.usableSize(ptr), 'check');
+    });
+    this.forEachFree((ptr, u) => this.verifyPoison(ptr, u, 'check'));
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private magic(ptr: number, size: number): number {
+    return (this.key ^ ptr ^ size ^ MAGIC_SALT) | 0;
+  }
+
+  private allocate(size: number, tag: number, zero: boolean): number {
+    if ((size >>> 0) !== size || size > this.maxRequest - EXTRA) {
+      if ((size >>> 0) !== size || size > this.maxRequest) return super.malloc(size); // throws
+      return 0; // fits the heap's limit but not with the debug trailer
+    }
+    this.nMalloc++;
+    this.inner++;
+    let p: number;
+    try {
+      p = super.malloc(size + EXTRA);
+    } finally {
+      this.inner--;
+    }
+    if (p === 0) return 0;
+    this.prepare(p, size, tag, zero);
+    return p;
+  }
+
+  /** A block just handed out by the core: check its poison, fill it, write canary and trailer. */
+  private prepare(p: number, size: number, tag: number, zero: boolean): void {
+    const u = super.usableSize(p);
+    this.verifyPoison(p, u, 'malloc');
+    const m8 = this.m8;
+    m8.fill(zero ? 0 : UNINIT, p, p + size);
+    m8.fill(CANARY, p + size, p + u - TRAILER);
+    const m = this.m32;
+    const t = (p + u - TRAILER) >>> 2;
+    m[t] = size;
+    m[t + 1] = (this.threadId << 16) | tag;
+    let st = 0;
+    if (this.captureStacks) st = this.stacks.push(new Error().stack?.split('\n').slice(3).join('\n') ?? '') - 1;
+    m[t + 2] = st;
+    m[t + 3] = this.magic(p, size);
+  }
+
+  /** Verifies a live block's trailer and canary; returns its requested size. */
+  private verify(p: number, u: number, op: string): number {
+    const m = this.m32;
+    if (m[(p >>> 2) + 1] === this.freedMark(p, u) && this.poisonIntact(p, u)) {
+      throw new DoubleFreeError(p, `${op}: the block is marked freed and still holds its poison (freed before, possibly on another thread)`, this.name);
+    }
+    const t = (p + u - TRAILER) >>> 2;
+    const size = m[t]!;
+    if (m[t + 3] !== this.magic(p, size)) {
+      throw new HeapOverflowError(p, `${op}: the trailer after the block (${u - TRAILER} usable bytes) is overwritten (or the block was allocated by the release build)`, this.name);
+    }
+    const m8 = this.m8;
+    for (let i = p + size; i < p + u - TRAILER; i++) {
+      if (m8[i] !== CANARY) {
+        throw new HeapOverflowError(p, `${op}: byte ${i - p} of a ${size}-byte block was written (found 0x${m8[i]!.toString(16)} in its canary)`, this.name);
+      }
+    }
+    return size;
+  }
+
+  /** The freed marker of a block at p with u usable bytes (u in it: a block of another size at p later is not mistaken for it). */
+  private freedMark(p: number, u: number): number {
+    return (this.key ^ p ^ Math.imul(u, 0x9e3779b1) ^ FREED_SALT) | 0;
+  }
+
+  private poison(p: number, u: number): void {
+    this.m8.fill(POISON, p, p + u);
+    this.m32[(p >>> 2) + 1] = this.freedMark(p, u);
+  }
+
+  /** Pages going back to the page allocator lose their poison markers (they may hold other blocks later). */
+  override freePages(pg: number, n: number): void {
+    this.m8.fill(0, pg << PAGE_SHIFT, (pg + n) << PAGE_SHIFT);
+    super.freePages(pg, n);
+  }
+
+  private poisonIntact(p: number, u: number): boolean {
+    const m8 = this.m8;
+    for (let i = p + 8; i < p + u; i++) if (m8[i] !== POISON) return false;
+    return true;
+  }
+
+  /** A block marked freed must still hold its poison (bytes 8..u; word 0 is the free-list link). */
+  private verifyPoison(p: number, u: number, op: string): void {
+    if (this.m32[(p >>> 2) + 1] !== this.freedMark(p, u)) return; // not a block the debug build freed
+    const m8 = this.m8;
+    for (let i = p + 8; i < p + u; i++) {
+      if (m8[i] !== POISON) {
+        throw new UseAfterFreeError(p, `${op}: byte ${i - p} of the freed block was written after free (found 0x${m8[i]!.toString(16)}, poison is 0x${POISON.toString(16)})`, this.name);
+      }
+    }
+  }
+
+  /** Calls fn(ptr) for every live block (allocated bit set, not freed remotely; large blocks). */
+  private forEachLive(fn: (ptr: number) => void): void {
+    const m = this.m32;
+    const first = m[this.hw + H_ARENA_START]! >>> PAGE_SHIFT;
+    const end = m[this.hw + H_FRONTIER]! >>> PAGE_SHIFT;
+    for (let pg = first; pg < end; pg++) {
+      const e = getEntry(this, pg);
+      const k = e & KIND_MASK;
+      if (k === K_LARGE_HEAD) {
+        fn(pg << PAGE_SHIFT);
+      } else if (k === K_SLAB && ((e >>> E_BACK_SHIFT) & E_BACK_MASK) === 0) {
+        const s = pg << (PAGE_SHIFT - 2);
+        const rb = s + m[s + S_RBITS]!;
+        for (let i = 0; i < m[s + S_PAGES]! * 8; i++) {
+          let w = m[s + S_BITMAP + i]! & ~m[rb + i]!;
+          while (w !== 0) {
+            const b = 31 - Math.clz32(w & -w);
+            w &= w - 1;
+            fn((pg << PAGE_SHIFT) + (i * 32 + b) * 16);
+          }
+        }
+      }
+    }
+  }
+
+  /** Calls fn(block, bytes) for every block on a slab free list (bounded by the slab's capacity). */
+  private forEachFree(fn: (ptr: number, bytes: number) => void): void {
+    const m = this.m32;
+    const first = m[this.hw + H_ARENA_START]! >>> PAGE_SHIFT;
+    const end = m[this.hw + H_FRONTIER]! >>> PAGE_SHIFT;
+    for (let pg = first; pg < end; pg++) {
+      const e = getEntry(this, pg);
+      if ((e & KIND_MASK) !== K_SLAB || ((e >>> E_BACK_SHIFT) & E_BACK_MASK) !== 0) continue;
+      const s = pg << (PAGE_SHIFT - 2);
+      const bsize = m[s + 5]!; // S_BSIZE
+      for (let p = m[s + S_FREE]!, n = 0; p !== 0 && n < 1 << 20; p = m[p >>> 2]!, n++) fn(p, bsize);
+    }
+  }
+}
+
+/** createHeap of the debug build: a DebugHeap (same options, plus captureStacks). */
+export function createHeap(options: DebugHeapOptions = {}): DebugHeap {
+  const h = createHeapOf(DebugHeap, options);
+  h.captureStacks = options.captureStacks === true;
+  return h;
+}
+
+/** attachHeap of the debug build. */
+export function attachHeap(handle: HeapHandle, options: { captureStacks?: boolean } = {}): DebugHeap {
+  const h = attachHeapOf(DebugHeap, handle);
+  h.captureStacks = options.captureStacks === true;
+  return h;
+}
+
