@@ -1,0 +1,126 @@
+/**
+ * Faults: exhaustion reached by 4 workers at once. A heap capped at a few MiB; every worker
+ * allocates (small, mid, large, aligned) until malloc returns 0, frees a random half and allocates
+ * again until 0, several times per round; at the end of each round the main thread, with the
+ * workers paused at a barrier, runs check(), verifies that no two live blocks overlap and that every
+ * block still holds its pointer, and compares stats() with what the workers hold (blocks, usable
+ * bytes, heapBytes <= maxBytes). No exception but the expected 0 results. At the end everything is
+ * freed and the workers detach: the heap is empty, check() passes, and a block of half the heap
+ * can be allocated again (nothing was lost to exhaustion).
+ *
+ * Growth racing with allocation and frees on other workers is covered by test/threads-stress.test.ts
+ * (a heap created at 128 KiB grows while 4 workers run 1M operations each).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Worker } from 'node:worker_threads';
+import { createHeap, type Heap } from '../src/index.ts';
+import { envInt, tsWorker } from './threads-util.ts';
+
+const WORKERS = 4;
+const ROUNDS = envInt('HAKMEM_EXHAUST_ROUNDS', 40);
+const SLOTS = 8192;
+const MAX_BYTES = 6 << 20;
+
+function audit(heap: Heap, table: Int32Array, where: string): { blocks: number; bytes: number } {
+  const blocks: [number, number][] = [];
+  const u32 = heap.u32;
+  let bytes = 0;
+  for (let i = 0; i < table.length; i++) {
+    const p = Atomics.load(table, i);
+    if (p === 0) continue;
+    const n = heap.usableSize(p);
+    if (u32[p >>> 2] !== p || u32[(p + n - 4) >>> 2] !== p) assert.fail(`${where}: block ${p} (slot ${i}) was overwritten`);
+    blocks.push([p, n]);
+    bytes += n;
+  }
+  blocks.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < blocks.length; i++) {
+    if (blocks[i - 1]![0] + blocks[i - 1]![1] > blocks[i]![0]) assert.fail(`${where}: live blocks at ${blocks[i - 1]![0]} and ${blocks[i]![0]} overlap`);
+  }
+  return { blocks: blocks.length, bytes };
+}
+
+test(`faults: ${WORKERS} workers exhaust a ${MAX_BYTES >> 20} MiB heap at once, ${ROUNDS} rounds; check(), no overlap, stats, all freeable`, { timeout: 300_000 }, async (t) => {
+  const heap = createHeap({ maxBytes: MAX_BYTES, maxThreads: WORKERS + 1 });
+  const table = new Int32Array(new SharedArrayBuffer(4 * WORKERS * SLOTS));
+  const ctl = new Int32Array(new SharedArrayBuffer(4 * (4 + 4 * WORKERS)));
+  const workers: Worker[] = [];
+  let failure: Error | undefined;
+  const done: Promise<{ zeros: number; allocs: number }>[] = [];
+  for (let w = 0; w < WORKERS; w++) {
+    const wk = tsWorker('./faults-exhaust-worker.ts', { handle: heap.handle, table, region: w, slots: SLOTS, rounds: ROUNDS, seed: 777 + w * 31, ctl, index: w });
+    workers.push(wk);
+    done.push(new Promise((resolve) => {
+      wk.on('message', (m: { type: string; zeros: number; allocs: number; error?: string }) => {
+        if (m.type === 'done') resolve(m);
+        if (m.type === 'error') { failure ??= new Error(`worker ${w}: ${m.error}`); Atomics.store(ctl, 2, 1); resolve(m); }
+      });
+      wk.on('error', (e) => { failure ??= new Error(`worker ${w} crashed: ${String(e)}`); Atomics.store(ctl, 2, 1); resolve({ zeros: 0, allocs: 0 }); });
+      wk.on('exit', () => resolve({ zeros: 0, allocs: 0 }));
+    }));
+  }
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let zerosByRound = 0;
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const t0 = Date.now();
+      while (Atomics.load(ctl, 0) < WORKERS) {
+        if (failure) throw failure;
+        if (Date.now() - t0 > 120_000) assert.fail(`round ${round}: the workers did not reach the barrier in 120 s (deadlock at exhaustion?)`);
+        await sleep(1);
+      }
+      const where = `round ${round}`;
+      heap.check();
+      const held = audit(heap, table, where);
+      const s = heap.stats();
+      let blocks = 0;
+      let bytes = 0;
+      let zeros = 0;
+      for (let w = 0; w < WORKERS; w++) {
+        zeros += Atomics.load(ctl, 4 + 4 * w) > 0 ? 1 : 0;
+        blocks += Atomics.load(ctl, 4 + 4 * w + 1);
+        bytes += Atomics.load(ctl, 4 + 4 * w + 2);
+      }
+      assert.equal(held.blocks, blocks, `${where}: the table holds ${held.blocks} blocks, the workers say ${blocks}`);
+      assert.equal(s.inUseBlocks, blocks, `${where}: stats().inUseBlocks`);
+      assert.equal(s.inUseBytes, bytes, `${where}: stats().inUseBytes`);
+      assert.ok(s.heapBytes <= MAX_BYTES && s.heapHighWater <= MAX_BYTES + 65536, `${where}: heapBytes ${s.heapBytes} / high water ${s.heapHighWater} over maxBytes ${MAX_BYTES}`);
+      assert.ok(s.usedPagesBytes <= s.heapBytes, `${where}: usedPagesBytes ${s.usedPagesBytes} > heapBytes ${s.heapBytes}`);
+      if (zeros === WORKERS) zerosByRound++;
+      Atomics.store(ctl, 0, 0);
+      Atomics.add(ctl, 1, 1);
+      Atomics.notify(ctl, 1);
+    }
+    const results = await Promise.all(done);
+    if (failure) throw failure;
+    for (const [w, r] of results.entries()) assert.ok(r.zeros > 0, `worker ${w} never saw malloc return 0`);
+    t.diagnostic(`allocations: ${results.map((r) => r.allocs).join(', ')}; malloc returned 0: ${results.map((r) => r.zeros).join(', ')} times`);
+  } finally {
+    Atomics.store(ctl, 2, 1);
+    Atomics.add(ctl, 1, 1);
+    Atomics.notify(ctl, 1);
+    for (const wk of workers) void wk.terminate();
+  }
+  assert.ok(zerosByRound >= 1, 'all 4 workers reached exhaustion');
+  // Everything freed, every worker detached.
+  heap.check();
+  assert.equal(audit(heap, table, 'end').blocks, 0);
+  const s = heap.stats();
+  assert.equal(s.inUseBlocks, 0);
+  assert.equal(s.inUseBytes, 0);
+  // Nothing lost: only metadata pages stay in use (the page-map leaf, and one record page per
+  // thread slot ever used: records of detached threads stay for the slot's next user, wherever in
+  // the arena they were placed, so they also split the free space; a block of half the heap may not
+  // fit, one of an eighth must), and small blocks fill the heap again.
+  assert.ok(s.usedPagesBytes <= (WORKERS + 3) * 4096, `usedPagesBytes ${s.usedPagesBytes} after everything was freed`);
+  const big = heap.malloc(MAX_BYTES / 8);
+  assert.notEqual(big, 0, `a block of an eighth of the heap after everything was freed (free page bytes ${s.freeBytes.pages}, heap ${s.heapBytes})`);
+  heap.free(big);
+  const small: number[] = [];
+  for (let p = heap.malloc(700); p !== 0; p = heap.malloc(700)) small.push(p);
+  assert.ok(small.length * 704 > MAX_BYTES * 0.8, `only ${small.length} blocks of 700 B fit in the ${MAX_BYTES} B heap`);
+  for (const p of small) heap.free(p);
+  heap.check();
+  assert.equal(heap.stats().inUseBlocks, 0);
+});
