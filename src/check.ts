@@ -312,7 +312,7 @@ function checkSlab(h: Heap, pg: number, end: number): number {
     if ((m[s + S_BITMAP + ((p - base) >>> 9)]! >>> ((p >>> 4) & 31)) & 1) fail('a block is both free and allocated', p);
     free++;
     prev = p;
-    p = m[p >>> 2]!;
+    p = h.readLink(s, p); // (a secure heap's decoder throws for a link outside the slab)
   }
   const uncarved = (endB - bump) / bsize;
   if (used + free + uncarved !== cap) fail(`slab blocks do not add up: ${used} used + ${free} free + ${uncarved} uncarved != ${cap}`, base);

@@ -15,7 +15,7 @@ import { Backing, type MemoryOption } from './memory.ts';
 import { DoubleFreeError, HeapCorruptionError, HeapExhaustedError, InvalidFreeError, describe, fmt } from './errors.ts';
 import {
   H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
-  H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
+  H_SECURE_KEY, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
   S_FREE, S_BUMP, S_NEXT, S_PREV, H_ABANDONED, OWNER_FULL, SLAB_MAGIC, SLOT_ATTACHED, T_CUR, T_NOTIFY, T_PENDING, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT,
@@ -61,6 +61,12 @@ export interface HeapOptions {
   maxThreads?: number;
   /** A name used in error messages (default "heap#N"). */
   name?: string;
+  /**
+   * Free-list links stored encoded with a per-heap random key and checked to stay inside their slab
+   * when decoded, so a stray write into a freed block cannot redirect the allocator (default false).
+   * Every thread attached to such a heap uses the secure fast paths.
+   */
+  secure?: boolean;
 }
 
 const DEFAULT_MAX_BYTES = 1 << 30;
@@ -193,7 +199,7 @@ export class Heap implements Arena {
    * The current slab's free list is empty: carve more of it, else mark it full and take the oldest
    * partial slab, else start a new slab. Returns 0 when out of memory.
    */
-  private mallocSlow(size: number): number {
+  protected mallocSlow(size: number): number {
     // A view detached by outside growth of a WebAssembly.Memory has length 0. (Growth by another
     // thread leaves our views short but valid; allocPages re-syncs before it hands out pages.)
     if (this.m8.length === 0) this.syncViews();
@@ -213,7 +219,7 @@ export class Heap implements Arena {
       if (m[s + S_FREE] === 0) slabRetire(this, s);
       const p = m[s + S_FREE]!;
       if (p !== 0) {
-        m[s + S_FREE] = m[p >>> 2]!;
+        m[s + S_FREE] = this.readLink(s, p);
         m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
         return p;
       }
@@ -232,7 +238,7 @@ export class Heap implements Arena {
       if (m[next + S_FREE] === 0) slabCarve(this, next);
       const p = m[next + S_FREE]!;
       if (p === 0) throw new HeapCorruptionError('a partial slab has no free block', next << 2);
-      m[next + S_FREE] = m[p >>> 2]!;
+      m[next + S_FREE] = this.readLink(next, p);
       m[next + S_BITMAP + ((p >>> 9) - (next >>> 7))]! |= 1 << (p >>> 4);
       return p;
     }
@@ -265,7 +271,7 @@ export class Heap implements Arena {
    * its class's partial queue (at the tail, where it gathers frees before it is reused). Anything
    * else is validated by resolve() before a single word changes.
    */
-  private freeSlow(ptr: number): void {
+  protected freeSlow(ptr: number): void {
     this.route(R_FREE_SLOW);
     let s = 0;
     let block = ptr;
@@ -298,7 +304,7 @@ export class Heap implements Arena {
     const m = this.m32;
     m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! &= ~(1 << (ptr >>> 4));
     const head = m[s + S_FREE]!;
-    m[block >>> 2] = head;
+    this.writeLink(block, head);
     m[s + S_FREE] = block;
     // The slab was full: relist it at the tail of its partial queue, where it gathers frees.
     if (head === 0 && (m[s + S_OWNER]! & OWNER_FULL) !== 0) slabRelist(this, s);
@@ -333,6 +339,19 @@ export class Heap implements Arena {
       }
       v = old;
     }
+  }
+
+  /**
+   * The free-list link stored in block p of slab s, and storing one: plain words here (V8 inlines
+   * these to one load / store); SecureHeap (secure: true) stores them encoded and checks them.
+   * The fast paths of each class do their own, the slow paths and slab.ts call these.
+   */
+  readLink(_s: number, p: number): number {
+    return this.m32[p >>> 2]!;
+  }
+
+  writeLink(p: number, next: number): void {
+    this.m32[p >>> 2] = next;
   }
 
   /**
@@ -755,7 +774,7 @@ export class Heap implements Arena {
 // The fast paths use these layout values as literals; fail at load time if layout.ts changes.
 const FAST_PATH_LAYOUT: [number, number][] = [
   [S_FREE, 0], [S_BITMAP, 16], [E_KEY_MASK, 0x3ff02f], [E_BACK_SHIFT, 6], [E_BACK_MASK, 63],
-  [SLAB_MAX, 32768], [SMALL_MAX, 1024], [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024],
+  [SLAB_MAX, 32768], [SMALL_MAX, 1024], [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024], [S_FIRST, 12], [S_END, 8],
 ];
 for (const [have, want] of FAST_PATH_LAYOUT) {
   if (have !== want) throw new Error(`hakmem: heap.ts fast paths are out of date with layout.ts (${have} != ${want})`);
@@ -784,7 +803,7 @@ function checkOption(name: string, v: unknown, min: number, max: number): number
 
 /** Creates a heap. Options are read once, here. */
 export function createHeap(options: HeapOptions = {}): Heap {
-  return createHeapOf(Heap, options);
+  return options.secure === true ? createHeapOf(SecureHeap, options) : createHeapOf(Heap, options);
 }
 
 /** A Heap subclass constructor (the debug build's DebugHeap). @internal */
@@ -828,6 +847,9 @@ export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOp
   m[hw + H_NULL_LEAF] = nullLeaf;
   for (let i = 0; i < TOP_ENTRIES; i++) m[hw + H_TOP + i] = nullLeaf;
   for (let g = 0; g < DIRECT_ENTRIES; g++) m[hw + H_DEAD_DIRECT + g] = hw + H_SENTINEL;
+  if (options.secure !== undefined && typeof options.secure !== 'boolean') throw new TypeError('hakmem: option secure must be a boolean');
+  if (options.secure === true) m[hw + H_SECURE_KEY] = randomKey();
+  if ((Ctor as unknown) !== SecureHeap && options.secure === true) throw new TypeError('hakmem: secure heaps are not supported by this build');
   // The main thread: slot 0, and its record (one META page from the arena).
   m[hw + H_THREADS + maxThreads] = SLOT_ATTACHED;
   const arena = makeArena(backing, hw, maxEnd);
@@ -862,6 +884,15 @@ export function attachHeap(handle: HeapHandle): Heap {
   return attachHeapOf(Heap, handle);
 }
 
+/** A random non-zero int32 (crypto when the platform has it). */
+function randomKey(): number {
+  const c = (globalThis as { crypto?: { getRandomValues?(a: Int32Array): Int32Array } }).crypto;
+  const a = new Int32Array(1);
+  if (c?.getRandomValues) c.getRandomValues(a);
+  else a[0] = (Math.random() * 0x100000000) | 0;
+  return a[0]! | 1; // never 0
+}
+
 /** @internal attachHeap for a given Heap class. */
 export function attachHeapOf<H extends Heap>(Ctor: HeapClass<H>, handle: HeapHandle): H {
   if (typeof handle !== 'object' || handle === null || typeof handle.base !== 'number' || typeof handle.name !== 'string') {
@@ -877,6 +908,9 @@ export function attachHeapOf<H extends Heap>(Ctor: HeapClass<H>, handle: HeapHan
   if (hw + H_THREADS >= m.length || Atomics.load(m, hw + H_MAGIC) !== HEAP_MAGIC || m[hw + H_VERSION] !== HEAP_VERSION) {
     throw new TypeError(`hakmem: attachHeap: no hakmem heap at offset ${handle.base} of the memory given`);
   }
+  const secureHeap = m[hw + H_SECURE_KEY] !== 0;
+  if (secureHeap && (Ctor as unknown) === Heap) return attachHeapOf(SecureHeap, handle) as unknown as H; // every thread of a secure heap
+  if (secureHeap !== ((Ctor as unknown) === SecureHeap)) throw new TypeError(`hakmem: attachHeap: ${handle.name} is ${secureHeap ? '' : 'not '}a secure heap, and this build cannot use it`);
   const tid = claimSlot(m, hw, handle.name);
   let ok = false;
   lockRaw(m, hw, tid, CAN_BLOCK && backing.shared);
@@ -890,4 +924,76 @@ export function attachHeapOf<H extends Heap>(Ctor: HeapClass<H>, handle: HeapHan
     throw new RangeError(`hakmem: attachHeap: ${handle.name} has no memory left for another thread's record (4 KiB)`);
   }
   return new Ctor(backing, hw, tid, handle.name);
+}
+
+/**
+ * A heap created with `secure: true`: free-list links are stored as next ^ key ^ (link address),
+ * with a per-heap random key in the header, and every decoded link must be 0 or a 16-byte aligned
+ * address inside the slab's blocks, else HeapCorruptionError. A stray write into a freed block
+ * then fails loudly instead of handing out an address of the attacker's (or the bug's) choosing.
+ * Same fast paths as Heap otherwise; its own class, so a plain heap's fast paths pay nothing.
+ */
+export class SecureHeap extends Heap {
+  declare private readonly key: number;
+
+  /** @internal */
+  constructor(backing: Backing, hw: number, tid: number, name: string) {
+    super(backing, hw, tid, name);
+    this.key = this.m32[hw + H_SECURE_KEY]!;
+  }
+
+  override malloc(size: number): number {
+    if ((size >>> 0) === size && size <= 1024 /* SMALL_MAX */) {
+      const m = this.m32;
+      const s = m[(this.tdir + ((size + 15) >>> 4)) | 0]!;
+      const p = m[s]!; // S_FREE
+      if (p > 0) {
+        const next = m[p >>> 2]! ^ this.key ^ p;
+        const first = m[s + 12 /* S_FIRST */]!;
+        if (next !== 0 && ((next & 15) !== 0 || ((next - first) >>> 0) >= ((m[s + 8 /* S_END */]! - first) >>> 0))) this.badLink(s, p, next);
+        m[s] = next;
+        m[(s + 16 /* S_BITMAP */ - (s >>> 7) + (p >>> 9)) | 0]! |= 1 << (p >>> 4);
+        return p;
+      }
+    }
+    return this.mallocSlow(size) | 0;
+  }
+
+  override free(ptr: number): void {
+    if (((ptr >> 4) << 4) === ptr) {
+      const m = this.m32;
+      const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
+      if ((e & 0x3ff02f /* E_KEY_MASK */) === this.fkey) {
+        const s = ((ptr >>> 12) - ((e >>> 6) & 63)) << 10;
+        const w = (s + 16 - (s >>> 7) + (ptr >>> 9)) | 0;
+        const bits = m[w]!;
+        const bit = 1 << (ptr >>> 4);
+        const head = m[s]!;
+        if ((bits & bit) !== 0 && head !== 0) {
+          m[w] = bits ^ bit;
+          m[ptr >>> 2] = head ^ this.key ^ ptr;
+          m[s] = ptr;
+          return;
+        }
+      }
+    }
+    this.freeSlow(ptr);
+  }
+
+  override readLink(s: number, p: number): number {
+    const m = this.m32;
+    const next = m[p >>> 2]! ^ this.key ^ p;
+    const first = m[s + S_FIRST]!;
+    if (next !== 0 && ((next & 15) !== 0 || ((next - first) >>> 0) >= ((m[s + S_END]! - first) >>> 0))) this.badLink(s, p, next);
+    return next;
+  }
+
+  override writeLink(p: number, next: number): void {
+    this.m32[p >>> 2] = next ^ this.key ^ p;
+  }
+
+  private badLink(s: number, p: number, next: number): never {
+    throw new HeapCorruptionError(`the free-list link in the freed block at ${fmt(p)} decodes to ${fmt(next >>> 0)}, outside its slab ` +
+      `(the block was written after it was freed; secure heap)`, p);
+  }
 }

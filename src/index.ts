@@ -2,7 +2,7 @@
  * hakmem: a fast malloc for JavaScript and TypeScript. Pointers are byte offsets into one buffer
  * (a SharedArrayBuffer by default). See README.md.
  */
-export { attachHeap, createHeap, Heap, type HeapHandle, type HeapOptions, type TypedArrayConstructor } from './heap.ts';
+export { attachHeap, createHeap, Heap, SecureHeap, type HeapHandle, type HeapOptions, type TypedArrayConstructor } from './heap.ts';
 export { DetachedError } from './threads.ts';
 export type { HeapStats, ClassStats } from './stats.ts';
 export type { MemoryOption } from './memory.ts';

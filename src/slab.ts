@@ -116,8 +116,8 @@ export function slabCarve(h: Heap, s: number): boolean {
   let n = Math.floor(CARVE_BYTES / bsize);
   if (n < 1) n = 1;
   const last = Math.min(end, bump + n * bsize) - bsize;
-  for (let p = bump; p < last; p += bsize) m[p >>> 2] = p + bsize;
-  m[last >>> 2] = m[s + S_FREE]!;
+  for (let p = bump; p < last; p += bsize) h.writeLink(p, p + bsize);
+  h.writeLink(last, m[s + S_FREE]!);
   m[s + S_FREE] = bump;
   m[s + S_BUMP] = last + bsize;
   return true;
@@ -127,7 +127,7 @@ export function slabCarve(h: Heap, s: number): boolean {
 function slabPop(h: Heap, s: number): number {
   const m = h.m32;
   const p = m[s + S_FREE]!;
-  m[s + S_FREE] = m[p >>> 2]!;
+  m[s + S_FREE] = h.readLink(s, p);
   m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
   return p;
 }
@@ -276,7 +276,7 @@ export function collectRemote(h: Heap, s: number): number {
       y &= y - 1;
       let p = ((w + hi) << 9) + (b << 4);
       if (aligned) p = blockStart(h, s, p);
-      m[p >>> 2] = head;
+      h.writeLink(p, head);
       head = p;
       n++;
     }
@@ -381,7 +381,7 @@ export function slabRebuild(h: Heap, s: number): void {
     const last = aligned ? p + bsize : p + 16;
     for (let q = p; q < last && !used; q += 16) used = (m[s + S_BITMAP + ((q >>> 9) - (s >>> 7))]! & (1 << (q >>> 4))) !== 0;
     if (used) continue;
-    m[p >>> 2] = head;
+    h.writeLink(p, head);
     head = p;
   }
   m[s + S_FREE] = head;

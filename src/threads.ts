@@ -140,7 +140,7 @@ export function adoptAbandoned(h: Heap, cls: number): number {
       const p = m[s + S_FREE]!;
       if (p !== 0) {
         setCurrent(h, cls, s);
-        m[s + S_FREE] = m[p >>> 2]!;
+        m[s + S_FREE] = h.readLink(s, p);
         m[s + 16 + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4); // S_BITMAP
         return p;
       }
@@ -148,7 +148,7 @@ export function adoptAbandoned(h: Heap, cls: number): number {
         // Remote frees arrived between the two looks: use it after all.
         setCurrent(h, cls, s);
         const q = m[s + S_FREE]!;
-        m[s + S_FREE] = m[q >>> 2]!;
+        m[s + S_FREE] = h.readLink(s, q);
         m[s + 16 + ((q >>> 9) - (s >>> 7))]! |= 1 << (q >>> 4);
         return q;
       }

@@ -345,7 +345,7 @@ export function footprint(op: Op): number {
 
 export interface RunOptions {
   /** which build's heap (default release) */
-  build?: 'release' | 'debug';
+  build?: 'release' | 'debug' | 'secure';
   seed: number;
   ops: number;
   /** Heap cap; undefined = the default (1 GiB), where no allocation may fail. */
@@ -381,6 +381,7 @@ export function runRandom(o: RunOptions): RunSummary {
   const t0 = performance.now();
   const capped = o.maxBytes !== undefined;
   const heap = (o.build === 'debug' ? createDebugHeap : createHeap)({
+    ...(o.build === 'secure' ? { secure: true } : {}),
     ...(capped ? { maxBytes: o.maxBytes } : {}),
     memory: o.memory === 'wasm' ? new WebAssembly.Memory({ initial: 1, maximum: 16384 }) : (o.memory ?? 'shared'),
   });
