@@ -58,6 +58,11 @@ export function describe(v: unknown): string {
   return v === null ? 'null' : typeof v === 'object' ? 'an object' : String(v);
 }
 
+/** A Heap object used after its thread's detach(). */
+export class DetachedError extends HakmemError {
+  override name = 'DetachedError';
+}
+
 /** mallocOrThrow could not get memory: the heap is at its maxBytes (or the memory cannot grow). */
 export class HeapExhaustedError extends HakmemError {
   override name = 'HeapExhaustedError';

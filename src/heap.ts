@@ -12,7 +12,7 @@
  * rebuilds the views and retries.
  */
 import { Backing, type MemoryOption } from './memory.ts';
-import { DoubleFreeError, HeapCorruptionError, HeapExhaustedError, InvalidFreeError, describe, fmt } from './errors.ts';
+import { DetachedError, DoubleFreeError, HeapCorruptionError, HeapExhaustedError, InvalidFreeError, describe, fmt } from './errors.ts';
 import {
   H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
   H_SECURE_KEY, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
@@ -31,7 +31,7 @@ import { CAN_BLOCK, lockAcquire, lockRelease } from './lock.ts';
 import { R_COLLECT, R_FREE_LARGE, R_FREE_REMOTE, R_FREE_SLOW, R_MALLOC_LARGE, R_MALLOC_REFILL, R_MALLOC_SLOW } from './routes.ts';
 import { repairPages } from './repair.ts';
 import {
-  DetachedError, abandonThread, adoptAbandoned, claimSlot, freeSlot, initRecord, lockRaw, releaseAbandonedEmpty, slotAttached, unlockRaw,
+  abandonThread, adoptAbandoned, claimSlot, freeSlot, initRecord, releaseAbandonedEmpty, slotAttached,
 } from './threads.ts';
 import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
 import { collectStats, type HeapStats } from './stats.ts';
@@ -913,11 +913,11 @@ export function attachHeapOf<H extends Heap>(Ctor: HeapClass<H>, handle: HeapHan
   if (secureHeap !== ((Ctor as unknown) === SecureHeap)) throw new TypeError(`hakmem: attachHeap: ${handle.name} is ${secureHeap ? '' : 'not '}a secure heap, and this build cannot use it`);
   const tid = claimSlot(m, hw, handle.name);
   let ok = false;
-  lockRaw(m, hw, tid, CAN_BLOCK && backing.shared);
+  lockAcquire(m, hw + H_LOCK, tid, CAN_BLOCK && backing.shared, 0);
   try {
     ok = initRecord(makeArena(backing, hw, m[hw + H_MAX_END]!), tid); // views made under the lock
   } finally {
-    unlockRaw(m, hw);
+    lockRelease(m, hw + H_LOCK);
   }
   if (!ok) {
     freeSlot(m, hw, tid);

@@ -3,9 +3,8 @@
  * (a SharedArrayBuffer by default). See README.md.
  */
 export { attachHeap, createHeap, Heap, SecureHeap, type HeapHandle, type HeapOptions, type TypedArrayConstructor } from './heap.ts';
-export { DetachedError } from './threads.ts';
 export type { HeapStats, ClassStats } from './stats.ts';
 export type { MemoryOption } from './memory.ts';
-export { HakmemError, InvalidFreeError, DoubleFreeError, HeapCorruptionError, HeapExhaustedError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
+export { HakmemError, DetachedError, InvalidFreeError, DoubleFreeError, HeapCorruptionError, HeapExhaustedError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
 export type { RouteStats } from './routes.ts';
 export { CLASS_SIZE as SIZE_CLASSES } from './size-classes.ts';

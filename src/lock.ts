@@ -50,11 +50,6 @@ export function lockRelease(m: Int32Array, i: number): void {
   if ((Atomics.exchange(m, i, 0) & LOCK_WAITERS) !== 0) Atomics.notify(m, i);
 }
 
-/** The thread id holding the lock at m[i] (0 if free). */
-export function lockHolder(m: Int32Array, i: number): number {
-  return Atomics.load(m, i) & HOLDER_MASK;
-}
-
 let sink = 0;
 /** A busy pause that grows with the number of rounds (for agents that may not block). */
 function pause(round: number): void {

@@ -18,16 +18,14 @@
  * A thread that dies holding the lock left page-level structures half-changed: reclaimThread takes
  * the lock over and repair.ts rebuilds them from the page map before anything else.
  */
-import { HakmemError } from './errors.ts';
 import {
-  H_ABANDONED, H_FRONTIER, H_ARENA_START, H_LOCK, H_MAX_THREADS, H_SENTINEL, H_THREADS, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK,
+  H_ABANDONED, H_FRONTIER, H_ARENA_START, H_MAX_THREADS, H_SENTINEL, H_THREADS, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BUMP, S_CLASS, S_END, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV,
   S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, SLOT_ATTACHED, SLOT_FREE, T_CUR, T_PENDING, T_TID, E_BACK_MASK, E_BACK_SHIFT,
 } from './layout.ts';
 import { getEntry, markRun, takeFromBins, extendFrontier, type Arena } from './pages.ts';
 import { NCLASSES } from './size-classes.ts';
 import { collectRemote, setCurrentAt, slabCarve, slabIsEmpty, slabRebuild, slabRelease, slabRetire, slabSetOwner, setCurrent } from './slab.ts';
-import { lockAcquire, lockRelease } from './lock.ts';
 import { largeFree } from './large.ts';
 import type { Heap } from './heap.ts';
 
@@ -184,17 +182,4 @@ export function releaseAbandonedEmpty(h: Heap): number {
     }
   }
   return released;
-}
-
-/** Takes the heap's lock for a thread that has no Heap object yet (attach). */
-export function lockRaw(m: Int32Array, hw: number, tid: number, canWait: boolean): void {
-  lockAcquire(m, hw + H_LOCK, tid, canWait, 0);
-}
-
-export function unlockRaw(m: Int32Array, hw: number): void {
-  lockRelease(m, hw + H_LOCK);
-}
-
-export class DetachedError extends HakmemError {
-  override name = 'DetachedError';
 }
