@@ -803,7 +803,7 @@ function checkOption(name: string, v: unknown, min: number, max: number): number
 
 /** Creates a heap. Options are read once, here. */
 export function createHeap(options: HeapOptions = {}): Heap {
-  return options.secure === true ? createHeapOf(SecureHeap, options) : createHeapOf(Heap, options);
+  return typeof options === 'object' && options !== null && options.secure === true ? createHeapOf(SecureHeap, options) : createHeapOf(Heap, options);
 }
 
 /** A Heap subclass constructor (the debug build's DebugHeap). @internal */
