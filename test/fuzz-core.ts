@@ -26,9 +26,10 @@
  * "pool" blocks whose slabs belong to the quiet main thread (freed remotely, never collected).
  */
 import {
-  attachHeap, DetachedError, DoubleFreeError, InvalidFreeError, SIZE_CLASSES, type Heap,
+  attachHeap, DetachedError, DoubleFreeError, HeapOverflowError, InvalidFreeError, SIZE_CLASSES, UseAfterFreeError, type Heap,
 } from '../src/index.ts';
-import { H_ARENA_START, H_MAX_END } from '../src/layout.ts';
+import { H_ARENA_START, H_MAX_END, K_LARGE_HEAD, KIND_MASK, PAGE_SHIFT } from '../src/layout.ts';
+import { getEntry } from '../src/pages.ts';
 
 // ------------------------------------------------------------------ random numbers
 
@@ -63,6 +64,10 @@ export const FOREIGN = 2;
 export const POOL = 4;
 /** Allocated by a sub-heap of this thread that detached: freeing it is a remote free. */
 export const SUB = 8;
+/** A large block (page run; the page map says so): its pages go back to all threads when freed. */
+export const LARGE = 16;
+/** Allocated by alignedAlloc with an alignment over 16 (a small one may start inside its core block). */
+export const ALIGNED = 32;
 
 export interface FBlock {
   ptr: number;
@@ -107,7 +112,7 @@ export function checkPattern(u32: Uint32Array, b: { ptr: number; usable: number;
 export type MisuseKind =
   | 'double-free' | 'cross-thread-double-free' | 'interior' | 'unaligned' | 'stale' | 'other-heap' | 'wild-inside'
   | 'wild-outside' | 'bad-pointer-value' | 'pointer-not-number' | 'bad-size' | 'calloc-overflow' | 'bad-alignment'
-  | 'after-detach';
+  | 'after-detach' | 'debug-overflow' | 'debug-use-after-free' | 'debug-owner-double-free';
 
 export type ValidKind = 'malloc' | 'calloc' | 'realloc' | 'aligned' | 'free' | 'handoff-out' | 'handoff-in' | 'sub-heap';
 
@@ -131,6 +136,10 @@ export interface FuzzOptions {
   breakKind?: string;
   /** Also expect DetachedError from calls the release build does not refuse after detach (bug report). */
   strictDetach?: boolean;
+  /** The heap is a hakmem/debug DebugHeap: usableSize is the requested size, realloc always moves. */
+  debug?: boolean;
+  /** attachHeap of the heap's build (default: the release build's). */
+  attach?: (handle: Heap['handle']) => Heap;
 }
 
 export class FuzzError extends Error {
@@ -197,6 +206,10 @@ export class FuzzModel {
     if (p % 16 !== 0 || p % alignment !== 0) this.fail(`block ${p} is not aligned to ${Math.max(16, alignment)}`);
     const usable = h.usableSize(p);
     if (usable < size) this.fail(`usableSize(${p}) = ${usable} < ${size}`);
+    // The tier from the page map (a 1-page block of alignedAlloc(8192, 100) is large, usable 4096).
+    if ((getEntry(h, p >>> PAGE_SHIFT) & KIND_MASK) === K_LARGE_HEAD) flags |= LARGE;
+    else flags &= ~LARGE;
+    flags = alignment > 16 ? flags | ALIGNED : flags & ~ALIGNED;
     const b: FBlock = { ptr: p, size, usable, seed, flags };
     const i = this.lowerBound(p);
     const prev = this.sorted[i - 1];
@@ -240,7 +253,8 @@ export class FuzzModel {
   containing(p: number): FBlock | undefined {
     const i = this.lowerBound(p + 1) - 1;
     const b = this.sorted[i];
-    return b !== undefined && p < b.ptr + b.usable ? b : undefined;
+    // (a block of hakmem/debug may have usableSize 0: it still holds its start)
+    return b !== undefined && (p === b.ptr || p < b.ptr + b.usable) ? b : undefined;
   }
 
   verify(b: FBlock, limit = b.usable, what = 'contents'): void {
@@ -269,7 +283,7 @@ export class FuzzModel {
       return;
     }
     // MT: only small blocks of our own slabs (large pages and other slabs may be reused by others at once).
-    if (!this.o.mt || ((b.flags & OWN) !== 0 && b.usable <= SLAB_MAX)) {
+    if (!this.o.mt || (b.flags & (OWN | LARGE)) === OWN) {
       if (this.recent.length < 256) this.recent.push(b.ptr);
     }
     // Remote frees (SUB blocks freed here) are not stale material: see the header.
@@ -416,7 +430,7 @@ export class FuzzModel {
   subHeap(): void {
     this.valid['sub-heap']++;
     const r = this.rng;
-    const sub = attachHeap(this.heap.handle);
+    const sub = (this.o.attach ?? attachHeap)(this.heap.handle);
     const mine: FBlock[] = [];
     for (let i = r.int(1, 12); i > 0; i--) {
       const size = this.randomSize();
@@ -447,16 +461,18 @@ export class FuzzModel {
       ['malloc', () => d.malloc(r.int(0, 2000))],
       ['malloc(large)', () => d.malloc(40000 + r.int(0, 100000))],
       ['calloc', () => d.calloc(3, 10)],
-      ['free(0)', () => d.free(0)],
       ['realloc(0, n)', () => d.realloc(0, 100)],
       ['alignedAlloc(small)', () => d.alignedAlloc(64, 100)],
       ['detach', () => d.detach()],
       ['reclaimThread', () => d.reclaimThread(1)],
     ];
+    // hakmem/debug: free(0), free(live) and realloc(live, 0) on a detached DebugHeap are not refused
+    // before it touches the block (see strictDetach)
+    const debugOk = !this.o.debug || this.o.strictDetach === true;
+    if (debugOk) calls.push(['free(0)', () => d.free(0)]);
     if (live !== undefined) {
-      calls.push(['free(live)', () => d.free(p)], ['realloc(live, 0)', () => d.realloc(p, 0)]);
-      // a slab block (a page-aligned one may be a large block of alignedAlloc: see strictDetach)
-      if (live.usable <= SLAB_MAX && (p & 4095) !== 0) calls.push(['realloc(live small, bigger)', () => d.realloc(p, 40000)]);
+      if (debugOk) calls.push(['free(live)', () => d.free(p)], ['realloc(live, 0)', () => d.realloc(p, 0)]);
+      if ((live.flags & LARGE) === 0) calls.push(['realloc(live small, bigger)', () => d.realloc(p, 40000)]);
     }
     if (this.o.strictDetach) {
       // Not refused by the release build at the time of writing (see the report / todo test).
@@ -533,8 +549,21 @@ export class FuzzModel {
     const r = this.rng;
     const h = this.heap;
     const mt = this.o.mt;
-    const x = r.int(0, mt ? 10 : 14);
+    const base = mt ? 10 : 14;
+    let x = r.int(0, this.o.debug ? base + 3 : base);
+    if (x > base) x = 100 + x - base; // the debug build's own checks: 101..103
     switch (x) {
+      case 101:
+        this.debugOverflow();
+        return;
+      case 102:
+        if (!mt) this.debugUseAfterFree();
+        else this.debugOverflow();
+        return;
+      case 103:
+        if (!mt) this.debugOwnerDoubleFree();
+        else this.debugOverflow();
+        return;
       case 0: { // double free of a block freed since the last allocation
         if (this.recent.length === 0) {
           // make one: allocate a small block and free it
@@ -624,6 +653,77 @@ export class FuzzModel {
         this.arbitraryPointer('wild-inside', p);
         return;
       }
+    }
+  }
+
+  // ---------------------------------------------------------------- hakmem/debug only
+
+  /**
+   * A write past the requested size (into the canary, at least 8 bytes): free / realloc (and check()
+   * with one thread) must throw HeapOverflowError and leave the block alone; the byte is then put
+   * back and the block is live and intact again.
+   */
+  private debugOverflow(): void {
+    const r = this.rng;
+    const h = this.heap;
+    const b = this.blocks.length > 0 ? r.pick(this.blocks) : undefined;
+    if (b === undefined) return;
+    const at = b.ptr + b.size + r.int(0, 7);
+    const u8 = h.u8;
+    const old = u8[at]!;
+    u8[at] = old ^ (1 << r.int(0, 7));
+    const x = r.int(0, this.o.mt ? 1 : 2);
+    try {
+      if (x === 0) this.expect('debug-overflow', `free(${b.ptr}) after a write at byte ${at - b.ptr} of ${b.size}`, () => h.free(b.ptr), [HeapOverflowError]);
+      else if (x === 1) this.expect('debug-overflow', `realloc(${b.ptr}, 100) after a write at byte ${at - b.ptr} of ${b.size}`, () => h.realloc(b.ptr, 100), [HeapOverflowError]);
+      else this.expect('debug-overflow', `check() after a write at byte ${at - b.ptr} of a ${b.size}-byte block`, () => h.check(), [HeapOverflowError]);
+    } finally {
+      h.u8[at] = old;
+    }
+    if (h.usableSize(b.ptr) !== b.usable) this.fail(`debug-overflow: usableSize(${b.ptr}) changed`);
+    this.verify(b, b.usable, 'after debug-overflow');
+  }
+
+  /** A write into a freed small block's poison: check() must throw UseAfterFreeError (then the poison is put back). */
+  private debugUseAfterFree(): void {
+    const r = this.rng;
+    const h = this.heap;
+    const b = this.blocks.length > 0 ? r.pick(this.blocks) : undefined;
+    // a small block of this thread's slabs whose freed body has room past the link and the marker
+    // (not an aligned one: hakmem/debug misses writes after free of those, see test/fuzz.test.ts)
+    if (b === undefined || (b.flags & (OWN | LARGE | SUB | FOREIGN | POOL | ALIGNED)) !== OWN || b.size < 12) return;
+    this.verify(b);
+    h.free(b.ptr);
+    this.remove(b);
+    this.freed(b);
+    const at = b.ptr + r.int(8, b.size - 1);
+    const u8 = h.u8;
+    const old = u8[at]!;
+    u8[at] = old ^ (1 << r.int(0, 7));
+    try {
+      this.expect('debug-use-after-free', `check() after a write at byte ${at - b.ptr} of freed block ${b.ptr}`, () => h.check(), [UseAfterFreeError]);
+    } finally {
+      h.u8[at] = old;
+    }
+  }
+
+  /**
+   * A block of a second (attached) thread freed by this thread (a remote free: its bit in the remote
+   * bitmap), then by its owner before it collected the first free: the release build cannot tell,
+   * the debug build throws DoubleFreeError (the block is marked freed and poisoned).
+   */
+  private debugOwnerDoubleFree(): void {
+    const r = this.rng;
+    const h = this.heap;
+    const sub = (this.o.attach ?? attachHeap)(h.handle);
+    try {
+      const p = sub.malloc(r.int(0, 2000));
+      if (p === 0) return;
+      h.free(p); // remote
+      this.expect('debug-owner-double-free', `owner's free(${p}) after a remote free`, () => sub.free(p), [DoubleFreeError]);
+    } finally {
+      sub.detach();
+      this.allocated();
     }
   }
 

@@ -1,6 +1,6 @@
 /**
- * `npm run fuzz -- --ops N --seed S [--workers W]`: a fuzz campaign against the release build
- * (model and predictions in test/fuzz-core.ts). Prints a summary: operations, valid calls by kind,
+ * `npm run fuzz -- --ops N --seed S [--workers W] [--debug]`: a fuzz campaign against the release
+ * build, or with --debug against hakmem/debug (model and predictions in test/fuzz-core.ts). Prints a summary: operations, valid calls by kind,
  * misuse calls by kind, errors raised by class, audits, time.
  *
  *   --ops N          operations in all (split between the workers), default 1000000
@@ -12,6 +12,7 @@
  *   --misuse R       share of misuse calls (default 0.05)
  *   --break KIND     expect the wrong error for one misuse kind (shows that the fuzz can fail)
  *   --strict-detach  also call the methods the release build does not refuse after detach()
+ *   --debug          run against hakmem/debug (src/debug.ts) instead of the release build
  *
  * Worker mode: each worker runs its own model on its own blocks, hands about 3% of its blocks to
  * other workers through single-producer rings in shared memory (the receiver verifies them), and
@@ -26,7 +27,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { createHeap, type Heap } from '../src/index.ts';
+import { createHeap as createRelease, attachHeap as attachRelease, type Heap, type HeapOptions } from '../src/index.ts';
+import { createHeap as createDebug, attachHeap as attachDebug } from '../src/debug.ts';
 import { FuzzModel, mergeSummaries, Rng, writePattern, type FuzzOptions, type FuzzSummary } from './fuzz-core.ts';
 import { tsWorker } from './threads-util.ts';
 
@@ -39,12 +41,15 @@ export interface CampaignOptions {
   misuseRate: number;
   breakKind?: string;
   strictDetach?: boolean;
+  /** Which build: the release build (default) or hakmem/debug. */
+  debug?: boolean;
   /** Progress lines (long campaigns). */
   log?: (line: string) => void;
 }
 
 export interface CampaignResult extends FuzzSummary {
   workers: number;
+  debug?: boolean;
   ms: number;
   /** Checks of the whole heap (check() + stats) made by the main thread in worker mode. */
   barrierChecks: number;
@@ -53,11 +58,11 @@ export interface CampaignResult extends FuzzSummary {
 export const DEFAULTS: CampaignOptions = { ops: 1_000_000, seed: 1, workers: 0, checkEvery: 20_000, epoch: 50_000, misuseRate: 0.05 };
 
 /** Pointers of other heaps (every tier, block starts and interiors), for 'other-heap' misuse. */
-function otherHeapPointers(seed: number): number[] {
+export function otherHeapPointers(seed: number): number[] {
   const out: number[] = [];
   const r = new Rng(seed ^ 0x5eed);
-  const a = createHeap({ name: 'other#a' });
-  const b = createHeap({ name: 'other#b', memory: new SharedArrayBuffer(8 << 20, { maxByteLength: 64 << 20 }), start: 3 << 20 });
+  const a = createRelease({ name: 'other#a' });
+  const b = createRelease({ name: 'other#b', memory: new SharedArrayBuffer(8 << 20, { maxByteLength: 64 << 20 }), start: 3 << 20 });
   for (const h of [a, b]) {
     for (let i = 0; i < 400; i++) {
       const size = r.next() < 0.9 ? r.int(0, 4096) : r.int(32769, 300000);
@@ -69,13 +74,21 @@ function otherHeapPointers(seed: number): number[] {
   return out;
 }
 
+/** createHeap / attachHeap of the build a campaign runs against. */
+export function build(debug: boolean | undefined): { create: (o: HeapOptions) => Heap; attach: (h: Heap['handle']) => Heap } {
+  return debug ? { create: createDebug, attach: attachDebug } : { create: createRelease, attach: attachRelease };
+}
+
 export function runSingle(o: CampaignOptions): CampaignResult {
   const t0 = performance.now();
-  const heap = createHeap({ initialBytes: 1 << 20 });
+  const b = build(o.debug);
+  const heap = b.create({ initialBytes: 1 << 20 });
   const fo: FuzzOptions = {
-    seed: o.seed, mt: false, misuseRate: o.misuseRate, liveBytes: 24 << 20, maxLive: 3000, maxSize: 1 << 20,
+    seed: o.seed, mt: false, misuseRate: o.misuseRate, maxSize: 1 << 20,
+    // hakmem/debug: check() and leaks walk every block, and its misuse calls run check(): a smaller heap
+    liveBytes: o.debug ? 4 << 20 : 24 << 20, maxLive: o.debug ? 800 : 3000,
     checkEvery: o.checkEvery, subHeapEvery: 4999, otherPointers: otherHeapPointers(o.seed),
-    breakKind: o.breakKind, strictDetach: o.strictDetach,
+    breakKind: o.breakKind, strictDetach: o.strictDetach, debug: o.debug, attach: b.attach,
   };
   const m = new FuzzModel(heap, fo);
   const report = Math.max(1, Math.floor(o.ops / 20));
@@ -94,7 +107,7 @@ export function runSingle(o: CampaignOptions): CampaignResult {
   // the main Heap detached: it refuses calls too
   heap.detach();
   m.afterDetach(heap);
-  return { ...m.summary(), workers: 0, ms: performance.now() - t0, barrierChecks: 0 };
+  return { ...m.summary(), workers: 0, debug: o.debug, ms: performance.now() - t0, barrierChecks: 0 };
 }
 
 // ------------------------------------------------------------------ worker mode
@@ -123,12 +136,13 @@ export interface WorkerData {
   pool: number[];
   breakKind?: string;
   strictDetach?: boolean;
+  debug?: boolean;
 }
 
 export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
   const t0 = performance.now();
   const W = o.workers;
-  const heap = createHeap({ initialBytes: 256 << 10, maxThreads: 2 * W + 4, maxBytes: 1 << 30 });
+  const heap = build(o.debug).create({ initialBytes: 256 << 10, maxThreads: 2 * W + 4, maxBytes: 1 << 30 });
   const ctl = new Int32Array(new SharedArrayBuffer(4 * (C_W + 4 * W)));
   const rings = new Int32Array(new SharedArrayBuffer(4 * W * W * RING_WORDS));
   const r = new Rng(o.seed ^ 0x9001);
@@ -156,7 +170,7 @@ export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
   for (let w = 0; w < W; w++) {
     const data: WorkerData = {
       handle: heap.handle, index: w, workers: W, ops: opsPer, epoch: o.epoch, seed: o.seed * 1000 + w + 1,
-      misuseRate: o.misuseRate, ctl, rings, pool: pools[w]!, breakKind: o.breakKind, strictDetach: o.strictDetach,
+      misuseRate: o.misuseRate, ctl, rings, pool: pools[w]!, breakKind: o.breakKind, strictDetach: o.strictDetach, debug: o.debug,
     };
     const wk = tsWorker('./fuzz-worker.ts', data);
     workers.push(wk);
@@ -234,13 +248,13 @@ export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
   const s = heap.stats();
   if (s.inUseBlocks !== 0 || s.inUseBytes !== 0) throw new Error(`after the workers freed everything: ${s.inUseBlocks} blocks / ${s.inUseBytes} bytes still in use`);
   // The main thread works again: it collects the pool frees; a short run on its own.
-  const m = new FuzzModel(heap, { seed: o.seed, mt: false, misuseRate: 0.05, liveBytes: 4 << 20, maxLive: 1000, maxSize: 1 << 20, checkEvery: 0, subHeapEvery: 0 });
+  const m = new FuzzModel(heap, { seed: o.seed, mt: false, misuseRate: 0.05, liveBytes: 4 << 20, maxLive: 1000, maxSize: 1 << 20, checkEvery: 0, subHeapEvery: 0, debug: o.debug, attach: build(o.debug).attach });
   for (let i = 0; i < 20_000; i++) m.step();
   m.audit();
   m.drain();
   m.audit();
   const merged = mergeSummaries([...summaries, m.summary()]);
-  return { ...merged, workers: W, ms: performance.now() - t0, barrierChecks };
+  return { ...merged, workers: W, debug: o.debug, ms: performance.now() - t0, barrierChecks };
 }
 
 export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
@@ -252,7 +266,7 @@ export function formatResult(s: CampaignResult): string[] {
   const misuse = Object.values(s.misuse).reduce((a, b) => a + b, 0);
   const raised = Object.values(s.raised).reduce((a, b) => a + b, 0);
   return [
-    `ok: ${s.ops} ops in ${(s.ms / 1000).toFixed(1)} s (${Math.round(s.ops / (s.ms / 1000))} ops/s), ${s.workers === 0 ? 'one thread' : `${s.workers} workers`}`,
+    `ok${s.debug ? ' (hakmem/debug)' : ''}: ${s.ops} ops in ${(s.ms / 1000).toFixed(1)} s (${Math.round(s.ops / (s.ms / 1000))} ops/s), ${s.workers === 0 ? 'one thread' : `${s.workers} workers`}`,
     `  valid calls: ${list(s.valid)}`,
     `  misuse calls: ${misuse} (${list(s.misuse)}); ${s.skipped} drawn pointers were live blocks (not used)`,
     `  errors raised as predicted: ${raised} (${list(s.raised)})`,
@@ -282,8 +296,9 @@ function parseArgs(argv: string[]): CampaignOptions {
       case '--misuse': o.misuseRate = num(); break;
       case '--break': o.breakKind = v; i++; break;
       case '--strict-detach': o.strictDetach = true; break;
+      case '--debug': o.debug = true; break;
       case '--quiet': o.log = undefined; break;
-      default: throw new Error(`usage: npm run fuzz -- [--ops N] [--seed S] [--workers W] [--check-every N] [--epoch N] [--misuse R] [--break KIND] [--strict-detach] [--quiet] (bad: ${k})`);
+      default: throw new Error(`usage: npm run fuzz -- [--ops N] [--seed S] [--workers W] [--check-every N] [--epoch N] [--misuse R] [--break KIND] [--strict-detach] [--debug] [--quiet] (bad: ${k})`);
     }
   }
   return o;
@@ -291,7 +306,7 @@ function parseArgs(argv: string[]): CampaignOptions {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  console.log(`hakmem fuzz (release build): ${o.ops} ops, seed ${o.seed}, ${o.workers === 0 ? 'one thread' : `${o.workers} workers`}, misuse rate ${o.misuseRate}`);
+  console.log(`hakmem fuzz (${o.debug ? 'hakmem/debug' : 'release build'}): ${o.ops} ops, seed ${o.seed}, ${o.workers === 0 ? 'one thread' : `${o.workers} workers`}, misuse rate ${o.misuseRate}`);
   try {
     const s = await runCampaign(o);
     for (const l of formatResult(s)) console.log(l);

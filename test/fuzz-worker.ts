@@ -6,9 +6,8 @@
  * that its detached Heap refuses calls.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachHeap } from '../src/index.ts';
 import { FOREIGN, FuzzModel, POOL, Rng } from './fuzz-core.ts';
-import { C_ABORT, C_ARRIVE, C_GEN, C_W, RING_CAP, RING_WORDS, type WorkerData } from './fuzz-run.ts';
+import { build, C_ABORT, C_ARRIVE, C_GEN, C_W, RING_CAP, RING_WORDS, type WorkerData } from './fuzz-run.ts';
 
 const d = workerData as WorkerData;
 const { ctl, rings, index: me, workers: W } = d;
@@ -24,10 +23,11 @@ function barrier(): void {
 }
 
 function run(): void {
-  const heap = attachHeap(d.handle);
+  const attach = build(d.debug).attach;
+  const heap = attach(d.handle);
   const m = new FuzzModel(heap, {
     seed: d.seed, mt: true, misuseRate: d.misuseRate, liveBytes: 6 << 20, maxLive: 1500, maxSize: 512 << 10,
-    checkEvery: 0, subHeapEvery: 20011, breakKind: d.breakKind, strictDetach: d.strictDetach,
+    checkEvery: 0, subHeapEvery: 20011, breakKind: d.breakKind, strictDetach: d.strictDetach, debug: d.debug, attach,
   });
   for (let i = 0; i < d.pool.length; i += 3) {
     const b = m.add(d.pool[i]!, d.pool[i + 1]!, 16, POOL, d.pool[i + 2]!, false);
