@@ -105,10 +105,10 @@ export class DebugHeap extends Heap {
       return;
     }
     this.nFree++;
-    if (ptr === 0) return;
-    const u = super.usableSize(ptr); // validates: InvalidFreeError / DoubleFreeError / DetachedError
+    if (ptr === 0 && this.threadId !== 0) return;
+    const u = super.usableSize(ptr); // validates first: DetachedError / InvalidFreeError / DoubleFreeError
     this.verify(ptr, u, 'free');
-    this.poison(ptr, u);
+    this.poisonCore(ptr, u);
     this.inner++;
     try {
       super.free(ptr);
@@ -160,7 +160,10 @@ export class DebugHeap extends Heap {
     const e = getEntry(this, q >>> PAGE_SHIFT);
     if ((e & KIND_MASK) === K_SLAB) {
       const b = blockStart(this, ((q >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2), q);
-      this.m8.fill(0, b, q);
+      if (b !== q) {
+        this.verifyPoison(b, q + super.usableSize(q) - b, 'alignedAlloc'); // the core block's last life
+        this.m8.fill(0, b, q);
+      }
     }
     this.prepare(q, size, 0, false);
     return q;
@@ -302,6 +305,24 @@ export class DebugHeap extends Heap {
   private poison(p: number, u: number): void {
     this.m8.fill(POISON, p, p + u);
     this.m32[(p >>> 2) + 1] = this.freedMark(p, u);
+  }
+
+  /**
+   * Poisons the whole core block of the block at p (u usable bytes from p): for a small aligned
+   * block that is the core block from its start, which is what the core puts on its free list and
+   * hands out again.
+   */
+  private poisonCore(p: number, u: number): void {
+    const e = getEntry(this, p >>> PAGE_SHIFT);
+    if ((e & KIND_MASK) === K_SLAB) {
+      const s = ((p >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+      const b = blockStart(this, s, p);
+      if (b !== p) {
+        this.poison(b, p + u - b);
+        return;
+      }
+    }
+    this.poison(p, u);
   }
 
   /** Pages going back to the page allocator lose their poison markers (they may hold other blocks later). */

@@ -417,6 +417,7 @@ export class Heap implements Arena {
    * or K_LARGE_HEAD; throws a typed error for anything that is not a live block of this heap.
    */
   private resolve(ptr: number, op: string): number {
+    if (this.tid === 0) this.detachedError(op);
     if (typeof ptr !== 'number') throw new TypeError(`hakmem: ${op}: the pointer must be a number, got ${describe(ptr)}`);
     if (ptr === 0) return 0;
     if (!Number.isInteger(ptr) || ptr < 0) throw new InvalidFreeError(ptr, `${op}: not a non-negative integer offset`, this.name);
@@ -604,6 +605,7 @@ export class Heap implements Arena {
 
   /** Allocates `size` bytes at a multiple of `alignment` (a power of two up to 1 GiB). */
   alignedAlloc(alignment: number, size: number): number {
+    if (this.tid === 0) this.detachedError('alignedAlloc');
     if (typeof alignment !== 'number') throw new TypeError(`hakmem: alignment must be a number, got ${describe(alignment)}`);
     if ((alignment >>> 0) !== alignment || alignment === 0 || (alignment & (alignment - 1)) !== 0 || alignment > 1 << 30) {
       throw new RangeError(`hakmem: alignment must be a power of two from 1 to 2^30, got ${describe(alignment)}`);
