@@ -13,6 +13,7 @@
  *   --break KIND     expect the wrong error for one misuse kind (shows that the fuzz can fail)
  *   --strict-detach  also call the methods the release build does not refuse after detach()
  *   --debug          run against hakmem/debug (src/debug.ts) instead of the release build
+ *   --secure         a heap created with secure: true (release build)
  *
  * Worker mode: each worker runs its own model on its own blocks, hands about 3% of its blocks to
  * other workers through single-producer rings in shared memory (the receiver verifies them), and
@@ -43,6 +44,8 @@ export interface CampaignOptions {
   strictDetach?: boolean;
   /** Which build: the release build (default) or hakmem/debug. */
   debug?: boolean;
+  /** A heap created with secure: true (encoded free-list links; release build). */
+  secure?: boolean;
   /** Progress lines (long campaigns). */
   log?: (line: string) => void;
 }
@@ -75,13 +78,14 @@ export function otherHeapPointers(seed: number): number[] {
 }
 
 /** createHeap / attachHeap of the build a campaign runs against. */
-export function build(debug: boolean | undefined): { create: (o: HeapOptions) => Heap; attach: (h: Heap['handle']) => Heap } {
-  return debug ? { create: createDebug, attach: attachDebug } : { create: createRelease, attach: attachRelease };
+export function build(debug: boolean | undefined, secure?: boolean): { create: (o: HeapOptions) => Heap; attach: (h: Heap['handle']) => Heap } {
+  if (debug) return { create: createDebug, attach: attachDebug };
+  return { create: (o) => createRelease(secure ? { ...o, secure: true } : o), attach: attachRelease };
 }
 
 export function runSingle(o: CampaignOptions): CampaignResult {
   const t0 = performance.now();
-  const b = build(o.debug);
+  const b = build(o.debug, o.secure);
   const heap = b.create({ initialBytes: 1 << 20 });
   const fo: FuzzOptions = {
     seed: o.seed, mt: false, misuseRate: o.misuseRate, maxSize: 1 << 20,
@@ -142,7 +146,7 @@ export interface WorkerData {
 export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
   const t0 = performance.now();
   const W = o.workers;
-  const heap = build(o.debug).create({ initialBytes: 256 << 10, maxThreads: 2 * W + 4, maxBytes: 1 << 30 });
+  const heap = build(o.debug, o.secure).create({ initialBytes: 256 << 10, maxThreads: 2 * W + 4, maxBytes: 1 << 30 });
   const ctl = new Int32Array(new SharedArrayBuffer(4 * (C_W + 4 * W)));
   const rings = new Int32Array(new SharedArrayBuffer(4 * W * W * RING_WORDS));
   const r = new Rng(o.seed ^ 0x9001);
@@ -297,8 +301,9 @@ function parseArgs(argv: string[]): CampaignOptions {
       case '--break': o.breakKind = v; i++; break;
       case '--strict-detach': o.strictDetach = true; break;
       case '--debug': o.debug = true; break;
+      case '--secure': o.secure = true; break;
       case '--quiet': o.log = undefined; break;
-      default: throw new Error(`usage: npm run fuzz -- [--ops N] [--seed S] [--workers W] [--check-every N] [--epoch N] [--misuse R] [--break KIND] [--strict-detach] [--debug] [--quiet] (bad: ${k})`);
+      default: throw new Error(`usage: npm run fuzz -- [--ops N] [--seed S] [--workers W] [--check-every N] [--epoch N] [--misuse R] [--break KIND] [--strict-detach] [--debug] [--secure] [--quiet] (bad: ${k})`);
     }
   }
   return o;
@@ -306,7 +311,7 @@ function parseArgs(argv: string[]): CampaignOptions {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  console.log(`hakmem fuzz (${o.debug ? 'hakmem/debug' : 'release build'}): ${o.ops} ops, seed ${o.seed}, ${o.workers === 0 ? 'one thread' : `${o.workers} workers`}, misuse rate ${o.misuseRate}`);
+  console.log(`hakmem fuzz (${o.debug ? 'hakmem/debug' : `release build${o.secure ? ', secure: true' : ''}`}): ${o.ops} ops, seed ${o.seed}, ${o.workers === 0 ? 'one thread' : `${o.workers} workers`}, misuse rate ${o.misuseRate}`);
   try {
     const s = await runCampaign(o);
     for (const l of formatResult(s)) console.log(l);
