@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { requireOptIn } from '../ext/cache.ts';
-import type { HeapPeer } from '../workloads.ts';
+import { hakmemPeer } from './hakmem.ts';
 import type * as Hakmem from '../../src/index.ts';
 
 requireOptIn('hakmem-nochecks');
@@ -40,16 +40,4 @@ await build({
 if (stripped !== 3) throw new Error(`hakmem-nochecks: expected 3 marked checks in src/heap.ts, found ${stripped}`);
 const { createHeap } = (await import(pathToFileURL(outfile).href)) as typeof Hakmem;
 
-export const peer: HeapPeer = {
-  kind: 'heap',
-  name: 'hakmem-nochecks',
-  about: 'hakmem with its fast-path checks compiled out (measurement only)',
-  create() {
-    const heap = createHeap();
-    return {
-      alloc: heap,
-      highWater: () => heap.stats().heapHighWater,
-      wide: heap.u8.buffer.maxByteLength > 0x7fffffff,
-    };
-  },
-};
+export const peer = hakmemPeer('hakmem-nochecks', 'hakmem with its fast-path checks compiled out (measurement only)', () => createHeap());

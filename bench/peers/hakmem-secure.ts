@@ -2,20 +2,8 @@
 // Opt-in: run it with --allocators hakmem,hakmem-secure.
 import { createHeap } from '../../src/index.ts';
 import { requireOptIn } from '../ext/cache.ts';
-import type { HeapPeer } from '../workloads.ts';
+import { hakmemPeer } from './hakmem.ts';
 
 requireOptIn('hakmem-secure');
 
-export const peer: HeapPeer = {
-  kind: 'heap',
-  name: 'hakmem-secure',
-  about: 'hakmem createHeap({ secure: true })',
-  create() {
-    const heap = createHeap({ secure: true });
-    return {
-      alloc: heap,
-      highWater: () => heap.stats().heapHighWater,
-      wide: heap.u8.buffer.maxByteLength > 0x7fffffff,
-    };
-  },
-};
+export const peer = hakmemPeer('hakmem-secure', 'hakmem createHeap({ secure: true })', () => createHeap({ secure: true }));
