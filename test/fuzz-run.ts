@@ -11,7 +11,7 @@
  *                    runs check() and compares stats() with the workers' models (default 50000)
  *   --misuse R       share of misuse calls (default 0.05)
  *   --break KIND     expect the wrong error for one misuse kind (shows that the fuzz can fail)
- *   --strict-detach  also call the methods the release build does not refuse after detach()
+ *   --strict-detach  no effect (kept for old commands): every call on a detached Heap is made
  *   --debug          run against hakmem/debug (src/debug.ts) instead of the release build
  *   --secure         a heap created with secure: true (release build)
  *
