@@ -175,6 +175,14 @@ function targets(w?: LoadedRecord, t?: LoadedRecord): Target[] {
   const B = 'A 2Mx65536 seed 42 rand';
   out.push(ratio(H, 'hakmem', 'floor', `${H}: hakmem <= 1.10x the floor (issue 2)`, 1.1, 'no floor row in the record'));
   out.push(ratio(B, 'hakmem', 'floor', `${B}: hakmem <= 1.25x the floor (issue 2)`, 1.25, 'no floor row in the record'));
+  out.push(ratio(H, 'hakmem', 'floor', `${H}: hakmem (thread-safe) <= 1.10x the single-thread floor (issue 3)`, 1.1, 'no floor row in the record'));
+  out.push(ratio(H, 'hakmem', 'hakmem-nochecks', `${H}: the release build's checks cost <= 3%: hakmem / hakmem-nochecks (issue 5)`, 1.03, 'no hakmem-nochecks row: run with --allocators ...,hakmem-nochecks'));
+  {
+    const a = rowOf(g(H), 'hakmem-secure');
+    const b = rowOf(g(H), 'hakmem');
+    const what = `${H}: cost of secure: true, hakmem-secure / hakmem (issue 5: reported, no limit)`;
+    out.push(a && b ? { what, measured: `${fmtNum(a.stats!.median / b.stats!.median)}x (${fmtNum(a.stats!.median)} / ${fmtNum(b.stats!.median)} ns/op)`, met: '—' } : { what, ...notIn('no hakmem-secure row: run with --allocators ...,hakmem-secure') });
+  }
   out.push(ratio(H, 'hakmem', /mimalloc/, `${H}: hakmem <= 1.0x native mimalloc (issue 4)`, 1.0, 'no native mimalloc peer in the record'));
   {
     const what = `${H}: hakmem >= 4x faster than AssemblyScript TLSF (issue 4)`;
