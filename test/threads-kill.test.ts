@@ -48,51 +48,62 @@ test(`faults: ${ROUNDS} workers terminated at random moments, reclaimed; a survi
     survivor.on('message', (m: { type: string }) => { if (m.type === 'done') resolve(); });
   });
   let progress = 0;
-  let rng = 12345;
-  const rand = (n: number) => { rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5; return (rng >>> 0) % n; };
+  let victim: Worker | undefined;
   let inLockDeaths = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const w = spawn('./threads-kill-worker.ts', { handle: heap.handle, table, region: 1, slots: SLOTS, seed: 1000 + round, survivor: false, stop });
-    const tid = await new Promise<number>((resolve, reject) => {
-      w.on('error', reject);
-      w.once('message', (m: { type: string; tid: number }) => resolve(m.tid));
-    });
-    await new Promise((r) => setTimeout(r, 1 + rand(25)));
-    const exited = new Promise((r) => w.once('exit', r));
-    await w.terminate();
-    await exited;
-    if ((Atomics.load(heap.i32, heap.hw + 5 /* H_LOCK */) & 0xffff) === tid) inLockDeaths++;
-    heap.reclaimThread(tid);
-    // The main thread works on the victims' blocks (frees into reclaimed/abandoned slabs) and its own.
-    const where = `round ${round} (thread ${tid})`;
-    // The survivor was possibly blocked on a lock the dead thread held; it must now pause for check().
-    Atomics.store(stop, 1, 1);
-    const t0 = Date.now();
-    while (Atomics.load(stop, 2) === 0) {
-      if (Date.now() - t0 > 30_000) assert.fail(`${where}: the survivor made no progress for 30 s after the reclaim (stuck on the heap's lock?)`);
-      await new Promise((r) => setTimeout(r, 1));
+  let finished = false;
+  try {
+    let rng = 12345;
+    const rand = (n: number) => { rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5; return (rng >>> 0) % n; };
+    for (let round = 0; round < ROUNDS; round++) {
+      const w = victim = spawn('./threads-kill-worker.ts', { handle: heap.handle, table, region: 1, slots: SLOTS, seed: 1000 + round, survivor: false, stop });
+      const tid = await new Promise<number>((resolve, reject) => {
+        w.on('error', reject);
+        w.once('message', (m: { type: string; tid: number }) => resolve(m.tid));
+      });
+      await new Promise((r) => setTimeout(r, 1 + rand(25)));
+      const exited = new Promise((r) => w.once('exit', r));
+      await w.terminate();
+      await exited;
+      if ((Atomics.load(heap.i32, heap.hw + 5 /* H_LOCK */) & 0xffff) === tid) inLockDeaths++;
+      heap.reclaimThread(tid);
+      // The main thread works on the victims' blocks (frees into reclaimed/abandoned slabs) and its own.
+      const where = `round ${round} (thread ${tid})`;
+      // The survivor was possibly blocked on a lock the dead thread held; it must now pause for check().
+      Atomics.store(stop, 1, 1);
+      const t0 = Date.now();
+      while (Atomics.load(stop, 2) === 0) {
+        if (Date.now() - t0 > 30_000) assert.fail(`${where}: the survivor made no progress for 30 s after the reclaim (stuck on the heap's lock?)`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      heap.check();
+      audit(heap, table, where);
+      for (let i = 0; i < 64; i++) {
+        const slot = SLOTS + rand(SLOTS);
+        const p = Atomics.exchange(table, slot, 0);
+        if (p !== 0) heap.free(p);
+        const m = 2 * SLOTS + rand(SLOTS);
+        const q = Atomics.exchange(table, m, 0);
+        if (q !== 0) heap.free(q);
+        const r = heap.malloc(16 + rand(3000));
+        heap.u32[r >>> 2] = r;
+        heap.u32[(r + heap.usableSize(r) - 4) >>> 2] = r;
+        Atomics.store(table, m, r);
+      }
+      heap.check();
+      Atomics.store(stop, 1, 0);
+      Atomics.notify(stop, 1);
+      progress++;
+      if (process.env.HAKMEM_KILL_VERBOSE) console.error(`round ${round}: thread ${tid} killed and reclaimed`);
     }
-    heap.check();
-    audit(heap, table, where);
-    for (let i = 0; i < 64; i++) {
-      const slot = SLOTS + rand(SLOTS);
-      const p = Atomics.exchange(table, slot, 0);
-      if (p !== 0) heap.free(p);
-      const m = 2 * SLOTS + rand(SLOTS);
-      const q = Atomics.exchange(table, m, 0);
-      if (q !== 0) heap.free(q);
-      const r = heap.malloc(16 + rand(3000));
-      heap.u32[r >>> 2] = r;
-      heap.u32[(r + heap.usableSize(r) - 4) >>> 2] = r;
-      Atomics.store(table, m, r);
-    }
-    heap.check();
+    finished = true;
+  } finally {
+    // On a failure too: stop the survivor (and a victim still running) so the process can exit.
+    Atomics.store(stop, 0, 1);
     Atomics.store(stop, 1, 0);
     Atomics.notify(stop, 1);
-    progress++;
-    if (process.env.HAKMEM_KILL_VERBOSE) console.error(`round ${round}: thread ${tid} killed and reclaimed`);
+    if (victim) await victim.terminate();
+    if (!finished) await survivor.terminate(); // it may be stuck: a failure must not hang the test run
   }
-  Atomics.store(stop, 0, 1);
   await survivorDone;
   heap.check();
   audit(heap, table, 'end');
