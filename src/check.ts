@@ -11,7 +11,7 @@ import {
   KIND_MASK, LEAF_ENTRIES, NBINS, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, REGION_SHIFT,
   RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
   S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_RBITS, S_REMOTE, SLAB_MAGIC, T_CUR, T_FULL, T_TID, TOP_ENTRIES,
-  E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, SLOT_ATTACHED, SLOT_FREE, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
+  E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, H_BASE, H_DEAD_DIRECT, H_VERSION, HEAP_VERSION, SLOT_ATTACHED, SLOT_FREE, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
 import { CLASS_OF, CLASS_SIZE, NCLASSES } from './size-classes.ts';
@@ -41,6 +41,11 @@ export function checkHeap(h: Heap): void {
   }
   if (m[hw + H_HIGH_WATER]! < frontier) fail('the high-water mark is below the frontier', (hw + H_HIGH_WATER) << 2);
   for (let i = 0; i < 16; i++) if (m[h.sentinel + i] !== 0) fail('the sentinel slab was written to', h.sentinel << 2);
+  if (m[hw + H_VERSION] !== HEAP_VERSION) fail(`heap format version is ${m[hw + H_VERSION]}, not ${HEAP_VERSION}`, (hw + H_VERSION) << 2);
+  if (m[hw + H_BASE] !== hb) fail(`the header's base field ${m[hw + H_BASE]} is not the header's offset ${hb}`, (hw + H_BASE) << 2);
+  for (let g = 0; g < DIRECT_ENTRIES; g++) {
+    if (m[hw + H_DEAD_DIRECT + g] !== h.sentinel) fail('the direct table of detached threads does not point at the sentinel', (hw + H_DEAD_DIRECT + g) << 2);
+  }
   const first = arena >>> PAGE_SHIFT;
   const end = frontier >>> PAGE_SHIFT;
   const npages = end - first;
@@ -57,8 +62,15 @@ export function checkHeap(h: Heap): void {
     }
     const lp = leaf >>> (PAGE_SHIFT - 2);
     if ((leaf & (LEAF_ENTRIES - 1)) !== 0 || lp < first || lp >= end) fail(`page-map leaf of region ${r} is outside the arena`, (hw + H_TOP + r) << 2);
+    if (leafPages.has(lp)) fail(`regions share the page-map leaf of region ${r}`, (hw + H_TOP + r) << 2);
     leafPages.add(lp);
+    // Entries of pages outside [arena, frontier) must be K_NONE (0): lookups of stray pointers read them.
+    for (let i = 0; i < LEAF_ENTRIES; i++) {
+      const pg = (r << (REGION_SHIFT - PAGE_SHIFT)) + i;
+      if ((pg < first || pg >= end) && m[leaf + i] !== 0) fail(`page-map entry of page ${pg}, outside the arena, is not empty`, (leaf + i) << 2);
+    }
   }
+  for (let i = 0; i < LEAF_ENTRIES; i++) if (m[nullLeaf + i] !== 0) fail('the null leaf (entries of regions without a leaf) was written to', (nullLeaf + i) << 2);
   const threadPages = new Set<number>();
   const maxThreads = m[hw + H_MAX_THREADS]!;
   if (!(maxThreads >= 1 && maxThreads <= MAX_THREADS_LIMIT) || (hw + H_THREADS + maxThreads) << 2 > m[hw + H_NULL_LEAF]! << 2) {
@@ -133,6 +145,14 @@ export function checkHeap(h: Heap): void {
     }
   }
   for (const lp of leafPages) if ((getEntry(h, lp) & KIND_MASK) !== K_META) fail('a page-map leaf is not marked as metadata', lp << PAGE_SHIFT);
+  for (let i = 0; i < maxThreads; i++) {
+    const rec = m[hw + H_THREADS + i]!;
+    if (rec === 0) continue;
+    const rp = rec >>> (PAGE_SHIFT - 2);
+    if ((rec & (PAGE / 4 - 1)) !== 0 || rp < first || rp >= end || (getEntry(h, rp) & KIND_MASK) !== K_META || leafPages.has(rp)) {
+      fail(`the record of thread slot ${i} is not a metadata page of its own`, (hw + H_THREADS + i) << 2);
+    }
+  }
 
   // ---- bins: every free run is in the bin of its length, lists are well linked
   let listed = 0;
