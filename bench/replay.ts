@@ -6,8 +6,10 @@
 // Every invocation writes a ledger record to bench/results/ (bench/ledger.ts).
 //
 // Default files: the single-thread traces in /work/shared/traces/. Multi-thread traces
-// (python-threads: 5 threads) are skipped: this replayer runs one thread.
+// (python-threads: 5 threads) are handed to bench/trace-mt.ts after the table (one worker per trace thread).
 import { readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createReadStream } from 'node:fs';
@@ -37,7 +39,8 @@ if (args.help) {
   console.log(`Usage: hakmem replay [FILE.trace.gz ...] [options]   (= node --import tsx bench/replay.ts ...)
 Replays real programs' allocation traces (format: ${TRACE_DIR}/FORMAT.md) against allocators, every
 block's contents verified; each run a fresh node process.
-  default files: the single-thread *.trace.gz in ${TRACE_DIR} (multi-thread traces are skipped)
+  default files: every *.trace.gz in ${TRACE_DIR}; multi-thread ones are replayed after the table, one worker
+                     per trace thread, by bench/trace-mt.ts (hakmem and the multi-thread floor)
   --allocators a,b   hakmem, floor, tlsf, native-glibc, native-mimalloc, native-jemalloc, wasm-dlmalloc, wasm-emmalloc
                      (default: hakmem,floor)
   --runs N           processes per trace and allocator (default 5)
@@ -76,6 +79,7 @@ async function header(file: string): Promise<{ name: string; ops: number; peak: 
 }
 const traces: { file: string; name: string; ops: number; peak: number }[] = [];
 const skippedTraces: string[] = [];
+const mtFiles: string[] = []; // multi-thread traces: replayed after the table by bench/trace-mt.ts
 // allocators built at bench time whose toolchain or library is missing: not run, with the install command
 for (const a of [...allocators]) {
   const why = await tracePeerSkip(a);
@@ -84,8 +88,8 @@ for (const a of [...allocators]) {
 for (const f of files) {
   const h = await header(f);
   if (h.threads !== 1) {
-    skippedTraces.push(`${h.name} (${h.threads} threads: this replayer is single-thread)`);
-    log(`skipping ${h.name}: ${h.threads} threads (single-thread traces only)`);
+    skippedTraces.push(`${h.name} (${h.threads} threads): replayed below with one worker per trace thread (bench/trace-mt.ts)`);
+    mtFiles.push(f);
     continue;
   }
   traces.push({ file: f, ...h });
@@ -238,4 +242,13 @@ if (args.json) {
     `Every run's figure, the command, commit and machine: ${writer.relFile}`,
   ];
   console.log(out.join('\n'));
+}
+
+// Multi-thread traces: one worker per trace thread in the recorded order, its own table and ledger record.
+if (mtFiles.length > 0 && !args.json) {
+  const mt = fileURLToPath(new URL('./trace-mt.ts', import.meta.url));
+  const argv = [...process.execArgv, mt, ...mtFiles, '--runs', String(RUNS), ...(args.ledger ? ['--ledger', String(args.ledger)] : [])];
+  log(`replay: multi-thread ${mtFiles.map((f) => f.replace(/^.*\//, '')).join(', ')} with bench/trace-mt.ts (hakmem and the multi-thread floor)`);
+  const r = spawnSync(process.execPath, argv, { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = r.status ?? 1;
 }
