@@ -18,8 +18,11 @@ import { CLASS_OF, CLASS_SIZE, NCLASSES } from './size-classes.ts';
 import { DIRECT_ENTRIES, TQ_HEAD, TQ_TAIL, T_DIRECT, T_NPARTIAL, slabPagesAt } from './slab.ts';
 import type { Heap } from './heap.ts';
 
+/** The name of the heap being checked (for error messages). */
+let checking = 'the heap';
+
 function fail(msg: string, where: number): never {
-  throw new HeapCorruptionError(msg, where);
+  throw new HeapCorruptionError(msg, where, checking);
 }
 
 function popcount(x: number): number {
@@ -29,6 +32,7 @@ function popcount(x: number): number {
 }
 
 export function checkHeap(h: Heap): void {
+  checking = h.name;
   const m = h.m32;
   const hw = h.hw;
   const hb = hw << 2;

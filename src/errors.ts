@@ -40,9 +40,11 @@ export class HeapCorruptionError extends HakmemError {
   constructor(
     message: string,
     readonly where: number,
+    heapName = 'the heap',
   ) {
-    super(`hakmem: heap corruption at ${fmt(where)}: ${message}. ` +
-      `Something wrote over allocator metadata (an overflow or a use after free).`);
+    super(`hakmem: heap corruption at ${fmt(where)} on ${heapName}: ${message}. ` +
+      `Something wrote over allocator metadata (an overflow or a use after free): run the program with hakmem/debug, ` +
+      `whose canaries and poison name the block that was overrun or written after free.`);
   }
 }
 

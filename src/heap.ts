@@ -237,7 +237,7 @@ export class Heap implements Arena {
       setCurrent(this, cls, next);
       if (m[next + S_FREE] === 0) slabCarve(this, next);
       const p = m[next + S_FREE]!;
-      if (p === 0) throw new HeapCorruptionError('a partial slab has no free block', next << 2);
+      if (p === 0) throw new HeapCorruptionError('a partial slab has no free block', next << 2, this.name);
       m[next + S_FREE] = this.readLink(next, p);
       m[next + S_BITMAP + ((p >>> 9) - (next >>> 7))]! |= 1 << (p >>> 4);
       return p;
@@ -436,11 +436,11 @@ export class Heap implements Arena {
       case K_SLAB: {
         const s = (pg - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
         if (m[s + S_MAGIC] !== (SLAB_MAGIC ^ (s << 2))) {
-          throw new HeapCorruptionError(`the header of the slab holding ${fmt(ptr)} is overwritten (bad magic)`, s << 2);
+          throw new HeapCorruptionError(`the header of the slab holding ${fmt(ptr)} is overwritten (bad magic)`, s << 2, this.name);
         }
         const owner = m[s + S_OWNER]! & OWNER_TID_MASK;
         if (owner > m[this.hw + H_MAX_THREADS]!) {
-          throw new HeapCorruptionError(`slab owned by unknown thread ${owner}`, s << 2);
+          throw new HeapCorruptionError(`slab owned by unknown thread ${owner}`, s << 2, this.name);
         }
         const first = m[s + S_FIRST]!;
         const bsize = m[s + S_BSIZE]!;
@@ -996,6 +996,6 @@ export class SecureHeap extends Heap {
 
   private badLink(s: number, p: number, next: number): never {
     throw new HeapCorruptionError(`the free-list link in the freed block at ${fmt(p)} decodes to ${fmt(next >>> 0)}, outside its slab ` +
-      `(the block was written after it was freed; secure heap)`, p);
+      `(the block was written after it was freed; secure heap)`, p, this.name);
   }
 }
