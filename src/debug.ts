@@ -20,7 +20,7 @@
 import { Heap, attachHeapOf, createHeapOf, type HeapHandle, type HeapOptions } from './heap.ts';
 import { DoubleFreeError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
 import {
-  H_ARENA_START, H_DEBUG_KEY, H_FRONTIER, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE_SHIFT, S_BITMAP, S_FREE, S_PAGES, S_RBITS,
+  H_ARENA_START, H_DEBUG_KEY, H_FRONTIER, H_MIXED, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE_SHIFT, S_BITMAP, S_FREE, S_PAGES, S_RBITS,
   E_BACK_MASK, E_BACK_SHIFT,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
@@ -59,6 +59,8 @@ export interface DebugHeapStats extends HeapStats {
 }
 
 export class DebugHeap extends Heap {
+  /** @internal attachHeap marks a heap "mixed" when a thread of the other build joins. */
+  static readonly debugBuild = true;
   declare private key: number;
   declare private inner: number;
   declare private routeCounts: Float64Array;
@@ -73,7 +75,8 @@ export class DebugHeap extends Heap {
     super(...args);
     const m = this.m32;
     const kw = this.hw + H_DEBUG_KEY;
-    Atomics.compareExchange(m, kw, 0, (Math.random() * 0x7fffffff) | 1);
+    // A heap the release build made (this thread attached to it): blocks without a trailer exist.
+    if (Atomics.compareExchange(m, kw, 0, (Math.random() * 0x7fffffff) | 1) === 0 && this.threadId !== 1) Atomics.store(m, this.hw + H_MIXED, 1);
     this.key = Atomics.load(m, kw);
     this.inner = 0;
     this.routeCounts = new Float64Array(NROUTES);
@@ -286,6 +289,8 @@ export class DebugHeap extends Heap {
     const t = (p + u - TRAILER) >>> 2;
     const size = m[t]!;
     if (m[t + 3] !== this.magic(p, size)) {
+      // In a heap shared with release-build threads, a block without a trailer is theirs: no canary to check.
+      if (Atomics.load(m, this.hw + H_MIXED) !== 0) return u;
       throw new HeapOverflowError(p, `${op}: the trailer after the block (${u - TRAILER} usable bytes) is overwritten (or the block was allocated by the release build)`, this.name);
     }
     const m8 = this.m8;

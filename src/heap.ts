@@ -15,7 +15,7 @@ import { Backing, type MemoryOption } from './memory.ts';
 import { DetachedError, DoubleFreeError, HeapCorruptionError, HeapExhaustedError, InvalidFreeError, describe, fmt } from './errors.ts';
 import {
   H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
-  H_SECURE_KEY, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
+  H_DEBUG_KEY, H_MIXED, H_SECURE_KEY, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
   S_FREE, S_BUMP, S_NEXT, S_PREV, H_ABANDONED, OWNER_FULL, SLAB_MAGIC, SLOT_ATTACHED, T_CUR, T_NOTIFY, T_PENDING, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT,
@@ -913,6 +913,8 @@ export function attachHeapOf<H extends Heap>(Ctor: HeapClass<H>, handle: HeapHan
   const secureHeap = m[hw + H_SECURE_KEY] !== 0;
   if (secureHeap && (Ctor as unknown) === Heap) return attachHeapOf(SecureHeap, handle) as unknown as H; // every thread of a secure heap
   if (secureHeap !== ((Ctor as unknown) === SecureHeap)) throw new TypeError(`hakmem: attachHeap: ${handle.name} is ${secureHeap ? '' : 'not '}a secure heap, and this build cannot use it`);
+  // A release thread joining a heap the debug build uses: its blocks carry no debug trailer.
+  if (m[hw + H_DEBUG_KEY] !== 0 && (Ctor as unknown as { debugBuild?: boolean }).debugBuild !== true) Atomics.store(m, hw + H_MIXED, 1);
   const tid = claimSlot(m, hw, handle.name);
   let ok = false;
   lockAcquire(m, hw + H_LOCK, tid, CAN_BLOCK && backing.shared, 0);

@@ -74,6 +74,7 @@ export const H_PEAK_PAGES = 11; // high-water of pages in use by slabs, large bl
 export const H_USED_PAGES = 12; // pages in use by slabs, large blocks and metadata
 export const H_BASE = 13; // byte offset where the heap's range begins (header start)
 export const H_NULL_LEAF = 14; // word index of the null leaf
+export const H_MIXED = 21; // 1 once threads of both builds used the heap: debug checks then skip blocks without a debug trailer
 export const H_SECURE_KEY = 20; // secure heaps: the key free-list links are encoded with (0 = a plain heap)
 export const H_DEBUG_KEY = 15; // debug build: random key of block trailers and poison markers (0 until a debug thread sets it)
 export const H_BIN_MASK = 16; // 4 words: bit b set <=> bin b non-empty

@@ -128,11 +128,22 @@ test('debug and release share the heap format: each attaches to a heap the other
   const q = r.malloc(100);
   r.free(q);
   dh.check();
+  const q2 = r.malloc(200); // a release-build block in a debug heap: the debug build frees it, no trailer to check
+  dh.free(q2);
+  dh.check();
   const rh = release.createHeap();
   const d = attachHeap(rh.handle);
   const b = d.malloc(64);
   rh.free(b);
+  const c = rh.malloc(64);
+  d.free(c); // debug frees a release block
+  d.check();
   rh.check();
+  // A heap only the debug build uses still reports a damaged trailer as an overflow.
+  const only = createHeap();
+  const z = only.malloc(40);
+  only.u32[(z + only.usableSize(z) + 8 + 12) >>> 2] ^= 1; // the trailer's magic word
+  assert.throws(() => only.free(z), HeapOverflowError);
 });
 
 test('model: seeded runs on the debug build (contents, usableSize, stats, check())', () => {
