@@ -21,7 +21,7 @@
 import {
   H_ABANDONED, H_FRONTIER, H_ARENA_START, H_MAX_THREADS, H_SENTINEL, H_THREADS, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BUMP, S_CLASS, S_END, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV,
-  S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, SLOT_ATTACHED, SLOT_FREE, T_CUR, T_PENDING, T_TID, E_BACK_MASK, E_BACK_SHIFT,
+  S_BITMAP, S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, SLOT_ATTACHED, SLOT_FREE, T_CUR, T_PENDING, T_TID, E_BACK_MASK, E_BACK_SHIFT,
 } from './layout.ts';
 import { getEntry, markRun, takeFromBins, extendFrontier, type Arena } from './pages.ts';
 import { NCLASSES } from './size-classes.ts';
@@ -135,21 +135,13 @@ export function adoptAbandoned(h: Heap, cls: number): number {
       Atomics.store(m, s + S_REMOTE, remoteWord(s << 2, RS_IDLE));
       collectRemote(h, s);
       if (m[s + S_FREE] === 0 && m[s + S_BUMP]! < m[s + S_END]!) slabCarve(h, s);
+      // No free block: retire it as full, unless remote frees arrived meanwhile (then it has some).
+      if (m[s + S_FREE] === 0 && slabRetire(h, s)) continue;
       const p = m[s + S_FREE]!;
-      if (p !== 0) {
-        setCurrent(h, cls, s);
-        m[s + S_FREE] = h.readLink(s, p);
-        m[s + 16 + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4); // S_BITMAP
-        return p;
-      }
-      if (!slabRetire(h, s)) {
-        // Remote frees arrived between the two looks: use it after all.
-        setCurrent(h, cls, s);
-        const q = m[s + S_FREE]!;
-        m[s + S_FREE] = h.readLink(s, q);
-        m[s + 16 + ((q >>> 9) - (s >>> 7))]! |= 1 << (q >>> 4);
-        return q;
-      }
+      setCurrent(h, cls, s);
+      m[s + S_FREE] = h.readLink(s, p);
+      m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
+      return p;
     }
     return 0;
   } finally {
