@@ -30,6 +30,7 @@ import {
 } from '../src/index.ts';
 import { H_ARENA_START, H_MAX_END, K_LARGE_HEAD, KIND_MASK, PAGE_SHIFT } from '../src/layout.ts';
 import { getEntry } from '../src/pages.ts';
+import { lowerBound } from './model-run.ts';
 
 // ------------------------------------------------------------------ random numbers
 
@@ -239,14 +240,7 @@ export class FuzzModel {
   }
 
   private lowerBound(p: number): number {
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.sorted[mid]!.ptr < p) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.sorted, p);
   }
 
   /** The live block whose usable range holds p, if any. */

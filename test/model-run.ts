@@ -231,14 +231,7 @@ export class Model {
   }
 
   private lowerBound(p: number): number {
-    let lo = 0;
-    let hi = this.sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.sorted[mid]!.ptr < p) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.sorted, p);
   }
 
   /** Writes the block's pattern over its usable bytes (all of them, or samples for big blocks). */
@@ -475,3 +468,15 @@ function main(): void {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
+
+/** Index of the first block in `sorted` (ascending by ptr) whose ptr is >= p. */
+export function lowerBound(sorted: readonly { ptr: number }[], p: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]!.ptr < p) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
