@@ -3,7 +3,8 @@
 //
 //   node --import tsx bench/report.ts [--record FILE ...] [--readme README.md] [--html bench/report.html] [--check]
 //
-// Records shown: per kind (workloads, replay), the newest complete record with >= 5 runs whose
+// Records shown: per kind (workloads, replay), the newest complete record with >= 5 runs (workloads:
+// of the default set, the README's `npm run bench`, if there is one) whose
 // measured code (src/, bench/, package files) was committed and during which other processes used
 // at most 25% of the CPUs (when recorded); --record FILE picks them instead.
 // --check changes nothing and exits 1 when the README shows a figure the ledger does not hold.
