@@ -3,7 +3,7 @@
  *
  * A slab's blocks are in exactly one of three states: handed out (its bit in the slab's bitmap is
  * set), on the slab's free list S_FREE, or never carved yet (at or past S_BUMP). The free list is
- * extended lazily, at most ~4 KiB of blocks at a time, so a new slab touches little memory.
+ * extended lazily, at most 16 KiB (CARVE_BYTES) of blocks at a time, so a new slab touches little memory.
  *
  * A thread holds, per class, one *current* slab (malloc pops from it) and a FIFO queue of
  * *partial* slabs. A slab whose blocks are all handed out is *full* (OWNER_FULL, in no queue); the
