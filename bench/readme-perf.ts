@@ -179,12 +179,15 @@ function targets(w?: LoadedRecord, t?: LoadedRecord): Target[] {
   out.push(ratio(B, 'hakmem', 'floor', `${B}: hakmem <= 1.25x the floor (issue 2)`, 1.25, 'no floor row in the record'));
   out.push(ratio(H, 'hakmem', 'floor', `${H}: hakmem (thread-safe) <= 1.10x the single-thread floor (issue 3)`, 1.1, 'no floor row in the record'));
   out.push(ratio(H, 'hakmem', 'hakmem-nochecks', `${H}: the release build's checks cost <= 3%: hakmem / hakmem-nochecks (issue 5)`, 1.03, 'no hakmem-nochecks row: run with --allocators ...,hakmem-nochecks'));
-  {
-    const a = rowOf(g(H), 'hakmem-secure');
+  // What an option costs against the defaults: reported, no limit.
+  const cost = (peer: string, what: string, always: boolean) => {
+    const a = rowOf(g(H), peer);
     const b = rowOf(g(H), 'hakmem');
-    const what = `${H}: cost of secure: true, hakmem-secure / hakmem (issue 5: reported, no limit)`;
-    out.push(a && b ? { what, measured: `${fmtNum(a.stats!.median / b.stats!.median)}x (${fmtNum(a.stats!.median)} / ${fmtNum(b.stats!.median)} ns/op)`, met: '—' } : { what, ...notIn('no hakmem-secure row: run with --allocators ...,hakmem-secure') });
-  }
+    if (a && b) out.push({ what, measured: `${fmtNum(a.stats!.median / b.stats!.median)}x (${fmtNum(a.stats!.median)} / ${fmtNum(b.stats!.median)} ns/op)`, met: '—' });
+    else if (always) out.push({ what, ...notIn(`no ${peer} row: run with --allocators ...,${peer}`) });
+  };
+  cost('hakmem-secure', `${H}: cost of secure: true, hakmem-secure / hakmem (issue 5: reported, no limit)`, true);
+  cost('hakmem-array', `${H}: cost of memory: 'array' (a resizable ArrayBuffer), hakmem-array / hakmem (reported, no limit)`, false);
   out.push(ratio(H, 'hakmem', /mimalloc/, `${H}: hakmem <= 1.0x native mimalloc (issue 4)`, 1.0, 'no native mimalloc peer in the record'));
   {
     const what = `${H}: hakmem >= 4x faster than AssemblyScript TLSF (issue 4)`;
