@@ -232,7 +232,7 @@ function targets(w?: LoadedRecord, t?: LoadedRecord): Target[] {
   {
     const what = 'the default `npm run bench` takes about a minute (issue 4)';
     const r = w?.record;
-    const optIn = ((r?.options.allocators ?? []) as string[]).filter((a) => /nochecks|secure|native-glibc|jemalloc|wasm-/.test(a));
+    const optIn = ((r?.options.allocators ?? []) as string[]).filter((a) => /^hakmem-(nochecks|secure|array)$|native-glibc|jemalloc|wasm-/.test(a));
     if (optIn.length) out.push({ what, ...notIn(`this record also ran the opt-in ${optIn.join(', ')}`) });
     else out.push(r?.options.set === 'default' && r.elapsedSeconds !== undefined
       ? { what, measured: `${Math.round(r.elapsedSeconds)} s of runs`, met: r.elapsedSeconds <= 90 ? 'yes' : 'no' }
