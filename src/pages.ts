@@ -8,10 +8,9 @@
  * in the page map), so free runs are always maximal. When no run fits, the arena grows at its
  * frontier (merging a free run that ends there). Page-map leaves (4 KiB each, one per 4 MiB region)
  * come in zones that double: the zone placed when the arena first enters region r holds the leaves
- * of regions r .. 2r-1. A zone goes into a free run that holds it, else at the frontier before the
- * run that needs it; either way metadata stays proportional to the heap (1/1024), not to maxBytes.
- * (At the frontier a zone splits a free run that ends there from the run being placed, which then
- * cannot merge with it.)
+ * of regions r .. 2r-1. A zone goes into the lowest free run that holds it, else at the frontier
+ * before the run that needs it; either way metadata stays proportional to the heap (1/1024), not to
+ * maxBytes.
  *
  * Everything here runs on slow paths (slab refill, large blocks) under the heap's slow-path lock.
  */
@@ -135,6 +134,20 @@ export function findRun(a: Arena, n: number): number {
 }
 
 const RUN_STEPS = 256;
+
+/** The free run of at least n pages with the lowest address (bounded walk of every bin), or -1. */
+function lowestRun(a: Arena, n: number): number {
+  const i32 = a.m32;
+  let q = -1;
+  let steps = 0;
+  for (let b = binOf(n); b < NBINS && steps < RUN_STEPS; b++) {
+    for (let r = i32[a.hw + H_BINS + b]!; r !== 0 && steps < RUN_STEPS; steps++) {
+      if (i32[(r >>> 2) + R_PAGES]! >= n && (q < 0 || r >>> PAGE_SHIFT < q)) q = r >>> PAGE_SHIFT;
+      r = i32[(r >>> 2) + R_NEXT]!;
+    }
+  }
+  return q;
+}
 
 function takeRun(a: Arena, pg: number, len: number, n: number): number {
   binRemove(a, pg, len);
@@ -260,9 +273,10 @@ function placeLeafZone(a: Arena, r: number, pg: number): boolean {
   for (let i = 0; i < r; i++) if (a.m32[hw + H_TOP + i] !== nullLeaf) have++;
   const lastRegion = (maxEnd - 1) >>> REGION_SHIFT;
   let z = Math.min(Math.max(1, have), lastRegion - r + 1);
-  // A free run below the frontier holds the zone as well, and keeps the frontier (and a free run
-  // that ends there, which a run being placed would merge with) clear of it.
-  const q = z >= 1 ? findRun(a, z) : -1;
+  // The lowest free run that holds the zone takes it: leaves gather at the bottom of the arena,
+  // away from the frontier, where a zone would split a free run that ends there from the run being
+  // placed (which then cannot merge with it), and from where large blocks come and go.
+  const q = z >= 1 ? lowestRun(a, z) : -1;
   if (q >= 0) {
     takeRun(a, q, a.m32[(q << (PAGE_SHIFT - 2)) + R_PAGES]!, z);
     writeLeafZone(a, r, q, z);
