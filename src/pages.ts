@@ -2,15 +2,15 @@
  * The page map and the page-run allocator: the bottom layer every tier gets memory from.
  *
  * Memory is handed out in runs of 4 KiB pages. Free runs are kept in NBINS size bins (exact up to
- * 32 pages, then 4 bins per doubling), linked through their first page; a request takes the best
- * fit, the lowest of equals (findRun: the first non-empty bin that holds a fit, found through a bin
- * mask, walked to its end, bounded). Freed runs coalesce at once with free neighbours (boundary tags
- * in the page map), so free runs are always maximal. When no run fits, the arena grows at its
- * frontier (merging a free run that ends there). Page-map leaves (4 KiB each, one per 4 MiB region)
- * come in zones that double: the zone placed when the arena first enters region r holds the leaves
- * of regions r .. 2r-1. A zone goes into the lowest free run that holds it, else at the frontier
- * before the run that needs it; either way metadata stays proportional to the heap (1/1024), not to
- * maxBytes.
+ * 32 pages, then 4 bins per doubling), linked through their first page, found by a first fit in
+ * the request's bin and else the head of the next non-empty bin (a bin mask makes that O(1)).
+ * Freed runs coalesce at once with free neighbours (boundary tags in the page map), so free runs are
+ * always maximal. When no run fits, the arena grows at its frontier (merging a free run that ends
+ * there). Page-map leaves (4 KiB each, one per 4 MiB region) are placed at the frontier, before the
+ * run that needs them, in zones that double: the zone placed when the arena first enters region r
+ * holds the leaves of regions r .. 2r-1. Zones sit near powers of two, so leaves cut the arena into
+ * few pieces (after everything is freed, a block of half the heap fits) while metadata stays
+ * proportional to the heap (1/1024), not to maxBytes.
  *
  * Everything here runs on slow paths (slab refill, large blocks) under the heap's slow-path lock.
  */
@@ -94,59 +94,28 @@ export function makeFree(a: Arena, pg: number, n: number): void {
 
 /** Takes a run of exactly n pages from the bins; returns its first page, or -1. Entries are left for the caller to write. */
 export function takeFromBins(a: Arena, n: number): number {
-  const r = findRun(a, n);
-  return r < 0 ? -1 : takeRun(a, r, a.m32[(r << (PAGE_SHIFT - 2)) + R_PAGES]!, n);
-}
-
-/**
- * The free run takeFromBins takes for n pages, or -1; changes nothing. Best fit, lowest address
- * among equals (address-ordered best fit keeps fragmentation low: Wilson et al., "Dynamic Storage
- * Allocation: A Survey", 1995). Bins hold one length each up to 32 pages and a range above, and a
- * higher bin holds only longer runs, so the walk goes up the bins from n's and stops at the end of
- * the first one with a run that fits; it visits at most RUN_STEPS runs (past that, the best so far).
- */
-export function findRun(a: Arena, n: number): number {
   const i32 = a.m32;
   const hw = a.hw;
-  let best = -1;
-  let bestLen = 0x7fffffff;
-  let steps = 0;
-  for (let b = binOf(n); b < NBINS; ) {
+  let b = binOf(n);
+  // First fit within the request's own bin (its runs may be shorter than n), bounded.
+  let r = i32[hw + H_BINS + b]!;
+  for (let steps = 0; r !== 0 && steps < 32; steps++) {
+    const len = i32[(r >>> 2) + R_PAGES]!;
+    if (len >= n) return takeRun(a, r >>> PAGE_SHIFT, len, n);
+    r = i32[(r >>> 2) + R_NEXT]!;
+  }
+  // Any run in a higher bin is long enough: take the head of the lowest non-empty one.
+  for (b = b + 1; b < NBINS; ) {
     const word = i32[hw + H_BIN_MASK + (b >>> 5)]! & (-1 << (b & 31));
     if (word === 0) {
       b = (b | 31) + 1;
       continue;
     }
     b = (b & ~31) + (31 - Math.clz32(word & -word));
-    for (let r = i32[hw + H_BINS + b]!; r !== 0 && steps < RUN_STEPS; steps++) {
-      const len = i32[(r >>> 2) + R_PAGES]!;
-      const pg = r >>> PAGE_SHIFT;
-      if (len >= n && (len < bestLen || (len === bestLen && pg < best))) {
-        best = pg;
-        bestLen = len;
-      }
-      r = i32[(r >>> 2) + R_NEXT]!;
-    }
-    if (best >= 0 || steps >= RUN_STEPS) break;
-    b++;
+    r = i32[hw + H_BINS + b]!;
+    return takeRun(a, r >>> PAGE_SHIFT, i32[(r >>> 2) + R_PAGES]!, n);
   }
-  return best;
-}
-
-const RUN_STEPS = 256;
-
-/** The free run of at least n pages with the lowest address (bounded walk of every bin), or -1. */
-function lowestRun(a: Arena, n: number): number {
-  const i32 = a.m32;
-  let q = -1;
-  let steps = 0;
-  for (let b = binOf(n); b < NBINS && steps < RUN_STEPS; b++) {
-    for (let r = i32[a.hw + H_BINS + b]!; r !== 0 && steps < RUN_STEPS; steps++) {
-      if (i32[(r >>> 2) + R_PAGES]! >= n && (q < 0 || r >>> PAGE_SHIFT < q)) q = r >>> PAGE_SHIFT;
-      r = i32[(r >>> 2) + R_NEXT]!;
-    }
-  }
-  return q;
+  return -1;
 }
 
 function takeRun(a: Arena, pg: number, len: number, n: number): number {
@@ -273,32 +242,17 @@ function placeLeafZone(a: Arena, r: number, pg: number): boolean {
   for (let i = 0; i < r; i++) if (a.m32[hw + H_TOP + i] !== nullLeaf) have++;
   const lastRegion = (maxEnd - 1) >>> REGION_SHIFT;
   let z = Math.min(Math.max(1, have), lastRegion - r + 1);
-  // The lowest free run that holds the zone takes it: leaves gather at the bottom of the arena,
-  // away from the frontier, where a zone would split a free run that ends there from the run being
-  // placed (which then cannot merge with it), and from where large blocks come and go.
-  const q = z >= 1 ? lowestRun(a, z) : -1;
-  if (q >= 0) {
-    takeRun(a, q, a.m32[(q << (PAGE_SHIFT - 2)) + R_PAGES]!, z);
-    writeLeafZone(a, r, q, z);
-    return true;
-  }
   while (z > 1 && (pg + z) * PAGE > maxEnd) z--;
   const endByte = (pg + z) * PAGE;
   if (z < 1 || endByte > maxEnd || !a.growTo(endByte)) return false;
-  writeLeafZone(a, r, pg, z);
   const i32 = a.m32;
+  i32.fill(0, pg << (PAGE_SHIFT - 2), (pg + z) << (PAGE_SHIFT - 2));
+  for (let i = 0; i < z; i++) i32[hw + H_TOP + r + i] = (pg + i) << (PAGE_SHIFT - 2);
+  for (let i = 0; i < z; i++) setEntry(a, pg + i, K_META);
   i32[hw + H_FRONTIER] = endByte;
   if (endByte > i32[hw + H_HIGH_WATER]!) i32[hw + H_HIGH_WATER] = endByte;
   addUsed(a, z);
   return true;
-}
-
-/** Makes pages pg .. pg+z-1 the (zeroed) leaves of regions r .. r+z-1. */
-function writeLeafZone(a: Arena, r: number, pg: number, z: number): void {
-  const i32 = a.m32;
-  i32.fill(0, pg << (PAGE_SHIFT - 2), (pg + z) << (PAGE_SHIFT - 2));
-  for (let i = 0; i < z; i++) i32[a.hw + H_TOP + r + i] = (pg + i) << (PAGE_SHIFT - 2);
-  for (let i = 0; i < z; i++) setEntry(a, pg + i, K_META);
 }
 
 /** Takes the first `need` pages of the free run that starts at page pg (the caller checked its length). */

@@ -25,7 +25,7 @@ import {
   OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_RBITS, S_REMOTE, T_FULL,
   S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
-import { findRun, setEntry } from './pages.ts';
+import { setEntry } from './pages.ts';
 import { CLASS_OF, CLASS_SIZE, NCLASSES, SLAB_PAGES, SMALL_MAX } from './size-classes.ts';
 import type { Heap } from './heap.ts';
 
@@ -145,31 +145,14 @@ export function slabNew(h: Heap, cls: number, grow: boolean): number {
   // leaves nothing half-made that repair.ts cannot see).
   h.lock();
   let ns = 0;
-  let got = pages;
   try {
-    h.syncViews(); // free runs another thread made may lie past our views
-    // No free run holds a slab of this size: a smaller slab (an earlier step) that fits one is
-    // better than growing the heap for the full size.
-    let pg = -1;
-    if (step > 0 && findRun(h, pages) < 0) {
-      for (let k = step - 1; k >= 0 && pg < 0; k--) {
-        const n = slabPagesAt(cls, k);
-        if (n < got && findRun(h, n) >= 0) {
-          got = n;
-          pg = h.allocPages(n);
-        }
-      }
-    }
-    if (pg < 0) {
-      got = pages;
-      pg = h.allocPages(pages);
-    }
-    if (pg >= 0) ns = slabInit(h, pg, got, cls, h.tid);
+    const pg = h.allocPages(pages);
+    if (pg >= 0) ns = slabInit(h, pg, pages, cls, h.tid);
   } finally {
     h.unlock();
   }
   if (ns === 0) return 0;
-  if (grow && got === pages && slabPagesAt(cls, step + 1) > pages) h.m32[sw] = step + 1;
+  if (grow && slabPagesAt(cls, step + 1) > pages) h.m32[sw] = step + 1;
   setCurrent(h, cls, ns);
   slabCarve(h, ns);
   return slabPop(h, ns);

@@ -632,55 +632,6 @@ describe('page runs', () => {
     }
   });
 
-  test('a large block takes the best-fitting free run (the lowest of equals), not the first', () => {
-    // Free runs of 20, 12, 14, 14 and 45, 37 pages, made by shrinking large blocks in place.
-    const h = createHeap();
-    const runs = [20, 12, 14, 14, 45, 37];
-    const blocks = runs.map((k) => h.malloc((9 + k) * PAGE));
-    h.malloc(9 * PAGE); // keeps the last run off the frontier
-    blocks.forEach((b) => assert.equal(h.realloc(b, 9 * PAGE), b));
-    const runAt = (i: number) => blocks[i]! + 9 * PAGE;
-    const hw = h.stats().heapHighWater;
-    assert.equal(h.malloc(13 * PAGE), runAt(2), '13 pages: the first 14-page run (not the 20)');
-    assert.equal(h.malloc(12 * PAGE), runAt(1), '12 pages: the 12-page run');
-    assert.equal(h.malloc(14 * PAGE), runAt(3), '14 pages: the other 14-page run');
-    assert.equal(h.malloc(36 * PAGE), runAt(5), '36 pages: the 37-page run (not the 45)');
-    assert.equal(h.stats().heapHighWater, hw, 'nothing grew the heap');
-    h.check();
-  });
-
-  test("a new region's page-map leaf goes into a free run, not between the frontier and the run at its end", () => {
-    const h = createHeap();
-    const huge = h.malloc(8 * MiB); // regions 0..2: their leaves are placed at the frontier (no free run yet)
-    h.malloc(40 * KiB);
-    h.free(huge); // too big for the BigCache: a free run of 8 MiB
-    const big = h.malloc(12 * MiB); // does not fit it: grows the heap into regions 3..5, which need leaves
-    const leafPage = h.i32[h.topw + 5]! * 4;
-    assert.ok(leafPage >= huge && leafPage < huge + 8 * MiB, `region 5's leaf is at ${leafPage}, not in the free run at ${huge}`);
-    assert.equal(h.stats().heapHighWater, big + 12 * MiB, 'the heap ends where the block ends');
-    h.check();
-  });
-
-  test('a new slab is made smaller to fit a free run rather than grow the heap', () => {
-    const h = createHeap();
-    // Grow the 16-byte class's slabs to their largest size (16 pages) ...
-    for (let i = 0; i < 20000; i++) h.malloc(16);
-    // ... then leave only free runs of 4 pages, and fill the class's slabs until a new one is needed.
-    const blocks = Array.from({ length: 3 }, () => h.malloc(13 * PAGE));
-    h.malloc(9 * PAGE);
-    blocks.forEach((b) => assert.equal(h.realloc(b, 9 * PAGE), b));
-    const hw = h.stats().heapHighWater;
-    const inRun = (p: number) => blocks.some((b) => p >= b + 9 * PAGE && p < b + 13 * PAGE);
-    let landed = -1;
-    for (let i = 0; i < 20000 && landed < 0; i++) {
-      const p = h.malloc(16);
-      if (inRun(p)) landed = p;
-      else assert.equal(h.stats().heapHighWater, hw, `the heap grew at 16-byte block ${i} while 4-page free runs were left`);
-    }
-    assert.ok(landed > 0, 'no 16-byte block was placed in a 4-page free run');
-    h.check();
-  });
-
   test('a capped heap spends no page on page-map leaves for regions past its cap', () => {
     const cap = 16 * MiB; // regions 0..3 (4 MiB each)
     const h = createHeap({ maxBytes: cap });
@@ -755,9 +706,6 @@ describe('bad input', () => {
   /** A heap with live, freed, released and metadata pointers to aim at. */
   function pointerTargets() {
     const h = createHeap();
-    // first: the page-map leaf its second 4 MiB region needs is placed before there is a free run
-    // (a leaf zone goes into a free run when one holds it, and the released slab's must stay free)
-    const hugeFreed = h.malloc(8 * MiB);
     // a slab of 112-byte blocks that is released: fill two slabs' worth, free all; the first slab is not current
     const released = Array.from({ length: 200 }, () => h.malloc(112));
     for (const p of released) h.free(p);
@@ -767,6 +715,7 @@ describe('bad input', () => {
     const freedSmall = h.malloc(100);
     h.free(freedSmall);
     const freedLarge = h.malloc(200 * KiB);
+    const hugeFreed = h.malloc(8 * MiB);
     h.malloc(40 * KiB);
     h.free(hugeFreed); // too big to cache: back to the free runs
     h.free(freedLarge); // parked in the BigCache
