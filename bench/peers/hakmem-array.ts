@@ -1,7 +1,7 @@
 // hakmem with memory: 'array' (a resizable ArrayBuffer, for pages that are not cross-origin
-// isolated), to measure what it costs against the default growable SharedArrayBuffer: V8 checks a
-// view of a resizable ArrayBuffer against the buffer's current length on every access (the buffer
-// may shrink), which it need not do for a growable SharedArrayBuffer (which cannot).
+// isolated), to measure what it costs against the default growable SharedArrayBuffer. (The likely
+// reason it is slower, not verified here: a resizable ArrayBuffer may shrink, so V8 must check views
+// of it against its current length; a growable SharedArrayBuffer cannot shrink.)
 // Opt-in: run it with --allocators hakmem,hakmem-array.
 import { createHeap } from '../../src/index.ts';
 import { requireOptIn } from '../ext/cache.ts';
