@@ -625,13 +625,13 @@ export class Heap implements Arena {
       if (p === 0 || (p & (alignment - 1)) === 0) return p;
       const q = (p + alignment - 1) & ~(alignment - 1);
       // Move the allocated bit from the block start to the aligned pointer; frees of this slab
-      // now take the slow path, which maps a pointer back to its block by division.
-      const m = this.m32;
+      // now take the slow path, which maps a pointer back to its block by division. The slab is
+      // marked aligned first: a thread killed at any point in between (e.g. while it waits for
+      // the lock) leaves a state that check() and reclaimThread accept (a normal bit in an aligned
+      // slab, or the block in hand with no bit: free once the slab is rebuilt).
       const e = getEntry(this, p >>> PAGE_SHIFT);
       const s = ((p >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
-      m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! &= ~(1 << (p >>> 4));
-      m[s + S_BITMAP + ((q >>> 9) - (s >>> 7))]! |= 1 << (q >>> 4);
-      if ((m[s + S_OWNER]! & OWNER_ALIGNED) === 0) {
+      if ((this.m32[s + S_OWNER]! & OWNER_ALIGNED) === 0) {
         this.lock(); // page-map entries change only under the lock
         try {
           slabSetOwner(this, s, this.m32[s + S_OWNER]! | OWNER_ALIGNED);
@@ -639,6 +639,9 @@ export class Heap implements Arena {
           this.unlock();
         }
       }
+      const m = this.m32; // after the lock: views may have been rebuilt
+      m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! &= ~(1 << (p >>> 4));
+      m[s + S_BITMAP + ((q >>> 9) - (s >>> 7))]! |= 1 << (q >>> 4);
       return q;
     }
     return this.largeAllocLocked(largePages(size), alignment <= PAGE ? 1 : alignment / PAGE);
