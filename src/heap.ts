@@ -18,7 +18,7 @@ import {
   H_DEBUG_KEY, H_MIXED, H_SECURE_KEY, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
-  S_FREE, S_BUMP, S_NEXT, S_PREV, H_ABANDONED, OWNER_FULL, SLAB_MAGIC, SLOT_ATTACHED, T_CUR, T_NOTIFY, T_PENDING, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT,
+  S_FREE, S_BUMP, S_NEXT, S_PREV, S_PAGES, H_ABANDONED, OWNER_FULL, SLAB_MAGIC, SLOT_ATTACHED, T_CUR, T_NOTIFY, T_PENDING, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT,
   TOP_ENTRIES, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, headerPages,
 } from './layout.ts';
 import { extendFrontier, getEntry, releaseRun, takeFromBins, type Arena } from './pages.ts';
@@ -322,7 +322,15 @@ export class Heap implements Arena {
     if ((Atomics.or(m, w, bit) & bit) !== 0) {
       throw new DoubleFreeError(ptr, `free: block of class ${m[s + S_BSIZE]} B, already freed by a thread that does not own its slab`, this.name);
     }
-    // Tell the owner: IDLE/ARMED -> PENDING (only this slab's own values are ever replaced).
+    this.markRemotePending(s);
+  }
+
+  /**
+   * Tells slab s's owner that it holds remote frees: its state word IDLE/ARMED -> PENDING (only
+   * this slab's own values are ever replaced); from ARMED, the owner is notified too.
+   */
+  private markRemotePending(s: number): void {
+    const m = this.m32;
     const base = s << 2;
     const pending = remoteWord(base, RS_PENDING);
     for (let v = Atomics.load(m, s + S_REMOTE); v !== pending; ) {
@@ -738,10 +746,45 @@ export class Heap implements Arena {
       this.syncViews();
       if (stolen) repairPages(this);
       abandonThread(this, threadId);
+      this.markStrandedRemoteFrees();
     } finally {
       this.unlock();
     }
     freeSlot(this.m32, this.hw, threadId);
+  }
+
+  /**
+   * A thread killed inside a remote free may have set the block's remote bit without marking the
+   * slab's state word, so the owner would never collect it: after a death, every slab with remote
+   * bits is marked (what the dead thread would have done next). Under the lock; walks the arena.
+   */
+  private markStrandedRemoteFrees(): void {
+    const m = this.m32;
+    const end = m[this.hw + H_FRONTIER]! >>> PAGE_SHIFT;
+    for (let pg = m[this.hw + H_ARENA_START]! >>> PAGE_SHIFT; pg < end; ) {
+      const e = getEntry(this, pg);
+      const kind = e & KIND_MASK;
+      if (kind === K_SLAB && ((e >>> E_BACK_SHIFT) & E_BACK_MASK) === 0) {
+        const s = pg << (PAGE_SHIFT - 2);
+        const pages = m[s + S_PAGES]!;
+        if (m[s + S_MAGIC] !== (SLAB_MAGIC ^ (s << 2)) || pages < 1) {
+          pg++;
+          continue;
+        }
+        const rb = s + m[s + S_RBITS]!;
+        for (let i = 0; i < pages * 8; i++) {
+          if (Atomics.load(m, rb + i) !== 0) {
+            this.markRemotePending(s);
+            break;
+          }
+        }
+        pg += pages;
+      } else if (kind === K_LARGE_HEAD || kind === K_FREE_HEAD || kind === K_CACHED_HEAD) {
+        pg += Math.max(1, e >>> 4);
+      } else {
+        pg++;
+      }
+    }
   }
 
   get u8(): Uint8Array { this.syncViews(); return this.m8; }
