@@ -15,7 +15,7 @@ import { Backing, type MemoryOption } from './memory.ts';
 import { DetachedError, DoubleFreeError, HeapCorruptionError, HeapExhaustedError, InvalidFreeError, describe, fmt } from './errors.ts';
 import {
   H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
-  H_DEBUG_KEY, H_MIXED, H_SECURE_KEY, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
+  H_DEBUG_KEY, H_GEN, H_MIXED, H_SECURE_KEY, H_VIEW_END, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
   S_FREE, S_BUMP, S_NEXT, S_PREV, S_PAGES, H_ABANDONED, OWNER_FULL, SLAB_MAGIC, SLOT_ATTACHED, T_CUR, T_NOTIFY, T_PENDING, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT,
@@ -115,8 +115,18 @@ export class Heap implements Arena {
   /** Largest size a request may name (the heap's maxBytes). */
   declare readonly maxRequest: number;
   declare private readonly backing: Backing;
-  declare private viewBuf: ArrayBufferLike;
-  private userViews: Map<unknown, ArrayBufferView> = new Map();
+  /** One-word view of the header's H_GEN (rebuilt with the others: a WebAssembly.Memory's buffer changes). */
+  declare private genView: Int32Array;
+  /** The H_GEN value the views were made at (see syncViews). */
+  declare private viewGen: number;
+  // The user-facing views that m8 / m32 / m64 do not already serve (all fixed-length, whole buffer).
+  declare private v8: Int8Array;
+  declare private vu16: Uint16Array;
+  declare private v16: Int16Array;
+  declare private vu32: Uint32Array;
+  declare private vf32: Float32Array;
+  declare private vi64: BigInt64Array;
+  declare private vu64: BigUint64Array;
   // Results of resolve(): set before it returns (no allocation per call).
   private rSlab = 0;
   private rBlock = 0;
@@ -124,11 +134,8 @@ export class Heap implements Arena {
   /** @internal Use createHeap(). */
   constructor(backing: Backing, hw: number, tid: number, name: string) {
     this.backing = backing;
-    this.viewBuf = backing.buffer();
-    this.m32 = new Int32Array(this.viewBuf, 0, this.viewBuf.byteLength >>> 2);
-    this.m8 = new Uint8Array(this.viewBuf, 0, this.viewBuf.byteLength);
-    this.m64 = new Float64Array(this.viewBuf, 0, this.viewBuf.byteLength >>> 3);
     this.hw = hw;
+    this.rebuildViews();
     this.topw = hw + H_TOP;
     this.tid = tid;
     this.fkey = K_SLAB | (tid << E_TID_SHIFT);
@@ -200,9 +207,9 @@ export class Heap implements Arena {
    * partial slab, else start a new slab. Returns 0 when out of memory.
    */
   protected mallocSlow(size: number): number {
-    // A view detached by outside growth of a WebAssembly.Memory has length 0. (Growth by another
+    // A view detached by outside growth of a WebAssembly.Memory reads undefined. (Growth by another
     // thread leaves our views short but valid; allocPages re-syncs before it hands out pages.)
-    if (this.m8.length === 0) this.syncViews();
+    this.syncViews();
     if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
     if (this.tid === 0) this.detachedError('malloc');
     if (size > SLAB_MAX) {
@@ -545,22 +552,39 @@ export class Heap implements Arena {
     return extendFrontier(this, n);
   }
 
-  /** Grows the buffer to cover `bytes` (bounded by the heap's end) and rebuilds the views. */
+  /** Grows the buffer to cover `bytes` (bounded by the heap's end) and rebuilds the views. Under the lock. */
   growTo(bytes: number): boolean {
-    if (!this.backing.growTo(bytes, this.m32[this.hw + H_MAX_END]!)) return false;
+    if (!growBacking(this.backing, this.hw, bytes)) return false;
     this.syncViews();
     return true;
   }
 
-  /** Rebuilds the fixed-length views if the buffer grew (here or in another thread). */
+  /**
+   * Rebuilds the views if the heap's view generation moved (growth here, or in another thread
+   * this thread has synchronised with) or the buffer was detached (a non-shared WebAssembly.Memory
+   * grown from outside: the old view reads undefined). One load and a compare otherwise.
+   */
   syncViews(): void {
-    const buf = this.backing.buffer();
-    if (buf === this.viewBuf && buf.byteLength === this.m8.length) return;
-    this.viewBuf = buf;
-    this.m32 = new Int32Array(buf, 0, buf.byteLength >>> 2);
-    this.m8 = new Uint8Array(buf, 0, buf.byteLength);
-    this.m64 = new Float64Array(buf, 0, buf.byteLength >>> 3);
-    this.userViews.clear();
+    if (this.genView[0] !== this.viewGen) this.rebuildViews();
+  }
+
+  /** Makes every view anew over the whole current buffer (fixed-length views: V8 checks them cheaply). */
+  private rebuildViews(): void {
+    const buf = this.backing.buffer() as ArrayBuffer;
+    this.genView = new Int32Array(buf, (this.hw + H_GEN) << 2, 1);
+    // The generation first: a growth that bumps it later is seen by the next syncViews.
+    this.viewGen = Atomics.load(this.genView, 0);
+    const n = buf.byteLength;
+    this.m8 = new Uint8Array(buf, 0, n);
+    this.m32 = new Int32Array(buf, 0, n >>> 2);
+    this.m64 = new Float64Array(buf, 0, n >>> 3);
+    this.v8 = new Int8Array(buf, 0, n);
+    this.vu16 = new Uint16Array(buf, 0, n >>> 1);
+    this.v16 = new Int16Array(buf, 0, n >>> 1);
+    this.vu32 = new Uint32Array(buf, 0, n >>> 2);
+    this.vf32 = new Float32Array(buf, 0, n >>> 2);
+    this.vi64 = new BigInt64Array(buf, 0, n >>> 3);
+    this.vu64 = new BigUint64Array(buf, 0, n >>> 3);
   }
 
   // ------------------------------------------------------------------ the rest of the API
@@ -787,25 +811,30 @@ export class Heap implements Arena {
     }
   }
 
-  get u8(): Uint8Array { this.syncViews(); return this.m8; }
-  get i32(): Int32Array { this.syncViews(); return this.m32; }
-  get i8(): Int8Array { return this.view(Int8Array); }
-  get u16(): Uint16Array { return this.view(Uint16Array); }
-  get i16(): Int16Array { return this.view(Int16Array); }
-  get u32(): Uint32Array { return this.view(Uint32Array); }
-  get f32(): Float32Array { return this.view(Float32Array); }
-  get f64(): Float64Array { return this.view(Float64Array); }
-  get i64(): BigInt64Array { return this.view(BigInt64Array); }
-  get u64(): BigUint64Array { return this.view(BigUint64Array); }
+  // Views of the whole heap. Each getter compares one header word with the generation its views
+  // were made at (syncViews, inlined by V8: about a nanosecond), so `heap.u8[p]` in a loop is
+  // nearly as fast as a view kept in a local, and covers memory another thread grew once this
+  // thread has synchronised with it (received the pointer by postMessage, Atomics, ...).
+  // Caching a view yourself is safe while `heap.generation` keeps the value it had.
+  get u8(): Uint8Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.m8; }
+  get i8(): Int8Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.v8; }
+  get u16(): Uint16Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.vu16; }
+  get i16(): Int16Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.v16; }
+  get u32(): Uint32Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.vu32; }
+  get i32(): Int32Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.m32; }
+  get f32(): Float32Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.vf32; }
+  get f64(): Float64Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.m64; }
+  get i64(): BigInt64Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.vi64; }
+  get u64(): BigUint64Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.vu64; }
 
-  private view<C extends TypedArrayConstructor>(ctor: C): InstanceType<C> {
+  /**
+   * The heap's view generation: it changes exactly when views made earlier may no longer cover
+   * every block (the heap grew). A view you keep in a variable is valid while this value is unchanged:
+   * `if (heap.generation !== gen) { u8 = heap.u8; gen = heap.generation; }`.
+   */
+  get generation(): number {
     this.syncViews();
-    let v = this.userViews.get(ctor);
-    if (v === undefined) {
-      v = new ctor(this.viewBuf as ArrayBuffer, 0, Math.floor(this.viewBuf.byteLength / ctor.BYTES_PER_ELEMENT));
-      this.userViews.set(ctor, v);
-    }
-    return v as InstanceType<C>;
+    return this.viewGen;
   }
 
   /** Plain-data statistics (walks the heap's metadata; not for hot loops). */
@@ -907,21 +936,40 @@ export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOp
   if ((Ctor as unknown) !== SecureHeap && options.secure === true) throw new TypeError('hakmem: secure heaps are not supported by this build');
   // The main thread: slot 0, and its record (one META page from the arena).
   m[hw + H_THREADS + maxThreads] = SLOT_ATTACHED;
-  const arena = makeArena(backing, hw, maxEnd);
+  m[hw + H_VIEW_END] = buf.byteLength;
+  const arena = makeArena(backing, hw);
   if (!initRecord(arena, MAIN_TID)) throw new RangeError('hakmem: the memory given is too small for a heap');
   arena.m32[hw + H_MAGIC] = HEAP_MAGIC; // last: the heap is formatted
   return new Ctor(backing, hw, MAIN_TID, options.name ?? `heap#${++heapCount}`);
 }
 
+/**
+ * Grows the heap's buffer to cover `bytes` (at most the heap's end) and, when that passes what the
+ * current view generation covers, bumps the generation (H_GEN) so that every thread's getters
+ * rebuild their views. Under the lock (or before the heap is shared). False if it cannot grow.
+ */
+function growBacking(backing: Backing, hw: number, bytes: number): boolean {
+  const buf0 = backing.buffer();
+  const limit = new Int32Array(buf0, (hw + H_MAX_END) << 2, 1)[0]!;
+  if (!backing.growTo(bytes, limit)) return false;
+  const buf = backing.buffer();
+  const hdr = new Int32Array(buf, (hw + H_GEN) << 2, 2); // [H_GEN, H_VIEW_END]
+  if (bytes > hdr[1]!) {
+    hdr[1] = buf.byteLength;
+    Atomics.add(hdr, 0, 1); // after the growth and H_VIEW_END: a thread that sees the new value sees both
+  }
+  return true;
+}
+
 /** The page layer's view of a heap for code that runs before a Heap object exists. */
-function makeArena(backing: Backing, hw: number, maxEnd: number): Arena {
+function makeArena(backing: Backing, hw: number): Arena {
   const buf = backing.buffer();
   return {
     m32: new Int32Array(buf, 0, buf.byteLength >>> 2),
     m8: new Uint8Array(buf, 0, buf.byteLength),
     hw,
     growTo(bytes: number): boolean {
-      if (!backing.growTo(bytes, maxEnd)) return false;
+      if (!growBacking(backing, hw, bytes)) return false;
       const b = backing.buffer();
       this.m32 = new Int32Array(b, 0, b.byteLength >>> 2);
       this.m8 = new Uint8Array(b, 0, b.byteLength);
@@ -972,7 +1020,7 @@ export function attachHeapOf<H extends Heap>(Ctor: HeapClass<H>, handle: HeapHan
   let ok = false;
   lockAcquire(m, hw + H_LOCK, tid, CAN_BLOCK && backing.shared, 0);
   try {
-    ok = initRecord(makeArena(backing, hw, m[hw + H_MAX_END]!), tid); // views made under the lock
+    ok = initRecord(makeArena(backing, hw), tid); // views made under the lock
   } finally {
     lockRelease(m, hw + H_LOCK);
   }

@@ -58,7 +58,7 @@ export const KIND_MASK = 15;
 
 // ---- header: word offsets from the header's first word ----
 export const HEAP_MAGIC = 0x68616b6d; // 'hakm'
-export const HEAP_VERSION = 2;
+export const HEAP_VERSION = 3;
 export const H_MAGIC = 0;
 export const H_VERSION = 1;
 export const H_ARENA_START = 2; // byte offset of the first arena page
@@ -79,6 +79,16 @@ export const H_SECURE_KEY = 20; // secure heaps: the key free-list links are enc
 export const H_DEBUG_KEY = 15; // debug build: random key of block trailers and poison markers (0 until a debug thread sets it)
 export const H_BIN_MASK = 16; // 4 words: bit b set <=> bin b non-empty
 export const BIN_MASK_WORDS = 4;
+/**
+ * The view generation: bumped (Atomics.add, under the lock) whenever the heap's frontier passes
+ * H_VIEW_END, after the buffer has grown to cover it. Views made while it had a value cover every
+ * block handed out while it keeps that value, so a getter (heap.u8, ...) only compares it with the
+ * value its views were made at: one plain load, no byteLength read. Alone on its cache line
+ * (bytes 192..255 of the header), which is read by every thread and written only on growth.
+ */
+export const H_GEN = 48;
+/** The buffer's byteLength when H_GEN was last bumped: every view made since covers it. */
+export const H_VIEW_END = 49;
 export const H_TOP = 64; // TOP_ENTRIES words
 export const H_BINS = H_TOP + TOP_ENTRIES; // NBINS words: head run byte offset, 0 = empty
 export const NBINS = 128;
