@@ -17,7 +17,7 @@
  * None of this is in the release bundle: the release entry (index.ts) never imports this file.
  * Check cost is O(block size) per call: this build is for finding bugs, not for speed.
  */
-import { Heap, attachHeapOf, createHeapOf, type HeapHandle, type HeapOptions } from './heap.ts';
+import { Heap, attachHeapOf, createHeapOf, isU32, type HeapHandle, type HeapOptions } from './heap.ts';
 import { DoubleFreeError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
 import {
   H_ARENA_START, H_DEBUG_KEY, H_FRONTIER, H_MIXED, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE_SHIFT, S_BITMAP, S_FREE, S_PAGES, S_RBITS,
@@ -121,13 +121,13 @@ export class DebugHeap extends Heap {
   }
 
   override calloc(count: number, size: number): number {
+    if (!isU32(count) || !isU32(size) || count * size > this.maxRequest) return super.calloc(count, size); // throws, or 0: too large
     const total = count * size;
-    if ((count >>> 0) !== count || (size >>> 0) !== size || total > this.maxRequest) return super.calloc(count, size); // throws
     return this.allocate(total, 0, true);
   }
 
   override realloc(ptr: number, size: number): number {
-    if ((size >>> 0) !== size || size > this.maxRequest) return super.realloc(ptr, size); // throws
+    if (!isU32(size) || size > this.maxRequest) return super.realloc(ptr, size); // throws, or 0: too large
     if (ptr === 0) return this.malloc(size);
     const u = super.usableSize(ptr);
     const old = this.verify(ptr, u, 'realloc');
@@ -145,9 +145,10 @@ export class DebugHeap extends Heap {
 
   override alignedAlloc(alignment: number, size: number): number {
     if (typeof alignment !== 'number' || (alignment >>> 0) !== alignment || (alignment & (alignment - 1)) !== 0 || alignment === 0 ||
-      alignment > 1 << 30 || (size >>> 0) !== size || size > this.maxRequest - EXTRA) {
-      return super.alignedAlloc(alignment, size); // throws (or a size the core refuses)
+      alignment > 1 << 30 || !isU32(size) || size > this.maxRequest) {
+      return super.alignedAlloc(alignment, size); // throws, or 0: too large
     }
+    if (size > this.maxRequest - EXTRA) return 0; // fits the heap's limit but not with the debug trailer
     if (alignment <= 16) return this.malloc(size);
     this.inner++;
     let q: number;
@@ -246,8 +247,8 @@ export class DebugHeap extends Heap {
   }
 
   private allocate(size: number, tag: number, zero: boolean): number {
-    if ((size >>> 0) !== size || size > this.maxRequest - EXTRA) {
-      if ((size >>> 0) !== size || size > this.maxRequest) return super.malloc(size); // throws
+    if (!isU32(size) || size > this.maxRequest - EXTRA) {
+      if (!isU32(size) || size > this.maxRequest) return super.malloc(size); // throws, or 0: too large
       return 0; // fits the heap's limit but not with the debug trailer
     }
     this.nMalloc++;

@@ -160,7 +160,7 @@ export class Heap implements Arena {
     // `| 0` on index sums: int32 wrap-around instead of V8's overflow checks (indices are small).
     // The check-end markers around a condition: the release build's O(1) checks, which bench/peers/hakmem-nochecks.ts
     // replaces by `true` to measure what they cost.
-    if (/*check*/(size >>> 0) === size/*end*/ && size <= 1024 /* SMALL_MAX */) {
+    if (/*check*/typeof size === 'number' && (size >>> 0) === size/*end*/ && size <= 1024 /* SMALL_MAX */) {
       const m = this.m32;
       const s = m[(this.tdir + ((size + 15) >>> 4)) | 0]!; // the direct table: current slab
       const p = m[s]!; // S_FREE
@@ -175,7 +175,7 @@ export class Heap implements Arena {
 
   /** Frees a block. free(0) does nothing. Throws InvalidFreeError / DoubleFreeError for bad pointers. */
   free(ptr: number): void {
-    if (/*check*/((ptr >> 4) << 4) === ptr/*end*/) {
+    if (/*check*/typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr/*end*/) {
       const m = this.m32;
       const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
       // A page of a slab of this thread without aligned blocks?
@@ -210,7 +210,11 @@ export class Heap implements Arena {
     // A view detached by outside growth of a WebAssembly.Memory reads undefined. (Growth by another
     // thread leaves our views short but valid; allocPages re-syncs before it hands out pages.)
     this.syncViews();
-    if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
+    if (!isU32(size) || size > this.maxRequest) {
+      checkSize(size, 'size'); // throws for what is not a size
+      if (this.tid === 0) this.detachedError('malloc');
+      return 0; // a size this heap can never hold: C's NULL
+    }
     if (this.tid === 0) this.detachedError('malloc');
     if (size > SLAB_MAX) {
       this.route(R_MALLOC_LARGE);
@@ -282,7 +286,7 @@ export class Heap implements Arena {
     this.route(R_FREE_SLOW);
     let s = 0;
     let block = ptr;
-    if (((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
+    if (typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
       const e = getEntry(this, ptr >>> PAGE_SHIFT);
       if ((e & E_KEY_MASK) === this.fkey) {
         const q = ((ptr >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
@@ -589,13 +593,14 @@ export class Heap implements Arena {
 
   // ------------------------------------------------------------------ the rest of the API
 
-  /** Allocates count * size zeroed bytes. RangeError if the product overflows the heap's limit. */
+  /** Allocates count * size zeroed bytes; 0 if the product is more than the heap can hold (C's NULL). */
   calloc(count: number, size: number): number {
-    if ((count >>> 0) !== count) badSize(count, 'count', this.maxRequest);
-    if ((size >>> 0) !== size) badSize(size, 'size', this.maxRequest);
+    if (!isU32(count)) checkSize(count, 'count');
+    if (!isU32(size)) checkSize(size, 'size');
     const total = count * size;
     if (total > this.maxRequest) {
-      throw new RangeError(`hakmem: calloc(${count}, ${size}) overflows: ${total} bytes is more than the heap's limit of ${this.maxRequest}`);
+      if (this.tid === 0) this.detachedError('calloc');
+      return 0;
     }
     const p = this.malloc(total);
     if (p !== 0) {
@@ -617,8 +622,9 @@ export class Heap implements Arena {
    * realloc(p, 0) frees p and returns 0. Returns 0 if it cannot grow; p is then untouched.
    */
   realloc(ptr: number, size: number): number {
-    if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
+    if (!isU32(size)) checkSize(size, 'size');
     const kind = this.resolve(ptr, 'realloc');
+    if (size > this.maxRequest) return 0; // it can never grow that far: ptr stays as it is
     if (kind === 0) return this.malloc(size);
     if (size === 0) {
       this.free(ptr);
@@ -649,7 +655,8 @@ export class Heap implements Arena {
     if ((alignment >>> 0) !== alignment || alignment === 0 || (alignment & (alignment - 1)) !== 0 || alignment > 1 << 30) {
       throw new RangeError(`hakmem: alignment must be a power of two from 1 to 2^30, got ${describe(alignment)}`);
     }
-    if ((size >>> 0) !== size || size > this.maxRequest) badSize(size, 'size', this.maxRequest);
+    if (!isU32(size)) checkSize(size, 'size');
+    if (size > this.maxRequest) return 0;
     if (alignment <= 16) return this.malloc(size);
     if (alignment <= PAGE && size + alignment - 16 <= SLAB_MAX) {
       // At least one byte: with size 0 the aligned pointer could be the next block's start.
@@ -699,7 +706,10 @@ export class Heap implements Arena {
   /** A typed view of `length` elements of the block at ptr, checked against its usable size. */
   array<C extends TypedArrayConstructor>(ctor: C, ptr: number, length: number): InstanceType<C> {
     const bpe = ctor.BYTES_PER_ELEMENT;
-    if ((length >>> 0) !== length) badSize(length, 'length', this.maxRequest);
+    if (!isU32(length)) checkSize(length, 'length');
+    if (ptr === 0) {
+      throw new RangeError(`hakmem: array: pointer 0 is no block: the allocation it came from failed (out of memory)`);
+    }
     if (ptr % bpe !== 0) throw new RangeError(`hakmem: array: pointer ${fmt(ptr)} is not aligned to ${bpe} bytes`);
     const usable = this.usableSize(ptr);
     if (length * bpe > usable) {
@@ -872,9 +882,19 @@ function blockHasBit(m: Int32Array, s: number, block: number, bsize: number): bo
   return false;
 }
 
-function badSize(v: unknown, what: string, max: number): never {
+/** Whether v is a number that is a uint32 (a BigInt is not: `>>>` would throw V8's own TypeError). @internal */
+export function isU32(v: unknown): v is number {
+  return typeof v === 'number' && (v >>> 0) === v;
+}
+
+/**
+ * Throws unless v is a size: a non-negative integer up to 2^53 (TypeError for a non-number,
+ * RangeError otherwise, naming the value). A size larger than a heap can hold is no error: the
+ * call returns 0, as C's malloc returns NULL.
+ */
+function checkSize(v: unknown, what: string): void {
   if (typeof v !== 'number') throw new TypeError(`hakmem: ${what} must be a number, got ${describe(v)}`);
-  throw new RangeError(`hakmem: ${what} must be an integer from 0 to ${max}, got ${describe(v)}`);
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`hakmem: ${what} must be an integer from 0 to 2^53 - 1, got ${describe(v)}`);
 }
 
 function checkOption(name: string, v: unknown, min: number, max: number): number {

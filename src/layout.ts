@@ -39,8 +39,11 @@ export const REGION_SHIFT = 22; // one leaf covers 4 MiB
 export const LEAF_ENTRIES = 1 << (REGION_SHIFT - PAGE_SHIFT); // 1024
 export const TOP_ENTRIES = 1024; // covers every uint32 >>> 22, so a stray pointer never reads past TOP
 
-/** Hard limit on a heap's end offset: pointers stay int32-safe for `>>` arithmetic. */
-export const MAX_HEAP_END = 0x80000000;
+/**
+ * Hard limit on a heap's end offset (2 GiB - 4 KiB): offsets, and the end itself, stay positive
+ * int32 values, as the page map and `>>` arithmetic need.
+ */
+export const MAX_HEAP_END = 0x80000000 - 4096;
 /** Buffers grow in multiples of this (a WebAssembly page). */
 export const GROW_QUANTUM = 65536;
 

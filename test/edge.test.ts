@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  createHeap, DoubleFreeError, HakmemError, InvalidFreeError, SIZE_CLASSES, type Heap, type HeapOptions,
+  createHeap, DoubleFreeError, HakmemError, HeapExhaustedError, InvalidFreeError, SIZE_CLASSES, type Heap, type HeapOptions,
 } from '../src/index.ts';
 import { H_NULL_LEAF, headerPages, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, KIND_MASK, PAGE } from '../src/layout.ts';
 import { getEntry } from '../src/pages.ts';
@@ -163,11 +163,10 @@ test('malloc(0) returns unique, aligned, freeable pointers', () => {
 // ------------------------------------------------------------------ calloc
 
 describe('calloc', () => {
-  test('count * size beyond the heap limit is a RangeError naming both', () => {
+  test('count * size beyond the heap limit returns 0 (C\'s NULL), the heap intact', () => {
     const h = createHeap();
     for (const [c, s] of [[65536, 65536], [2 ** 31, 2], [(1 << 30) + 1, 1], [1, (1 << 30) + 1], [2 ** 32 - 1, 2 ** 32 - 1], [3, 400 * MiB]]) {
-      expectError(() => h.calloc(c!, s!), RangeError, String(c), `calloc(${c}, ${s})`);
-      expectError(() => h.calloc(c!, s!), RangeError, String(s), `calloc(${c}, ${s})`);
+      assert.equal(h.calloc(c!, s!), 0, `calloc(${c}, ${s})`);
     }
     expectIntact(h);
   });
@@ -671,8 +670,9 @@ function badSizes(maxBytes: number): [unknown, ErrorClass, string][] {
   return [
     [-1, RangeError, '-1'], [1.5, RangeError, '1.5'], [NaN, RangeError, 'NaN'], [Infinity, RangeError, 'Infinity'],
     ['8', TypeError, '8'], [undefined, TypeError, 'undefined'], [null, TypeError, 'null'], [{}, TypeError, 'object'],
-    [2 ** 32, RangeError, String(2 ** 32)], [maxBytes + 1, RangeError, String(maxBytes + 1)],
+    [12n, TypeError, '12n'], [2000n, TypeError, '2000n'], [2 ** 53, RangeError, String(2 ** 53)], [-(2 ** 40), RangeError, String(-(2 ** 40))],
   ];
+  void maxBytes;
 }
 
 describe('bad input', () => {
@@ -694,15 +694,22 @@ describe('bad input', () => {
     ];
     for (const [name, call] of calls) {
       for (const [v, type, text] of badSizes(maxBytes)) {
-        if (name.startsWith('array') && v === maxBytes + 1) continue; // a valid length that does not fit: a RangeError too, tested below
         expectError(() => call(v as number), type, text, `${name} with v = ${String(v)}`);
       }
     }
-    // the largest valid size is not an error: it just does not fit
-    assert.equal(h.malloc(maxBytes), 0);
-    assert.equal(h.calloc(maxBytes / 16, 16), 0);
-    assert.equal(h.alignedAlloc(4096, maxBytes), 0);
-    assert.equal(h.realloc(keep, maxBytes), 0, 'realloc that cannot grow returns 0');
+    // Sizes the heap can never hold are not errors: C's NULL (0), the heap and the block intact.
+    for (const v of [maxBytes, maxBytes + 1, 2 ** 31, 2 ** 32, 2 ** 40, 2 ** 53 - 1]) {
+      assert.equal(h.malloc(v), 0, `malloc(${v})`);
+      assert.equal(h.calloc(v, 1), 0, `calloc(${v}, 1)`);
+      assert.equal(h.calloc(1, v), 0, `calloc(1, ${v})`);
+      assert.equal(h.alignedAlloc(64, v), 0, `alignedAlloc(64, ${v})`);
+      assert.equal(h.alignedAlloc(4096, v), 0, `alignedAlloc(4096, ${v})`);
+      assert.equal(h.realloc(0, v), 0, `realloc(0, ${v})`);
+      assert.equal(h.realloc(keep, v), 0, `realloc(p, ${v}) returns 0 and keeps p`);
+      expectError(() => h.mallocOrThrow(v), HeapExhaustedError, String(v), `mallocOrThrow(${v})`);
+    }
+    expectError(() => h.array(Uint8Array, keep, maxBytes + 1), RangeError, String(maxBytes + 1), 'array longer than its block');
+    expectError(() => h.array(Uint8Array, 0, 4), RangeError, 'out of memory', 'array of the pointer a failed malloc returned');
     expectFilled(h, keep, 300, 9);
     expectIntact(h);
     assert.equal(h.usableSize(keep), usable);
@@ -781,10 +788,41 @@ describe('bad input', () => {
     expectIntact(h);
   });
 
+  test('the largest heap (maxBytes 2 GiB - 4 KiB) can be filled, verified and freed', () => {
+    const max = 2 ** 31 - 4096;
+    const h = createHeap({ maxBytes: max });
+    assert.equal(h.stats().maxBytes, max);
+    const blocks: number[] = [];
+    const sizes = [64 * MiB, 4 * MiB, 256 * KiB, 40 * KiB, 1000, 16];
+    for (const size of sizes) {
+      for (let p = h.malloc(size); p !== 0; p = h.malloc(size)) {
+        blocks.push(p, size);
+        const u8 = h.u8;
+        for (let off = 0; off < size; off += 4096) u8[p + off] = (p >>> 12) & 0xff;
+        u8[p + size - 1] = 0x5a;
+      }
+    }
+    const s = h.stats();
+    assert.ok(s.heapBytes > max - 8 * MiB, `filled to ${s.heapBytes} of ${max}`);
+    assert.ok(blocks.every((p) => p > 0 && p < 2 ** 31), 'every offset is a positive int32');
+    const u8 = h.u8;
+    for (let i = 0; i < blocks.length; i += 2) {
+      const p = blocks[i]!;
+      const size = blocks[i + 1]!;
+      for (let off = 0; off < size; off += 4096) if (u8[p + off] !== ((p >>> 12) & 0xff)) assert.fail(`block ${p} byte ${off} changed`);
+      assert.equal(u8[p + size - 1], 0x5a);
+    }
+    h.check();
+    for (let i = 0; i < blocks.length; i += 2) h.free(blocks[i]!);
+    h.check();
+    assert.equal(h.stats().inUseBlocks, 0);
+  });
+
   test('bad createHeap options throw, naming the option', () => {
     const cases: [unknown, ErrorClass, string][] = [
       [{ maxBytes: 1000 }, RangeError, 'maxBytes'], [{ maxBytes: -1 }, RangeError, 'maxBytes'], [{ maxBytes: 1.5 * MiB + 0.5 }, RangeError, 'maxBytes'],
       [{ maxBytes: '1' }, TypeError, 'maxBytes'], [{ maxBytes: 2 ** 32 }, RangeError, 'maxBytes'],
+      [{ maxBytes: 2 ** 31 }, RangeError, String(2 ** 31 - 4096)], [{ maxBytes: 2 ** 31 - 4095 }, RangeError, 'maxBytes'],
       [{ initialBytes: -1 }, RangeError, 'initialBytes'], [{ maxThreads: 0 }, RangeError, 'maxThreads'], [{ maxThreads: 1e6 }, RangeError, 'maxThreads'],
       [{ start: 'x' }, TypeError, 'start'], [{ start: -4096 }, RangeError, 'start'], [{ end: NaN }, RangeError, 'end'],
       [{ memory: 'foo' }, TypeError, 'memory'], [{ memory: new ArrayBuffer(8192) }, RangeError, 'bytes'],

@@ -13,7 +13,7 @@
  *     inside a live block -> InvalidFreeError; not in any live block -> InvalidFreeError or
  *     DoubleFreeError (what is there now is the allocator's business); a live block's start -> skipped
  *   bad size / count / alignment                                      RangeError (TypeError for a non-number)
- *   calloc whose product exceeds the heap's limit                     RangeError
+ *   a size (or calloc product) larger than the heap can ever hold     returns 0 (C's NULL), realloc keeps its block
  *   any call on a Heap after its detach()                             DetachedError
  *
  * After each misuse the blocks it named are verified (contents, usableSize) and every `checkEvery`
@@ -112,7 +112,7 @@ export function checkPattern(u32: Uint32Array, b: { ptr: number; usable: number;
 
 export type MisuseKind =
   | 'double-free' | 'cross-thread-double-free' | 'interior' | 'unaligned' | 'stale' | 'other-heap' | 'wild-inside'
-  | 'wild-outside' | 'bad-pointer-value' | 'pointer-not-number' | 'bad-size' | 'calloc-overflow' | 'bad-alignment'
+  | 'wild-outside' | 'bad-pointer-value' | 'pointer-not-number' | 'bad-size' | 'too-large' | 'calloc-overflow' | 'bad-alignment'
   | 'after-detach' | 'debug-overflow' | 'debug-use-after-free' | 'debug-owner-double-free';
 
 export type ValidKind = 'malloc' | 'calloc' | 'realloc' | 'aligned' | 'free' | 'handoff-out' | 'handoff-in' | 'sub-heap';
@@ -151,7 +151,7 @@ type ErrCtor = abstract new (...args: never[]) => Error;
 
 const NON_NUMBERS: unknown[] = ['16', null, undefined, {}, [], true, 16n, () => 16, Symbol('p')];
 const BAD_POINTER_NUMBERS = [-16, -1, 1.5, 16.5, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 31)];
-const BAD_SIZES = [-1, -16, 1.5, NaN, Infinity, -Infinity, 2 ** 32, 2 ** 32 + 16, 2 ** 53];
+const BAD_SIZES = [-1, -16, 1.5, NaN, Infinity, -Infinity, 2 ** 53, -(2 ** 40)];
 const BAD_ALIGNMENTS = [0, 3, 24, 48, -16, 1.5, NaN, Infinity, 2 ** 31, 2 ** 32, 2 ** 40];
 
 export class FuzzModel {
@@ -495,6 +495,18 @@ export class FuzzModel {
     this.fail(`misuse ${kind}: ${what} returned ${String(result)}; expected ${allowed.map((c) => c.name).join(' or ')}`);
   }
 
+  /** A call that must return 0 (C's NULL) without throwing. */
+  expectZero(kind: MisuseKind, what: string, f: () => number): void {
+    this.misuse[kind] = (this.misuse[kind] ?? 0) + 1;
+    let result: number;
+    try {
+      result = f();
+    } catch (e) {
+      this.fail(`misuse ${kind}: ${what} threw ${(e as Error)?.name}: ${(e as Error)?.message}; expected it to return 0`);
+    }
+    if (result !== 0) this.fail(`misuse ${kind}: ${what} returned ${result}; expected 0`);
+  }
+
   /** A pointer call (free / realloc / usableSize / array) on p, which must throw one of `allowed`. */
   private pointerCall(kind: MisuseKind, p: unknown, allowed: ErrCtor[]): void {
     const h = this.heap;
@@ -617,7 +629,7 @@ export class FuzzModel {
       case 10: { // calloc over the limit
         const c = r.int(2, 1 << 16);
         const s = Math.floor(this.maxEnd / c) + r.int(1, 1 << 16);
-        this.expect('calloc-overflow', `calloc(${c}, ${s})`, () => h.calloc(c, s), [RangeError]);
+        this.expectZero('calloc-overflow', `calloc(${c}, ${s})`, () => h.calloc(c, s));
         return;
       }
       // ---- one thread only: pointers whose meaning depends on the whole heap
@@ -715,7 +727,11 @@ export class FuzzModel {
   private badSize(): void {
     const r = this.rng;
     const h = this.heap;
-    const v = r.next() < 0.7 ? r.pick<unknown>(BAD_SIZES.concat([this.maxEnd + 16, 2 ** 31])) : r.pick(NON_NUMBERS);
+    if (r.next() < 0.3) {
+      this.tooLarge();
+      return;
+    }
+    const v = r.next() < 0.7 ? r.pick<unknown>(BAD_SIZES) : r.pick(NON_NUMBERS);
     const want: ErrCtor[] = [typeof v === 'number' ? RangeError : TypeError];
     const n = v as number;
     const good = r.int(1, 100); // not 0: calloc(0, huge) is a valid 0-byte request
@@ -733,6 +749,25 @@ export class FuzzModel {
         if (h.usableSize(b.ptr) !== b.usable) this.fail(`usableSize(${b.ptr}) changed after realloc with a bad size`);
         this.verify(b, b.usable, 'after realloc with a bad size');
         break;
+    }
+  }
+
+  /** A valid size the heap can never hold: every allocating call returns 0; realloc leaves its block. */
+  private tooLarge(): void {
+    const r = this.rng;
+    const h = this.heap;
+    const n = r.pick([this.maxEnd + 16, 2 ** 31, 2 ** 32, 2 ** 53 - 1]);
+    const b = this.blocks.length > 0 ? r.pick(this.blocks) : undefined;
+    switch (r.int(0, 5)) {
+      case 0: this.expectZero('too-large', `malloc(${n})`, () => h.malloc(n)); break;
+      case 1: this.expectZero('too-large', `calloc(${n}, 1)`, () => h.calloc(n, 1)); break;
+      case 2: this.expectZero('too-large', `alignedAlloc(64, ${n})`, () => h.alignedAlloc(64, n)); break;
+      case 3: this.expectZero('too-large', `realloc(0, ${n})`, () => h.realloc(0, n)); break;
+      default:
+        if (b === undefined) return;
+        this.expectZero('too-large', `realloc(${b.ptr}, ${n})`, () => h.realloc(b.ptr, n));
+        if (h.usableSize(b.ptr) !== b.usable) this.fail(`usableSize(${b.ptr}) changed after realloc to a size too large`);
+        this.verify(b, b.usable, 'after realloc to a size too large');
     }
   }
 

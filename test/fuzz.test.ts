@@ -23,7 +23,7 @@ function report(t: { diagnostic(msg: string): void }, s: CampaignResult): void {
   for (const l of formatResult(s)) t.diagnostic(l);
   const misuse = Object.values(s.misuse).reduce((a, b) => a + b, 0);
   assert.ok(misuse >= s.ops * 0.03, `only ${misuse} misuse calls in ${s.ops} ops`);
-  for (const k of ['double-free', 'interior', 'unaligned', 'wild-outside', 'bad-pointer-value', 'pointer-not-number', 'bad-size', 'bad-alignment', 'calloc-overflow', 'after-detach']) {
+  for (const k of ['double-free', 'interior', 'unaligned', 'wild-outside', 'bad-pointer-value', 'pointer-not-number', 'bad-size', 'too-large', 'bad-alignment', 'calloc-overflow', 'after-detach']) {
     assert.ok((s.misuse[k] ?? 0) > 0, `no ${k} misuse ran`);
   }
 }
