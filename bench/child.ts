@@ -9,7 +9,7 @@
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  analyze, loopA, loopAGc, loopC2, loopC2Gc, maxSizeOf, sizeMode,
+  analyze, loopA, loopAGc, loopARand2Cached, loopC1, loopC1Gc, loopC2, loopC2Gc, maxSizeOf, sizeMode,
   type CreateOpts, type GcPeer, type HeapPeer, type Peer, type SizeRule, type Workload,
 } from './workloads.ts';
 
@@ -39,13 +39,13 @@ const { values } = parseArgs({
   },
 });
 
-const kind = values.workload === 'C2' ? 'C2' : 'A';
+const kind = values.workload === 'C2' ? 'C2' : values.workload === 'C1' ? 'C1' : 'A';
 const w: Workload = {
   kind,
-  cycles: Number(values.cycles ?? (kind === 'C2' ? 2000 : 10_000_000)),
-  ws: Number(values.ws ?? (kind === 'C2' ? 16 : 8192)),
+  cycles: Number(values.cycles ?? (kind === 'A' ? 10_000_000 : 2000)),
+  ws: Number(values.ws ?? (kind === 'C2' ? 16 : kind === 'C1' ? 1 : 8192)),
   seed: Number(values.seed),
-  sizes: kind === 'C2' ? 'large' : (values.sizes as SizeRule),
+  sizes: kind === 'A' ? (values.sizes as SizeRule) : 'large',
 };
 if (!values.peer) throw new Error('--peer NAME is required');
 if ((w.ws & (w.ws - 1)) !== 0) throw new Error('--ws must be a power of two');
@@ -73,7 +73,8 @@ const result = peer.kind === 'heap' && peer.runOutside
 process.stdout.write(JSON.stringify(result) + '\n');
 
 function runHeap(p: HeapPeer): ChildResult {
-  const loop = kind === 'C2' ? loopC2 : loopA[w.sizes as 'rand' | 'fixed256' | 'rand2'];
+  if (p.cachedView && !(kind === 'A' && w.sizes === 'rand2')) throw new Error(`${p.name} runs only workload A with sizes rand2`);
+  const loop = kind === 'C2' ? loopC2 : kind === 'C1' ? loopC1 : p.cachedView ? loopARand2Cached : loopA[w.sizes as 'rand' | 'fixed256' | 'rand2'];
   const run = (cycles: number) => {
     const inst = p.create(opts);
     const slots = inst.wide ? new Float64Array(w.ws) : new Int32Array(w.ws);
@@ -99,7 +100,7 @@ async function runGc(p: GcPeer): Promise<ChildResult> {
   const mode = sizeMode(w.sizes);
   const newSlots = (): (Uint8Array | null)[] => new Array<Uint8Array | null>(w.ws).fill(null);
   const loop = (g: ReturnType<GcPeer['create']>, slots: (Uint8Array | null)[], cycles: number, seed: number) =>
-    kind === 'C2' ? loopC2Gc(g, slots, cycles, seed) : loopAGc(g, slots, cycles, seed, mode);
+    kind === 'C2' ? loopC2Gc(g, slots, cycles, seed) : kind === 'C1' ? loopC1Gc(g, slots, cycles, seed) : loopAGc(g, slots, cycles, seed, mode);
   const prime = p.create(opts); // see PRIME
   const primeSlots = newSlots();
   for (let k = 0; k < 10; k++) loop(prime, primeSlots, 16, w.seed);
@@ -125,7 +126,7 @@ async function runGc(p: GcPeer): Promise<ChildResult> {
     const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
     const base = used();
     const mslots = newSlots();
-    const chunk = kind === 'C2' ? 8 : 4096;
+    const chunk = kind === 'A' ? 4096 : 8;
     let st = w.seed;
     for (let done = 0; done < w.cycles; done += chunk) {
       st = loop(g, mslots, Math.min(chunk, w.cycles - done), st);

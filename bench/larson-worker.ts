@@ -4,7 +4,7 @@
 // turns, runs generations, hands the area over, and detaches when its area is finished.
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  aGens, aState, aTurn, C_DONE, C_ERROR, C_GEN_LIMIT, C_READY, C_STOP, fillArea, generation, TURN_DONE, type LarsonParams,
+  aGens, aState, aTurn, C_DONE, C_ERROR, C_GEN_LIMIT, C_READY, C_STOP, fillArea, generation, generationCached, TURN_DONE, type LarsonParams,
 } from './larson-core.ts';
 import { attachMt, type MtAlloc } from './mt-peers.ts';
 
@@ -33,6 +33,8 @@ const k = wd.index >> 1;
 const side = wd.index & 1;
 const range = P.max - P.min + 1;
 const steps = P.rounds * P.chunks;
+/** hakmem-cached: the same heap, the step loop with a cached view (not user form) */
+const step = wd.alloc === 'hakmem-cached' ? generationCached : generation;
 
 async function phase(m: LarsonPhaseMsg): Promise<LarsonPhaseDone> {
   const ctl = new Int32Array(m.ctl);
@@ -50,7 +52,7 @@ async function phase(m: LarsonPhaseMsg): Promise<LarsonPhaseDone> {
       // a private mini area (same array type as the real one), 10 tiny generations, then freed
       const mini = new Int32Array(new SharedArrayBuffer(64 * 4));
       let s = fillArea(a, mini, 0, 64, 12345 + wd.index, P.min, range);
-      for (let r = 0; r < 10; r++) s = generation(a, mini, 0, 64, 64, s, P.min, range);
+      for (let r = 0; r < 10; r++) s = step(a, mini, 0, 64, 64, s, P.min, range);
       for (let i = 0; i < 64; i++) a.free(mini[i]);
     }
     Atomics.add(ctl, C_READY, 1);
@@ -64,7 +66,7 @@ async function phase(m: LarsonPhaseMsg): Promise<LarsonPhaseDone> {
         if (v === TURN_DONE) return { generations };
         Atomics.wait(ctl, turn, v);
       }
-      ctl[aState(k)] = generation(a, areas, base, P.chunks, steps, ctl[aState(k)], P.min, range);
+      ctl[aState(k)] = step(a, areas, base, P.chunks, steps, ctl[aState(k)], P.min, range);
       generations++;
       const g = ++ctl[aGens(k)];
       if (limit > 0 ? g >= limit : Atomics.load(ctl, C_STOP) !== 0) {

@@ -1,11 +1,13 @@
 // The allocators of the multi-thread benchmarks (bench/larson.ts, bench/trace-mt.ts), one shape
 // for all: the creating thread gets an instance (its own allocator, a structured-cloneable handle,
 // the footprint); a worker attaches with the handle and gets its own allocator.
-//   hakmem   : createHeap() defaults + attachHeap(handle) (issue 3's API)
-//   mt-floor : bench/mt-floor.ts (per-thread lists, atomic remote lists, shared bump, no checks)
+//   hakmem        : createHeap() defaults + attachHeap(handle) (issue 3's API)
+//   hakmem-cached : the same heap; larson's step loop keeps the view in a local (not user form; opt-in)
+//   mt-floor      : bench/mt-floor.ts (per-thread lists, atomic remote lists, shared bump, no checks)
 import type { Heap } from '../src/index.ts';
 import type { MtFloor, MtFloorHandle } from './mt-floor.ts';
 
+/** The default set; `hakmem-cached` may be named too. */
 export const MT_ALLOCATORS = ['hakmem', 'mt-floor'];
 
 export type MtAlloc = Heap | MtFloor;
@@ -31,7 +33,7 @@ export interface MtSizing {
 }
 
 export async function createMt(name: string, sz: MtSizing): Promise<MtInstance> {
-  if (name === 'hakmem') {
+  if (name === 'hakmem' || name === 'hakmem-cached') {
     const { createHeap } = await import('../src/index.ts');
     const heap = createHeap(sz.maxThreads > 64 ? { maxThreads: sz.maxThreads } : {});
     return {
@@ -53,11 +55,11 @@ export async function createMt(name: string, sz: MtSizing): Promise<MtInstance> 
     const { floor, handle } = createMtFloor(sz);
     return { name, handle, main: floor, highWater: () => floor.highWater(), verify: () => '' };
   }
-  throw new Error(`unknown multi-thread allocator ${name} (have ${MT_ALLOCATORS.join(', ')})`);
+  throw new Error(`unknown multi-thread allocator ${name} (have ${MT_ALLOCATORS.join(', ')}, hakmem-cached)`);
 }
 
 export async function attachMt(name: string, handle: unknown): Promise<MtAlloc> {
-  if (name === 'hakmem') {
+  if (name === 'hakmem' || name === 'hakmem-cached') {
     const { attachHeap } = await import('../src/index.ts');
     return attachHeap(handle as Heap['handle']);
   }

@@ -1,7 +1,7 @@
 // Workload T of workloads.md: replay allocation traces of real programs, one child process per run
 // (bench/trace-child.ts), runs interleaved and the allocator order rotated each run.
 //
-//   hakmem replay [FILE.trace.gz ...] [--allocators hakmem,floor] [--runs N] [--json] [--html FILE] [--save FILE]
+//   hakmem replay [FILE.trace.gz ...] [--allocators hakmem,floor] [--runs N] [--modes cold,warm] [--json] [--html FILE] [--save FILE]
 //   = node --import tsx bench/replay.ts ...
 // Every invocation writes a ledger record to bench/results/ (bench/ledger.ts).
 //
@@ -28,6 +28,7 @@ const { values: args, positionals } = parseArgs({
   options: {
     allocators: { type: 'string', default: 'hakmem,floor' },
     runs: { type: 'string', default: '5' },
+    modes: { type: 'string', default: 'cold,warm' },
     json: { type: 'boolean', default: false },
     save: { type: 'string' },
     html: { type: 'string' },
@@ -43,7 +44,10 @@ block's contents verified; each run a fresh node process.
                      per trace thread, by bench/trace-mt.ts (hakmem and the multi-thread floor)
   --allocators a,b   hakmem, floor, tlsf, native-glibc, native-mimalloc, native-jemalloc, wasm-dlmalloc, wasm-emmalloc
                      (default: hakmem,floor)
-  --runs N           processes per trace and allocator (default 5)
+  --runs N           processes per trace, allocator and mode (default 5)
+  --modes cold,warm  cold: one replay after the short warm-up of workloads.md (a short-lived program);
+                     warm: the whole trace replayed twice untimed first, then timed on a fresh heap
+                     (a long-running program's steady state). Default: both
   --json             print the run's ledger record (JSON) on stdout instead of the table
   --html FILE        also write an HTML report of this run
   --save FILE        also write a copy of the ledger record to FILE
@@ -55,6 +59,8 @@ ${LEDGER_DIR}/<date>-<time>-replay.json. Progress goes to stderr.`);
 const log = (s: string) => process.stderr.write(s + '\n');
 const RUNS = Math.max(1, Number(args.runs) | 0);
 const allocators = args.allocators!.split(',').map((s) => s.trim()).filter(Boolean);
+const modes = args.modes!.split(',').map((s) => s.trim()).filter(Boolean) as ('cold' | 'warm')[];
+for (const m of modes) if (m !== 'cold' && m !== 'warm') throw new Error(`--modes: unknown mode ${m} (cold, warm)`);
 
 // ---- which traces ------------------------------------------------------------------------------
 
@@ -107,8 +113,9 @@ const NATIVE: Record<string, [number, number]> = {
 
 // bench/trace-child.ts bundled to plain JS once per invocation (bench/bundle.ts): a fresh process per run
 const CHILD_ARGV = await childArgv('trace-child.ts');
-function runChild(file: string, alloc: string): Promise<TraceChildResult> {
+function runChild(file: string, alloc: string, mode: 'cold' | 'warm'): Promise<TraceChildResult> {
   const argv = [...CHILD_ARGV, '--file', file, '--alloc', alloc];
+  if (mode === 'warm') argv.push('--warm');
   return runJsonChild<TraceChildResult>(argv);
 }
 
@@ -123,15 +130,18 @@ record.extra = {
 };
 record.extra.children = childDescription(CHILD_ARGV);
 interface Cell { row: LedgerRow; failures: number[]; emulated: string }
-const cells = traces.map((t) => {
+/** one group per trace and mode: `trace NAME` (cold, as before warm existed) and `trace NAME warm` */
+const groupsOf = traces.flatMap((t) => modes.map((mode) => ({ t, mode })));
+const cells = groupsOf.map(({ t, mode }) => {
   const group: LedgerGroup = {
-    id: `trace ${t.name}`,
-    title: `trace ${t.name}: ${t.ops.toLocaleString('en-US')} ops of a real program (${t.file.split('/').pop()}), replayed single-thread, contents verified`,
+    id: mode === 'cold' ? `trace ${t.name}` : `trace ${t.name} warm`,
+    title: `trace ${t.name} (${mode}): ${t.ops.toLocaleString('en-US')} ops of a real program (${t.file.split('/').pop()}), replayed single-thread ` +
+      `${mode === 'cold' ? 'after a short warm-up' : 'after two untimed replays of the whole trace'}, block memory through the view getter, contents verified`,
     unit: 'ns/op',
     better: 'lower',
     ref: allocators.includes('floor') ? 'floor' : undefined,
     peakLiveBytes: t.peak,
-    params: { trace: t.name, file: t.file, ops: t.ops, nativeGlibc: NATIVE[t.name]?.[0], nativeMimalloc: NATIVE[t.name]?.[1] },
+    params: { trace: t.name, mode, file: t.file, ops: t.ops, ...(mode === 'cold' ? { nativeGlibc: NATIVE[t.name]?.[0], nativeMimalloc: NATIVE[t.name]?.[1] } : {}) },
     rows: [],
   };
   record.groups.push(group);
@@ -145,38 +155,39 @@ writer.save();
 
 const plan: { ti: number; ai: number; step: Step }[] = [];
 for (let rep = 0; rep < RUNS; rep++) {
-  for (let ti = 0; ti < traces.length; ti++) {
+  for (let ti = 0; ti < groupsOf.length; ti++) {
     for (let k = 0; k < allocators.length; k++) {
       const ai = (k + rep) % allocators.length;
-      const l = `${allocators[ai]} ${traces[ti].name}`;
+      const l = `${allocators[ai]} ${groupsOf[ti].t.name} ${groupsOf[ti].mode}`;
       plan.push({ ti, ai, step: { key: l, label: l, rep: rep + 1 } });
     }
   }
 }
-log(`replay: ${traces.map((t) => t.name).join(', ')} x ${allocators.join(', ')}; ${RUNS} runs each = ${plan.length} processes, interleaved; record: ${writer.relFile}`);
+log(`replay: ${traces.map((t) => t.name).join(', ')} x ${allocators.join(', ')} x ${modes.join(', ')}; ${RUNS} runs each = ${plan.length} processes, interleaved; record: ${writer.relFile}`);
 const loadBefore = await cpuBusy();
 const progress = new Progress(plan.map((p) => p.step), RUNS);
 for (const { ti, ai, step } of plan) {
   const c = cells[ti][ai];
   const name = allocators[ai];
+  const { t: trace, mode } = groupsOf[ti];
   progress.start(step);
   try {
-    const r = await runChild(traces[ti].file, name);
+    const r = await runChild(trace.file, name, mode);
     c.emulated = r.emulated;
     if (r.error) {
       c.row.errors!.push(`${r.error}`);
-      progress.done(`${name} ${traces[ti].name} FAILED: ${r.error}`);
+      progress.done(`${name} ${trace.name} ${mode} FAILED: ${r.error}`);
     } else {
       c.row.runs.push(r.nsPerOp);
       c.row.highWaterRuns!.push(r.highWater);
       c.failures.push(r.failures + r.warmFailures);
       c.row.verifyFailures = c.failures;
-      progress.done(`${name.padEnd(7)} ${traces[ti].name.padEnd(12)} ${r.nsPerOp.toFixed(1)} ns/op  hw ${(r.highWater / 1048576).toFixed(1)} MiB  verify failures ${r.failures} (+${r.warmFailures} in warm-up)`);
+      progress.done(`${name.padEnd(7)} ${trace.name.padEnd(12)} ${mode} ${r.nsPerOp.toFixed(1)} ns/op  hw ${(r.highWater / 1048576).toFixed(1)} MiB  verify failures ${r.failures} (+${r.warmFailures} in warm-up)`);
     }
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     c.row.errors!.push(msg);
-    progress.done(`${name} ${traces[ti].name} FAILED: ${msg}`);
+    progress.done(`${name} ${trace.name} ${mode} FAILED: ${msg}`);
   }
   const verify = c.failures.reduce((a, b) => a + b, 0);
   c.row.note = [c.emulated ? `emulated: ${c.emulated}` : '', `verify failures ${verify} in ${c.failures.length} runs`].filter(Boolean).join('; ');
@@ -203,18 +214,18 @@ const mib = (b: number) => (b / 1048576).toFixed(1);
 if (args.json) {
   console.log(JSON.stringify(record, null, 1));
 } else {
-  const head = ['trace', 'allocator', 'median ns/op', 'min', 'max', 'vs glibc', 'vs mimalloc', 'high-water MiB', 'peak live MiB', 'hw / peak', 'verify fail', 'note'];
+  const head = ['trace', 'mode', 'allocator', 'median ns/op', 'min', 'max', 'vs glibc', 'vs mimalloc', 'high-water MiB', 'peak live MiB', 'hw / peak', 'verify fail', 'note'];
   const rows: string[][] = [];
-  traces.forEach((t, ti) => {
+  groupsOf.forEach(({ t, mode }, ti) => {
     const g = record.groups[ti];
     allocators.forEach((a, ai) => {
       const r = g.rows[ai];
       const c = cells[ti][ai];
       const st = r.stats;
-      const nat = NATIVE[t.name];
+      const nat = mode === 'cold' ? NATIVE[t.name] : undefined; // FORMAT.md's native figures are cold runs
       const note = [c.emulated ? `emulated: ${c.emulated}` : '', r.errors?.length ? `${r.errors.length} of ${RUNS} runs FAILED: ${r.errors[0]}` : ''].filter(Boolean).join('; ');
       rows.push([
-        t.name, a, st ? f1(st.median) : '-', st ? f1(st.min) : '-', st ? f1(st.max) : '-',
+        t.name, mode, a, st ? f1(st.median) : '-', st ? f1(st.min) : '-', st ? f1(st.max) : '-',
         st && nat ? `${(st.median / nat[0]).toFixed(2)}x` : '-', st && nat ? `${(st.median / nat[1]).toFixed(2)}x` : '-',
         r.highWaterBytes ? mib(r.highWaterBytes) : '-', mib(t.peak),
         r.highWaterPerPeakLive ? `${r.highWaterPerPeakLive.toFixed(2)}x` : '-',
@@ -223,7 +234,7 @@ if (args.json) {
     });
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => '  ' + r.map((s, i) => (i < 2 || i === r.length - 1 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ').trimEnd();
+  const fmt = (r: string[]) => '  ' + r.map((s, i) => (i < 3 || i === r.length - 1 ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ').trimEnd();
   const out = [
     `hakmem replay: workload T of workloads.md (allocation traces of real programs, ${TRACE_DIR} format)`,
     `${RUNS} runs per configuration, each a fresh process; interleaved, allocator order rotated each run; took ${Math.round(elapsed)} s`,
@@ -233,7 +244,9 @@ if (args.json) {
     fmt(head), '  ' + widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt),
     '',
     'ns/op: wall time of the timed replay / all ops of the trace (a, c, m, r, f), including the replay loop and its',
-    '  verification (a pattern byte at both ends of every block, checked at free and realloc). Parse untimed. Lower is better.',
+    '  verification (a pattern byte at both ends of every block through the heap\'s view getter, checked at free and',
+    '  realloc). Parse untimed. Lower is better. cold: after the short warm-up of workloads.md; warm: after two untimed',
+    '  replays of the whole trace in the same process (on throw-away heaps; the timed one is fresh).',
     'vs glibc / vs mimalloc: the median over the native C replayer\'s median on the same trace (FORMAT.md, this machine type;',
     '  not measured by this run). Below 1.00x = faster than native.',
     'high-water: hakmem stats().heapHighWater; floor: its bump top minus its class-head table. peak live: the trace\'s',

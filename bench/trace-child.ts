@@ -1,11 +1,13 @@
 // One run of one trace on one allocator (workload T), in its own process; prints one JSON line.
 //
-//   node --import tsx bench/trace-child.ts --file /work/shared/traces/gcc-cc1.trace.gz --alloc hakmem [--diag]
+//   node --import tsx bench/trace-child.ts --file ../shared/traces/gcc-cc1.trace.gz --alloc hakmem [--warm] [--diag]
 //
-// Untimed: parse + analysis. Warm-up as workloads.md: 10 tiny replays (64 ops) on one instance so
-// every line has type feedback, then 3 replays of the first min(200k, ops/20) ops on throw-away
-// instances; then a fresh instance replays the whole trace, timed (performance.now() around the
-// loop only). Blocks live at the end are left alone.
+// Untimed: parse + analysis. Cold (the default, a short-lived program): warm-up as workloads.md,
+// 10 tiny replays (64 ops) on one instance so every line has type feedback, then 3 replays of the
+// first min(200k, ops/20) ops on throw-away instances; then a fresh instance replays the whole
+// trace, timed (performance.now() around the loop only). --warm (a long-running program's steady
+// state): after the same, the whole trace twice more, untimed, on throw-away instances, then the
+// timed replay on a fresh one. Blocks live at the end are left alone.
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createInstance, loadTrace, replay, ReplayError, type Trace } from './trace.ts';
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     file: { type: 'string' },
     alloc: { type: 'string', default: 'hakmem' },
     diag: { type: 'boolean', default: false },
+    warm: { type: 'boolean', default: false },
   },
 });
 if (!values.file) throw new Error('--file FILE.trace.gz is required');
@@ -39,7 +42,7 @@ if (!values.file) throw new Error('--file FILE.trace.gz is required');
 // native-glibc / native-mimalloc / native-jemalloc: the C replayer (bench/native/replay.c) does it all
 const ext = await import('./ext/trace-peers.ts');
 if (ext.isNativeTracePeer(values.alloc!)) {
-  writeSync(1, JSON.stringify(await ext.replayNative(values.alloc!, values.file)) + '\n');
+  writeSync(1, JSON.stringify(await ext.replayNative(values.alloc!, values.file, values.warm)) + '\n');
   process.exit(0);
 }
 
@@ -67,6 +70,10 @@ const warm = Math.min(200_000, Math.floor(t.ops / 20));
 for (let k = 0; k < 3; k++) {
   const w = await tables(warm);
   warmFailures += replay(w.inst.alloc, t, w.ptrs, w.sizes, warm);
+}
+for (let k = 0; values.warm && k < 2; k++) {
+  const w = await tables(t.ops);
+  warmFailures += replay(w.inst.alloc, t, w.ptrs, w.sizes, t.ops);
 }
 
 const r = await tables(t.ops);

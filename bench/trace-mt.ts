@@ -82,7 +82,6 @@ export interface MtReplayRunMsg {
 
 interface RunAnswer {
   failures: number;
-  shortViews: number;
   ops: number;
   error?: string;
 }
@@ -119,8 +118,6 @@ export interface MtReplayResult {
   /** failed content checks in the timed replay (must be 0), and in the warm-up replays */
   failures: number;
   warmFailures: number;
-  /** blocks still past a thread's refreshed heap view (must be 0) */
-  shortViews: number;
   warmOps: number;
   warmRuns: number;
   /** blocks (and requested bytes) the replayed ops leave live */
@@ -236,7 +233,6 @@ export async function replayMtTrace(src: string | Trace | SharedTrace, alloc: st
       const errors = done.filter((d) => d.error).map((d) => `thread ${done.indexOf(d)}: ${d.error}`);
       if (!ok && errors.length === 0) errors.push('a worker failed');
       const failures = done.reduce((s, d) => s + d.failures, 0);
-      const shortViews = done.reduce((s, d) => s + d.shortViews, 0);
       const highWater = inst.highWater();
       let endCheck = '';
       if (timed && errors.length === 0) {
@@ -271,14 +267,14 @@ export async function replayMtTrace(src: string | Trace | SharedTrace, alloc: st
         const v = inst.verify(0);
         if (v) endCheck = `after freeing the live blocks: ${v}`;
       }
-      return { ms: t1 - t0, failures, shortViews, highWater, endCheck, error: errors.length ? errors.join('; ') : undefined };
+      return { ms: t1 - t0, failures, highWater, endCheck, error: errors.length ? errors.join('; ') : undefined };
     };
 
     let warmFailures = 0;
     for (let w = 0; w < warmRuns; w++) {
       const r = await phase(warmOps, false);
       if (r.error) throw new Error(`warm-up replay ${w + 1}: ${r.error}`);
-      warmFailures += r.failures + r.shortViews;
+      warmFailures += r.failures;
     }
     if (o.marks) writeSync(1, '# timed replay start\n');
     const r = await phase(n, true);
@@ -287,7 +283,7 @@ export async function replayMtTrace(src: string | Trace | SharedTrace, alloc: st
       trace: st.name, alloc, ops: n, threads: st.threads, ms: r.ms, nsPerOp: (r.ms * 1e6) / n,
       switches: mt.switches, crossThread: mt.cross, highWater: r.highWater,
       peakLiveBytes: n === st.ops ? st.peakLiveBytes : an.peakLiveBytes,
-      failures: r.failures, warmFailures, shortViews: r.shortViews, warmOps, warmRuns,
+      failures: r.failures, warmFailures, warmOps, warmRuns,
       liveAtEndBlocks: mt.live.length, liveAtEndBytes: liveBytes(st, n, mt.live),
       endCheck: r.endCheck, error: r.error,
     };
@@ -403,9 +399,9 @@ export async function runMtReplayBench(o: MtReplayBenchOptions = {}): Promise<Mt
           c.runs.push(r.nsPerOp);
           c.highWaterRuns.push(r.highWater);
           c.highWaterBytes = Math.max(c.highWaterBytes ?? 0, r.highWater);
-          c.verifyFailures.push(r.failures + r.warmFailures + r.shortViews);
+          c.verifyFailures.push(r.failures + r.warmFailures);
           if (r.endCheck) c.endChecks.push(r.endCheck);
-          log(`[${done}/${total}] ${c.allocator.padEnd(8)} ${c.trace}  ${r.nsPerOp.toFixed(1)} ns/op  hw ${(r.highWater / 1048576).toFixed(2)} MiB  verify failures ${r.failures} (+${r.warmFailures} in warm-up)${r.shortViews ? `  SHORT VIEWS ${r.shortViews}` : ''}${r.endCheck ? `  END CHECK FAILED: ${r.endCheck}` : ''}`);
+          log(`[${done}/${total}] ${c.allocator.padEnd(8)} ${c.trace}  ${r.nsPerOp.toFixed(1)} ns/op  hw ${(r.highWater / 1048576).toFixed(2)} MiB  verify failures ${r.failures} (+${r.warmFailures} in warm-up)${r.endCheck ? `  END CHECK FAILED: ${r.endCheck}` : ''}`);
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           c.errors.push(msg);

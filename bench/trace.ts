@@ -353,7 +353,10 @@ export class ReplayError extends Error {
   }
 }
 
-function failAt(t: Trace, i: number, what: string): never {
+/** The op arrays the replay reads (a Trace, or the multi-thread replay's shared copy of one). */
+export type TraceOps = Pick<Trace, 'name' | 'kind' | 'tid' | 'id' | 'newid' | 'size' | 'align'>;
+
+function failAt(t: TraceOps, i: number, what: string): never {
   const k = t.kind[i];
   const line = `${OP_NAMES[k]} ${t.tid[i]} ${t.id[i]}${k === OP_R ? ' ' + t.newid[i] : ''}${k !== OP_F ? ' ' + t.size[i] : ''}${k === OP_M ? ' ' + t.align[i] : ''}`;
   throw new ReplayError(`${t.name}: op ${i} ("${line}"): ${what}`, i);
@@ -361,17 +364,25 @@ function failAt(t: Trace, i: number, what: string): never {
 
 /**
  * Replays ops [0, n) of t on a fresh allocator. `ptrs` and `sizes` are indexed by id (all zero on
- * entry). Verifies contents (pattern at the first and last byte of each block, checked at free and
+ * entry). User form (workloads.md U): block memory is read and written through the allocator's own
+ * view getter, `a.u8[...]`, on every access, never a view cached here. Verifies contents (pattern at the first and last byte of each block, checked at free and
  * realloc; calloc blocks checked zero at both ends; aligned pointers checked). Returns the number
  * of verification failures. Throws ReplayError if an allocation returns 0.
  */
 export function replay(a: TraceAlloc, t: Trace, ptrs: Int32Array | Float64Array, sizes: Float64Array, n: number): number {
+  return replayRange(a, t, ptrs, sizes, 0, n);
+}
+
+/**
+ * replay() of ops [s, e) only: the multi-thread replay (bench/trace-mt-worker.ts) runs each
+ * thread's stretches of consecutive ops with it, blocks made by other threads included.
+ */
+export function replayRange(a: TraceAlloc, t: TraceOps, ptrs: Int32Array | Float64Array, sizes: Float64Array, s: number, e: number): number {
   const K = t.kind;
   const I = t.id;
   const S = t.size;
-  let u8 = a.u8;
   let bad = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = s; i < e; i++) {
     const k = K[i];
     if (k === OP_F) {
       const id = I[i];
@@ -379,7 +390,7 @@ export function replay(a: TraceAlloc, t: Trace, ptrs: Int32Array | Float64Array,
       const sz = sizes[id];
       if (sz > 0) {
         const v = pat(id);
-        if (u8[p] !== v || u8[p + sz - 1] !== v) bad++;
+        if (a.u8[p] !== v || a.u8[p + sz - 1] !== v) bad++;
       }
       a.free(p);
     } else if (k === OP_A) {
@@ -387,11 +398,10 @@ export function replay(a: TraceAlloc, t: Trace, ptrs: Int32Array | Float64Array,
       const sz = S[i];
       const p = a.malloc(sz);
       if (p === 0) failAt(t, i, 'malloc returned 0');
-      if (p + sz > u8.length) u8 = a.u8;
       if (sz > 0) {
         const v = pat(id);
-        u8[p] = v;
-        u8[p + sz - 1] = v;
+        a.u8[p] = v;
+        a.u8[p + sz - 1] = v;
       }
       ptrs[id] = p;
       sizes[id] = sz;
@@ -402,15 +412,14 @@ export function replay(a: TraceAlloc, t: Trace, ptrs: Int32Array | Float64Array,
       const old = sizes[id];
       const sz = S[i];
       const v = pat(id);
-      if (old > 0 && (u8[p] !== v || u8[p + old - 1] !== v)) bad++;
+      if (old > 0 && (a.u8[p] !== v || a.u8[p + old - 1] !== v)) bad++;
       const q = a.realloc(p, sz, old);
       if (q === 0) failAt(t, i, 'realloc returned 0');
-      if (q + sz > u8.length) u8 = a.u8;
       // the first min(old, new) bytes are kept: check the first, and the old last byte if it grew
-      if (old > 0 && (u8[q] !== v || (old <= sz && u8[q + old - 1] !== v))) bad++;
+      if (old > 0 && (a.u8[q] !== v || (old <= sz && a.u8[q + old - 1] !== v))) bad++;
       const w = pat(nid);
-      u8[q] = w;
-      u8[q + sz - 1] = w;
+      a.u8[q] = w;
+      a.u8[q + sz - 1] = w;
       ptrs[nid] = q;
       sizes[nid] = sz;
     } else if (k === OP_C) {
@@ -418,12 +427,11 @@ export function replay(a: TraceAlloc, t: Trace, ptrs: Int32Array | Float64Array,
       const sz = S[i];
       const p = a.calloc(1, sz);
       if (p === 0) failAt(t, i, 'calloc returned 0');
-      if (p + sz > u8.length) u8 = a.u8;
       if (sz > 0) {
-        if (u8[p] !== 0 || u8[p + sz - 1] !== 0) bad++;
+        if (a.u8[p] !== 0 || a.u8[p + sz - 1] !== 0) bad++;
         const v = pat(id);
-        u8[p] = v;
-        u8[p + sz - 1] = v;
+        a.u8[p] = v;
+        a.u8[p + sz - 1] = v;
       }
       ptrs[id] = p;
       sizes[id] = sz;
@@ -434,11 +442,10 @@ export function replay(a: TraceAlloc, t: Trace, ptrs: Int32Array | Float64Array,
       const p = a.alignedAlloc(al, sz);
       if (p === 0) failAt(t, i, 'alignedAlloc returned 0');
       if ((p & (al - 1)) !== 0) bad++;
-      if (p + sz > u8.length) u8 = a.u8;
       if (sz > 0) {
         const v = pat(id);
-        u8[p] = v;
-        u8[p + sz - 1] = v;
+        a.u8[p] = v;
+        a.u8[p + sz - 1] = v;
       }
       ptrs[id] = p;
       sizes[id] = sz;

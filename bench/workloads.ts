@@ -1,5 +1,10 @@
-// The benchmark workloads of /work/shared/workloads.md (A: random-mixed, C2: large blocks),
+// The benchmark workloads of /work/shared/workloads.md (A: random-mixed, C1 / C2: large blocks),
 // the allocator interfaces they drive, and an untimed analysis pass over the same PRNG sequence.
+//
+// User form (workloads.md U): the loops touch block memory through the allocator's own view
+// getter on every access (`a.u8[p] = ...`), as hakmem's README teaches, never through a view they
+// cached. loopARand2Cached is the one labelled exception (the hakmem-cached peer): the same loop
+// with the view kept in a local, to show what the getter costs.
 //
 // PRNG: xorshift32. The state is kept as an int32 (`s ^= s << 13; s ^= s >>> 17; s ^= s << 5`
 // has the same bits as the uint32 version), so every value stays a small integer for V8.
@@ -9,7 +14,7 @@
 export type SizeRule = 'rand' | 'fixed256' | 'rand2' | 'large';
 
 export interface Workload {
-  kind: 'A' | 'C2';
+  kind: 'A' | 'C1' | 'C2';
   cycles: number;
   /** number of slots, a power of two */
   ws: number;
@@ -22,7 +27,7 @@ export interface Allocator {
   /** returns a byte offset > 0, or 0 on failure */
   malloc(size: number): number;
   free(ptr: number): void;
-  /** a view of the heap; may be stale after growth, the loops refetch it when p is past its end */
+  /** a view of the heap covering every block handed out (a getter for hakmem: the loops call it per access) */
   readonly u8: Uint8Array;
 }
 
@@ -53,6 +58,8 @@ export interface HeapPeer {
    * are a Float64Array instead of an Int32Array.
    */
   create(opts: CreateOpts): { alloc: Allocator; highWater(): number; wide: boolean };
+  /** the loop keeps the view in a local (loopARand2Cached): only A rand2 is run for such a peer */
+  cachedView?: boolean;
   /**
    * Peers whose workload runs outside node (the native C references, bench/ext/native.ts):
    * bench/child.ts calls this instead of create() and the JS loop.
@@ -90,8 +97,11 @@ export function sizeMode(rule: SizeRule): number {
   return rule === 'rand' ? RAND : rule === 'fixed256' ? FIXED256 : RAND2;
 }
 
+/** Workload C1's block: 2 MiB (the native hakmem's "VM" scenario). */
+export const C1_SIZE = 2 * 1024 * 1024;
+
 export function maxSizeOf(w: Workload): number {
-  return w.kind === 'C2' ? 65536 * 64 : w.sizes === 'fixed256' ? 256 : 16 + 0x3ff;
+  return w.kind === 'C2' ? 65536 * 64 : w.kind === 'C1' ? C1_SIZE : w.sizes === 'fixed256' ? 256 : 16 + 0x3ff;
 }
 
 function oom(size: number): never {
@@ -106,7 +116,6 @@ function oom(size: number): never {
 export function loopARand(a: Allocator, slots: Int32Array | Float64Array, cycles: number, seed: number): number {
   const mask = slots.length - 1;
   let s = seed | 0;
-  let u8 = a.u8;
   for (let i = 0; i < cycles; i++) {
     s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
     const idx = s & mask;
@@ -118,8 +127,7 @@ export function loopARand(a: Allocator, slots: Int32Array | Float64Array, cycles
       const size = 16 + (s & 0x3ff);
       const p = a.malloc(size);
       if (p === 0) oom(size);
-      if (p >= u8.length) u8 = a.u8;
-      u8[p] = i;
+      a.u8[p] = i;
       slots[idx] = p;
     }
   }
@@ -130,7 +138,6 @@ export function loopARand(a: Allocator, slots: Int32Array | Float64Array, cycles
 export function loopAFixed256(a: Allocator, slots: Int32Array | Float64Array, cycles: number, seed: number): number {
   const mask = slots.length - 1;
   let s = seed | 0;
-  let u8 = a.u8;
   for (let i = 0; i < cycles; i++) {
     s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
     const idx = s & mask;
@@ -141,8 +148,7 @@ export function loopAFixed256(a: Allocator, slots: Int32Array | Float64Array, cy
     } else {
       const p = a.malloc(256);
       if (p === 0) oom(256);
-      if (p >= u8.length) u8 = a.u8;
-      u8[p] = i;
+      a.u8[p] = i;
       slots[idx] = p;
     }
   }
@@ -151,6 +157,32 @@ export function loopAFixed256(a: Allocator, slots: Int32Array | Float64Array, cy
 
 /** A, sizes "rand2": 16 + (r2 & 0x3FF) from a second draw. */
 export function loopARand2(a: Allocator, slots: Int32Array | Float64Array, cycles: number, seed: number): number {
+  const mask = slots.length - 1;
+  let s = seed | 0;
+  for (let i = 0; i < cycles; i++) {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    const idx = s & mask;
+    const q = slots[idx];
+    if (q !== 0) {
+      a.free(q);
+      slots[idx] = 0;
+    } else {
+      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+      const size = 16 + (s & 0x3ff);
+      const p = a.malloc(size);
+      if (p === 0) oom(size);
+      a.u8[p] = i;
+      slots[idx] = p;
+    }
+  }
+  return s;
+}
+
+/**
+ * loopARand2 with the view kept in a local and refetched only when a block lies past it (not
+ * user form: a program would have to know when the heap grew). Labelled row hakmem-cached.
+ */
+export function loopARand2Cached(a: Allocator, slots: Int32Array | Float64Array, cycles: number, seed: number): number {
   const mask = slots.length - 1;
   let s = seed | 0;
   let u8 = a.u8;
@@ -207,7 +239,6 @@ export function loopAGc(
 export function loopC2(a: Allocator, slots: Int32Array | Float64Array, cycles: number, seed: number): number {
   const mask = slots.length - 1;
   let s = seed | 0;
-  let u8 = a.u8;
   for (let i = 0; i < cycles; i++) {
     s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
     const idx = s & mask;
@@ -219,12 +250,36 @@ export function loopC2(a: Allocator, slots: Int32Array | Float64Array, cycles: n
       const size = 65536 * (1 + ((s >>> 16) & 63));
       const p = a.malloc(size);
       if (p === 0) oom(size);
-      if (p + size > u8.length) u8 = a.u8;
-      for (let off = 0; off < size; off += 4096) u8[p + off] = 1;
+      for (let off = 0; off < size; off += 4096) a.u8[p + off] = 1;
       slots[idx] = p;
     }
   }
   return s;
+}
+
+/**
+ * Workload C1 (2 MiB blocks, the native hakmem's "VM" scenario): each cycle mallocs 2 MiB, writes a
+ * byte every 4096 bytes, reads one back, frees it. No PRNG: returns the seed unchanged.
+ */
+export function loopC1(a: Allocator, _slots: Int32Array | Float64Array, cycles: number, seed: number): number {
+  for (let i = 0; i < cycles; i++) {
+    const p = a.malloc(C1_SIZE);
+    if (p === 0) oom(C1_SIZE);
+    for (let off = 0; off < C1_SIZE; off += 4096) a.u8[p + off] = i;
+    if (a.u8[p + ((i << 12) & (C1_SIZE - 1))] !== (i & 255)) throw new Error(`C1: cycle ${i}: a byte written was not read back`);
+    a.free(p);
+  }
+  return seed | 0;
+}
+
+/** Workload C1 on a GC allocator. */
+export function loopC1Gc(g: GcAllocator, _slots: (Uint8Array | null)[], cycles: number, seed: number): number {
+  for (let i = 0; i < cycles; i++) {
+    const b = g.alloc(C1_SIZE);
+    for (let off = 0; off < C1_SIZE; off += 4096) b[off] = i;
+    if (b[(i << 12) & (C1_SIZE - 1)] !== (i & 255)) throw new Error(`C1: cycle ${i}: a byte written was not read back`);
+  }
+  return seed | 0;
 }
 
 /** Workload C2 on a GC allocator. */
@@ -260,6 +315,7 @@ export interface Analysis {
  * above: keep the two in sync (the runner checks that finalState agrees).
  */
 export function analyze(w: Workload): Analysis {
+  if (w.kind === 'C1') return { peakLiveBytes: C1_SIZE, classBoundBytes: C1_SIZE + 16, finalState: w.seed | 0 };
   const mode = w.kind === 'C2' ? -1 : sizeMode(w.sizes);
   const mask = w.ws - 1;
   const sizes = new Float64Array(w.ws);
@@ -302,5 +358,6 @@ export function fmtCycles(n: number): string {
 
 /** Short label, e.g. "A 10Mx8192 seed 42 rand2" or "C2 2000x16 seed 42". */
 export function label(w: Workload): string {
+  if (w.kind === 'C1') return `C1 ${fmtCycles(w.cycles)}x2MiB`;
   return `${w.kind} ${fmtCycles(w.cycles)}x${w.ws} seed ${w.seed}${w.kind === 'A' ? ' ' + w.sizes : ''}`;
 }

@@ -21,8 +21,7 @@ test('python-threads: one worker per trace thread, recorded order, contents veri
   assert.equal(r.threads, 5);
   assert.equal(r.ops, 2_501_891);
   assert.ok(r.crossThread > 100_000, `cross-thread frees/reallocs: ${r.crossThread}`);
-  assert.equal(r.failures, 0, 'blocks whose contents were damaged');
-  assert.equal(r.shortViews, 0, 'blocks past a thread\'s refreshed heap view');
+  assert.equal(r.failures, 0, 'blocks whose contents were damaged (or out of a thread\'s view: reads through heap.u8 would fail)');
   assert.equal(r.liveAtEndBlocks, 506); // the trace's meta line: live_at_end_blocks=506
   assert.equal(r.liveAtEndBytes, 65_568); // live_at_end_bytes=65568
   assert.equal(r.endCheck, '');

@@ -125,9 +125,9 @@ export function isNativeTracePeer(name: string): boolean {
 }
 
 /** Replays `file` with the C replayer against the named native allocator (one process). */
-export async function replayNative(name: string, file: string): Promise<TraceChildResult> {
+export async function replayNative(name: string, file: string, warm = false): Promise<TraceChildResult> {
   const lib = NATIVE.exec(name)![1] as NativeLib;
-  const r = runNative(await nativeProgram('replay'), [file], lib) as unknown as TraceChildResult;
+  const r = runNative(await nativeProgram('replay'), warm ? [file, '--warm'] : [file], lib) as unknown as TraceChildResult;
   return { ...r, alloc: name, emulated: '', diag: { program: 'bench/native/replay.c', allocator: libVersion(lib) } };
 }
 

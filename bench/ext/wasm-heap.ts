@@ -34,8 +34,12 @@ export class WasmHeap {
     this.view = new Uint8Array(ex.memory.buffer);
   }
 
+  /**
+   * The user-form view getter of a wasm allocator: the memory is not shared, so memory.grow detaches
+   * the old buffer and an old view reads 0 bytes long; rebuilt then (one length check per access).
+   */
   get u8(): Uint8Array {
-    if (this.view.byteLength === 0 || this.view.buffer !== this.memory.buffer) this.view = new Uint8Array(this.memory.buffer);
+    if (this.view.byteLength === 0) this.view = new Uint8Array(this.memory.buffer);
     return this.view;
   }
 

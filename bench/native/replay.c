@@ -4,7 +4,10 @@
  * a pattern byte at the first and last byte of every block, checked at free and realloc; calloc
  * blocks checked zero at both ends; aligned pointers checked.
  *
- *   replay FILE.trace.gz
+ *   replay FILE.trace.gz [--warm]
+ *
+ * --warm: the whole trace is replayed twice untimed first (the blocks each pass leaves live are freed
+ * after it), then a third time, timed: the steady state of a long-running program (workloads.md T).
  *
  * Parsing (gzip -dc through a pipe) is untimed; the replay loop is timed with CLOCK_MONOTONIC.
  * Blocks live at the end are left alone. Prints one JSON line with the fields of
@@ -57,9 +60,80 @@ static void die(const char *what, long op) {
 
 static inline unsigned char pat(uint32_t id) { return (unsigned char)((id ^ (id >> 8) ^ (id >> 16) ^ 0x5a) & 255); }
 
+static long ops;
+static unsigned char *kind;
+static uint32_t *id, *newid, *align;
+static uint64_t *size;
+static unsigned char **ptrs;
+static uint64_t *sizes;
+
+/* One pass over the whole trace; returns the number of content-check failures. */
+static long replay_pass(void) {
+  long bad = 0;
+  for (long i = 0; i < ops; i++) {
+    const uint32_t x = id[i];
+    const uint64_t sz = size[i];
+    switch (kind[i]) {
+    case OP_F: {
+      unsigned char *p = ptrs[x];
+      uint64_t old = sizes[x];
+      if (old > 0 && (p[0] != pat(x) || p[old - 1] != pat(x))) bad++;
+      free(p);
+      ptrs[x] = NULL;
+      break;
+    }
+    case OP_A: {
+      unsigned char *p = malloc(sz);
+      if (!p) die("malloc returned NULL", i);
+      if (sz > 0) p[0] = p[sz - 1] = pat(x);
+      ptrs[x] = p; sizes[x] = sz;
+      break;
+    }
+    case OP_R: {
+      const uint32_t y = newid[i];
+      unsigned char *p = ptrs[x];
+      const uint64_t old = sizes[x];
+      const unsigned char v = pat(x);
+      if (old > 0 && (p[0] != v || p[old - 1] != v)) bad++;
+      unsigned char *q = realloc(p, sz);
+      if (!q) die("realloc returned NULL", i);
+      if (old > 0 && (q[0] != v || (old <= sz && q[old - 1] != v))) bad++;
+      q[0] = q[sz - 1] = pat(y);
+      ptrs[x] = NULL;
+      ptrs[y] = q; sizes[y] = sz;
+      break;
+    }
+    case OP_C: {
+      unsigned char *p = calloc(1, sz);
+      if (!p) die("calloc returned NULL", i);
+      if (sz > 0) {
+        if (p[0] != 0 || p[sz - 1] != 0) bad++;
+        p[0] = p[sz - 1] = pat(x);
+      }
+      ptrs[x] = p; sizes[x] = sz;
+      break;
+    }
+    default: {
+      const uint32_t al = align[i];
+      void *pv = NULL;
+      if (al <= sizeof(void *)) pv = malloc(sz);
+      else if (posix_memalign(&pv, al, sz)) pv = NULL;
+      unsigned char *p = pv;
+      if (!p) die("posix_memalign returned no block", i);
+      if (((uintptr_t)p & (al - 1)) != 0) bad++;
+      if (sz > 0) p[0] = p[sz - 1] = pat(x);
+      ptrs[x] = p; sizes[x] = sz;
+      break;
+    }
+    }
+  }
+  return bad;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s FILE.trace.gz\n", argv[0]);
+  const int warm = argc == 3 && strcmp(argv[2], "--warm") == 0;
+  if (argc != 2 && !warm) {
+    fprintf(stderr, "usage: %s FILE.trace.gz [--warm]\n", argv[0]);
     return 2;
   }
   const double tp = now_ms();
@@ -70,7 +144,8 @@ int main(int argc, char **argv) {
   FILE *in = popen(cmd, "r");
   if (!in) die("cannot run gzip", -1);
   char name[256] = "";
-  long ops = -1, peak = 0, threads = 0, ids = -1;
+  long peak = 0, threads = 0, ids = -1;
+  ops = -1;
   char *line = NULL;
   size_t cap = 0;
   ssize_t len;
@@ -78,10 +153,11 @@ int main(int argc, char **argv) {
       sscanf(line, "# trace %255s ops=%ld peak_live_bytes=%ld threads=%ld", name, &ops, &peak, &threads) != 4)
     die("bad header line", -1);
   if (threads != 1) die("only single-thread traces are replayed", -1);
-  unsigned char *kind = malloc(ops);
-  uint32_t *id = malloc(ops * sizeof *id), *newid = malloc(ops * sizeof *newid);
-  uint64_t *size = malloc(ops * sizeof *size);
-  uint32_t *align = malloc(ops * sizeof *align);
+  kind = malloc(ops);
+  id = malloc(ops * sizeof *id);
+  newid = malloc(ops * sizeof *newid);
+  size = malloc(ops * sizeof *size);
+  align = malloc(ops * sizeof *align);
   if (!kind || !id || !newid || !size || !align) die("out of memory", -1);
   long k = 0, next_id = 0;
   while ((len = getline(&line, &cap, in)) > 0) {
@@ -117,75 +193,25 @@ int main(int argc, char **argv) {
   if (k != ops) die("op lines differ from the header's ops", k);
   if (ids < 0) ids = next_id;
   if (ids != next_id) die("meta ids differs from the ids created", k);
-  unsigned char **ptrs = calloc(ids ? ids : 1, sizeof *ptrs);
-  uint64_t *sizes = calloc(ids ? ids : 1, sizeof *sizes);
+  ptrs = calloc(ids ? ids : 1, sizeof *ptrs);
+  sizes = calloc(ids ? ids : 1, sizeof *sizes);
   if (!ptrs || !sizes) die("out of memory", -1);
   const double parse_ms = now_ms() - tp;
 
-  long bad = 0;
   const long rss0 = vm_bytes("VmRSS");
-  const double t0 = now_ms();
-  for (long i = 0; i < ops; i++) {
-    const uint32_t x = id[i];
-    const uint64_t sz = size[i];
-    switch (kind[i]) {
-    case OP_F: {
-      unsigned char *p = ptrs[x];
-      uint64_t old = sizes[x];
-      if (old > 0 && (p[0] != pat(x) || p[old - 1] != pat(x))) bad++;
-      free(p);
-      break;
-    }
-    case OP_A: {
-      unsigned char *p = malloc(sz);
-      if (!p) die("malloc returned NULL", i);
-      if (sz > 0) p[0] = p[sz - 1] = pat(x);
-      ptrs[x] = p; sizes[x] = sz;
-      break;
-    }
-    case OP_R: {
-      const uint32_t y = newid[i];
-      unsigned char *p = ptrs[x];
-      const uint64_t old = sizes[x];
-      const unsigned char v = pat(x);
-      if (old > 0 && (p[0] != v || p[old - 1] != v)) bad++;
-      unsigned char *q = realloc(p, sz);
-      if (!q) die("realloc returned NULL", i);
-      if (old > 0 && (q[0] != v || (old <= sz && q[old - 1] != v))) bad++;
-      q[0] = q[sz - 1] = pat(y);
-      ptrs[y] = q; sizes[y] = sz;
-      break;
-    }
-    case OP_C: {
-      unsigned char *p = calloc(1, sz);
-      if (!p) die("calloc returned NULL", i);
-      if (sz > 0) {
-        if (p[0] != 0 || p[sz - 1] != 0) bad++;
-        p[0] = p[sz - 1] = pat(x);
-      }
-      ptrs[x] = p; sizes[x] = sz;
-      break;
-    }
-    default: {
-      const uint32_t al = align[i];
-      void *pv = NULL;
-      if (al <= sizeof(void *)) pv = malloc(sz);
-      else if (posix_memalign(&pv, al, sz)) pv = NULL;
-      unsigned char *p = pv;
-      if (!p) die("posix_memalign returned no block", i);
-      if (((uintptr_t)p & (al - 1)) != 0) bad++;
-      if (sz > 0) p[0] = p[sz - 1] = pat(x);
-      ptrs[x] = p; sizes[x] = sz;
-      break;
-    }
-    }
+  long warm_bad = 0;
+  for (int pass = 0; warm && pass < 2; pass++) {
+    warm_bad += replay_pass();
+    for (long x = 0; x < ids; x++) if (ptrs[x]) { free(ptrs[x]); ptrs[x] = NULL; }
   }
+  const double t0 = now_ms();
+  const long bad = replay_pass();
   const double t1 = now_ms();
   long hw = vm_bytes("VmHWM") - rss0;
   if (hw < 0) hw = 0;
   printf("{\"trace\":\"%s\",\"alloc\":\"%s\",\"ops\":%ld,\"ms\":%.6f,\"nsPerOp\":%.6f,\"highWater\":%ld,"
-         "\"peakLiveBytes\":%ld,\"failures\":%ld,\"warmFailures\":0,\"emulated\":\"\",\"parseMs\":%.3f,"
+         "\"peakLiveBytes\":%ld,\"failures\":%ld,\"warmFailures\":%ld,\"emulated\":\"\",\"parseMs\":%.3f,"
          "\"allocator\":\"%s\"}\n",
-         name, allocator_name(), ops, t1 - t0, (t1 - t0) * 1e6 / ops, hw, peak, bad, parse_ms, allocator_name());
+         name, allocator_name(), ops, t1 - t0, (t1 - t0) * 1e6 / ops, hw, peak, bad, warm_bad, parse_ms, allocator_name());
   return 0;
 }

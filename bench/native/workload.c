@@ -1,10 +1,10 @@
-/* Workloads A (random-mixed) and C2 (large blocks) of /work/shared/workloads.md in C, against
+/* Workloads A (random-mixed), C1 and C2 (large blocks) of /work/shared/workloads.md in C, against
  * whatever malloc the process has: the system's, or mimalloc / jemalloc via LD_PRELOAD.
- * Same PRNG and size sequence as bench/workloads.ts (loopARand, loopAFixed256, loopARand2, loopC2);
+ * Same PRNG and size sequence as bench/workloads.ts (loopARand, loopAFixed256, loopARand2, loopC1, loopC2);
  * the final PRNG state is printed (as an int32, like the JS loops) so the runner can check it
  * against analyze().
  *
- *   workload A|C2 CYCLES WS SEED rand|fixed256|rand2|large
+ *   workload A|C1|C2 CYCLES WS SEED rand|fixed256|rand2|large
  *
  * Prints one JSON line: ms and nsPerOp of the timed loop (CLOCK_MONOTONIC around the loop only; no
  * warm-up: a fresh process is a cold heap), mallocs done, the final state, the allocator that
@@ -64,15 +64,16 @@ static void oom(size_t size) {
 
 int main(int argc, char **argv) {
   if (argc != 6) {
-    fprintf(stderr, "usage: %s A|C2 CYCLES WS SEED rand|fixed256|rand2|large\n", argv[0]);
+    fprintf(stderr, "usage: %s A|C1|C2 CYCLES WS SEED rand|fixed256|rand2|large\n", argv[0]);
     return 2;
   }
   const int c2 = strcmp(argv[1], "C2") == 0;
+  const int c1 = strcmp(argv[1], "C1") == 0;
   const long cycles = atol(argv[2]);
   const uint32_t ws = (uint32_t)atol(argv[3]);
   const uint32_t seed = (uint32_t)atol(argv[4]);
   const char *sizes = argv[5];
-  const int mode = c2 ? 3 : strcmp(sizes, "rand") == 0 ? 0 : strcmp(sizes, "fixed256") == 0 ? 1 : strcmp(sizes, "rand2") == 0 ? 2 : -1;
+  const int mode = c1 ? 4 : c2 ? 3 : strcmp(sizes, "rand") == 0 ? 0 : strcmp(sizes, "fixed256") == 0 ? 1 : strcmp(sizes, "rand2") == 0 ? 2 : -1;
   if (mode < 0 || ws == 0 || (ws & (ws - 1)) != 0 || cycles <= 0) {
     fprintf(stderr, "bad arguments\n");
     return 2;
@@ -139,6 +140,17 @@ int main(int argc, char **argv) {
         slots[idx] = p;
         mallocs++;
       }
+    }
+    break;
+  case 4: /* C1: no PRNG; 2 MiB, a byte per 4 KiB, one read back, free */
+    for (long i = 0; i < cycles; i++) {
+      const size_t size = 2u << 20;
+      unsigned char *p = malloc(size);
+      if (!p) oom(size);
+      for (size_t off = 0; off < size; off += 4096) ((volatile unsigned char *)p)[off] = (unsigned char)i;
+      if (((volatile unsigned char *)p)[((size_t)i << 12) & (size - 1)] != (unsigned char)i) { fprintf(stderr, "C1: read back failed\n"); return 1; }
+      free(p);
+      mallocs++;
     }
     break;
   }

@@ -1,6 +1,6 @@
 // hakmem itself, with its defaults: createHeap() (a growable SharedArrayBuffer).
-// The loop calls the heap's own malloc/free and reads heap.u8 (refetched only when an offset
-// lies past the end of the view it holds).
+// The loop calls the heap's own malloc/free and writes block memory through heap.u8 on every
+// access (user form, workloads.md U).
 import { createHeap, type Heap } from '../../src/index.ts';
 import type { HeapPeer } from '../workloads.ts';
 
