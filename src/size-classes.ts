@@ -25,7 +25,7 @@ export const CLASS_SIZE: readonly number[] = buildSizes();
 export const NCLASSES = CLASS_SIZE.length;
 
 /** CLASS_OF[(size + 15) >>> 4] = the smallest class whose blocks hold `size` bytes. */
-export const CLASS_OF = new Uint8Array((SLAB_MAX >>> 4) + 1);
+export const CLASS_OF: Uint8Array = new Uint8Array((SLAB_MAX >>> 4) + 1);
 {
   let c = 0;
   for (let g = 0; g < CLASS_OF.length; g++) {
