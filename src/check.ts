@@ -9,13 +9,13 @@ import {
   H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF, H_THREADS, H_TOP, H_USED_PAGES, HEAP_MAGIC,
   K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB,
   KIND_MASK, LEAF_ENTRIES, NBINS, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, REGION_SHIFT,
-  RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
-  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_RBITS, S_REMOTE, SLAB_MAGIC, T_CUR, T_FULL, T_TID, TOP_ENTRIES,
-  E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, H_BASE, H_DEAD_DIRECT, H_VERSION, HEAP_VERSION, SLOT_ATTACHED, SLOT_FREE, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
+  RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV, S_ABITS, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
+  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_RBITS, S_REMOTE, SLAB_MAGIC, T_CUR, T_FULL, T_LISTS, LIST_SHIFT, L_DIVC, L_DIVD, T_TID, TOP_ENTRIES,
+  granuleBit, remoteBitWord, slabAbits, SLAB_HEADER_BYTES, E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, H_BASE, H_DEAD_DIRECT, H_VERSION, HEAP_VERSION, SLOT_ATTACHED, SLOT_FREE, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
-import { CLASS_OF, CLASS_SIZE, NCLASSES } from './size-classes.ts';
-import { DIRECT_ENTRIES, TQ_HEAD, TQ_TAIL, T_DIRECT, T_NPARTIAL, slabPagesAt } from './slab.ts';
+import { BLOCK_DIVC, BLOCK_DIVD, CLASS_OF, CLASS_SIZE, LIST_LIMIT, NCLASSES } from './size-classes.ts';
+import { DIRECT_ENTRIES, TQ_HEAD, TQ_TAIL, T_DIRECT, T_NPARTIAL, listBlockSlab, slabPagesAt } from './slab.ts';
 import type { Heap } from './heap.ts';
 
 /** The name of the heap being checked (for error messages). */
@@ -197,6 +197,7 @@ export function checkHeap(h: Heap): void {
 
   // ---- threads: current slabs, partial queues and full lists of every attached thread
   const listedSlabs = new Set<number>();
+  const onLists = new Set<number>(); // blocks on threads' free lists
   const attached = new Set<number>();
   for (let i = 0; i < maxThreads; i++) {
     const state = m[hw + H_THREADS + maxThreads + i]!;
@@ -239,6 +240,27 @@ export function checkHeap(h: Heap): void {
       if (m[rec + T_CUR + TQ_TAIL + c] !== prev) fail(`thread ${tid}'s partial queue of class ${CLASS_SIZE[c]} has a wrong tail`, (rec + T_CUR + TQ_TAIL + c) << 2);
     }
     if (m[rec + T_CUR + T_NPARTIAL] !== npartial) fail(`thread ${tid} counts ${m[rec + T_CUR + T_NPARTIAL]} partial slabs but its queues hold ${npartial}`, (rec + T_CUR + T_NPARTIAL) << 2);
+    // Free lists: every block a valid listed block of this thread and class (marker, allocated bit,
+    // block start, not freed remotely), each once, no more than the limit, the room in agreement.
+    for (let c = 0; c < NCLASSES; c++) {
+      const hw0 = rec + T_LISTS + (c << LIST_SHIFT);
+      const room = m[hw0 + 1]!;
+      if (m[hw0 + L_DIVC] !== BLOCK_DIVC[c] || m[hw0 + L_DIVD] !== BLOCK_DIVD[c]) fail(`thread ${tid}'s block-start test of class ${CLASS_SIZE[c]} is overwritten`, (hw0 + L_DIVC) << 2);
+      if (room < 0 || room > LIST_LIMIT[c]!) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} has room ${room} (limit ${LIST_LIMIT[c]})`, (hw0 + 1) << 2);
+      let n = 0;
+      let prev = hw0;
+      for (let p = m[hw0]!; p !== 0; p = m[p >>> 2]!) {
+        if (n >= LIST_LIMIT[c]!) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} is longer than its limit ${LIST_LIMIT[c]} (a cycle, or a block freed twice?)`, hw0 << 2);
+        const s = listBlockSlab(h, p, c, tid);
+        if (s === 0) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} links to ${p}, which is not a free block of that class in its slabs (a write after free?)`, prev << 2);
+        if (onLists.has(p)) fail('a block is on a free list twice', p);
+        if ((m[remoteBitWord(m, s, p)]! & granuleBit(p)) !== 0) fail('a block on a thread\'s free list is also freed by another thread', p);
+        onLists.add(p);
+        n++;
+        prev = p >>> 2;
+      }
+      if (LIST_LIMIT[c]! - room !== n) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} holds ${n} blocks, its room says ${LIST_LIMIT[c]! - room}`, (hw0 + 1) << 2);
+    }
     let prev = 0;
     let f = m[rec + T_FULL]!;
     for (let steps = 0; f !== 0; steps++) {
@@ -293,11 +315,12 @@ function checkSlab(h: Heap, pg: number, end: number): number {
   const firstB = m[s + S_FIRST]!;
   const endB = m[s + S_END]!;
   const bump = m[s + S_BUMP]!;
-  if (bsize !== CLASS_SIZE[cls] || cap !== Math.floor((pages * PAGE - hdr) / bsize) || firstB !== base + hdr ||
+  if (bsize !== CLASS_SIZE[cls] || cap !== Math.floor((pages * PAGE - hdr) / bsize) || firstB !== base + SLAB_HEADER_BYTES ||
     endB !== firstB + cap * bsize || bump < firstB || bump > endB || (bump - firstB) % bsize !== 0) {
     fail(`slab geometry fields are inconsistent (class ${bsize}, cap ${cap}, bump ${bump})`, base);
   }
-  if (m[s + S_RBITS] !== S_BITMAP + pages * 8) fail('slab remote bitmap offset is wrong', base);
+  const ab = m[s + S_ABITS]!;
+  if (ab !== slabAbits(pages) || m[s + S_RBITS] !== ab + pages * 8) fail('slab bitmap offsets are wrong', base);
   const rs = m[s + S_REMOTE]!;
   if (rs !== remoteWord(base, RS_IDLE) && rs !== remoteWord(base, RS_PENDING) && rs !== remoteWord(base, RS_ARMED)) fail('slab remote-free state word is invalid', base);
   if (rs === remoteWord(base, RS_ARMED) && (owner & OWNER_FULL) === 0) fail('a slab that is not full is armed for notification', base);
@@ -305,14 +328,14 @@ function checkSlab(h: Heap, pg: number, end: number): number {
   const rbits = m[s + S_RBITS]!;
   for (let i = 0; i < pages * 8; i++) {
     const r = m[s + rbits + i]!;
-    if ((r & ~m[s + S_BITMAP + i]!) !== 0) fail('a block is marked freed by another thread but was not handed out', base + i * 512);
+    if ((r & ~m[s + ab + i]!) !== 0) fail('a block is marked freed by another thread but was not handed out', base + i * 512);
     if (r !== 0 && rs !== remoteWord(base, RS_PENDING)) fail('a slab holds blocks freed by other threads, but its state word does not say so (they would never be collected)', base);
   }
   // Allocated bits: only inside carved blocks; one per handed-out block.
   const words = pages * 8;
   let bits = 0;
   for (let i = 0; i < words; i++) {
-    const w = m[s + S_BITMAP + i]!;
+    const w = m[s + ab + i]!;
     if (w === 0) continue;
     bits += popcount(w);
     for (let b = 0; b < 32; b++) {
@@ -333,7 +356,7 @@ function checkSlab(h: Heap, pg: number, end: number): number {
     const idx = (p - firstB) / bsize;
     if (seen[idx]) fail('free list has a cycle', p);
     seen[idx] = 1;
-    if ((m[s + S_BITMAP + ((p - base) >>> 9)]! >>> ((p >>> 4) & 31)) & 1) fail('a block is both free and allocated', p);
+    if ((m[s + ab + ((p - base) >>> 9)]! >>> ((p >>> 4) & 31)) & 1) fail('a block is both free and allocated', p);
     free++;
     prev = p;
     p = h.readLink(s, p); // (a secure heap's decoder throws for a link outside the slab)

@@ -6,8 +6,8 @@
  * core block, a 16-byte trailer: requested size, thread id and tag index, stack index, and a magic
  * word (a per-heap random key ^ pointer ^ size). Between the requested size and the trailer lies a
  * canary (CANARY bytes, at least 8). New blocks are filled with UNINIT (calloc: zeros); a freed
- * block is filled with POISON and marked freed (word 1 = key ^ pointer ^ FREED_SALT; word 0 is the
- * core's free-list link). So:
+ * block is filled with POISON and marked freed (its last word = key ^ pointer ^ size ^ FREED_SALT;
+ * words 0 and 1 are the core's: its free-list link and its free-list marker). So:
  *   - free/realloc/check() of a block whose canary or trailer changed: HeapOverflowError;
  *   - a block handed out again whose poison changed: UseAfterFreeError (also found by check());
  *   - a second free of a block still marked freed (also across threads): DoubleFreeError;
@@ -20,12 +20,15 @@
 import { Heap, attachHeapOf, createHeapOf, isU32, type HeapHandle, type HeapOptions } from './heap.ts';
 import { DoubleFreeError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
 import {
-  H_ARENA_START, H_DEBUG_KEY, H_FRONTIER, H_MIXED, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE_SHIFT, S_BITMAP, S_FREE, S_PAGES, S_RBITS,
-  E_BACK_MASK, E_BACK_SHIFT,
+  H_ARENA_START, H_DEBUG_KEY, H_FRONTIER, H_MAX_THREADS, H_MIXED, H_THREADS, K_LARGE_HEAD, K_SLAB, KIND_MASK, MARK_WORD, PAGE_SHIFT,
+  S_ABITS, S_FREE, S_PAGES, S_RBITS, SLOT_ATTACHED, T_LISTS, LIST_SHIFT, E_BACK_MASK, E_BACK_SHIFT,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
 import { blockStart } from './slab.ts';
-import { NROUTES, R_COLLECT, R_FREE_LARGE, R_FREE_REMOTE, R_FREE_SLOW, R_MALLOC_LARGE, R_MALLOC_REFILL, R_MALLOC_SLOW, type RouteStats } from './routes.ts';
+import {
+  NROUTES, R_COLLECT, R_CONFIRM, R_FLUSH, R_FREE_LARGE, R_FREE_REMOTE, R_FREE_SLOW, R_MALLOC_LARGE, R_MALLOC_REFILL, R_MALLOC_SLOW, type RouteStats,
+} from './routes.ts';
+import { CLASS_SIZE, LIST_LIMIT, NCLASSES } from './size-classes.ts';
 import type { HeapStats } from './stats.ts';
 
 export * from './index.ts';
@@ -36,6 +39,8 @@ const CANARY = 0xcb;
 const POISON = 0xdd;
 const UNINIT = 0xbe;
 const FREED_SALT = 0x0f4eed00;
+/** Poison is checked from this byte on (words 0 and 1 are the core's free-list link and marker, MARK_WORD) to the freed mark, the block's last word. */
+const POISON_FROM = 8;
 const MAGIC_SALT = 0x5a17ed5a;
 
 export interface DebugHeapOptions extends HeapOptions {
@@ -89,6 +94,11 @@ export class DebugHeap extends Heap {
 
   protected override route(r: number): void {
     this.routeCounts[r]!++;
+  }
+
+  /** Whether block p is on a thread's free list (the core's marker): free, although its allocated bit is set. */
+  private onAList(p: number): boolean {
+    return this.markKey !== 0 && this.m32[(p >>> 2) + MARK_WORD] === (p ^ this.markKey);
   }
 
   override malloc(size: number): number {
@@ -225,6 +235,8 @@ export class DebugHeap extends Heap {
       frees: this.nFree,
       freeFast: this.nFree - r[R_FREE_SLOW]!,
       freeSlow: r[R_FREE_SLOW]!,
+      flush: r[R_FLUSH]!,
+      confirm: r[R_CONFIRM]!,
       freeRemote: r[R_FREE_REMOTE]!,
       freeLarge: r[R_FREE_LARGE]!,
     };
@@ -284,7 +296,7 @@ export class DebugHeap extends Heap {
   /** Verifies a live block's trailer and canary; returns its requested size. */
   private verify(p: number, u: number, op: string): number {
     const m = this.m32;
-    if (m[(p >>> 2) + 1] === this.freedMark(p, u) && this.poisonIntact(p, u)) {
+    if (m[(p + u - 4) >>> 2] === this.freedMark(p, u) && this.poisonIntact(p, u)) {
       throw new DoubleFreeError(p, `${op}: the block is marked freed and still holds its poison (freed before, possibly on another thread)`, this.name);
     }
     const t = (p + u - TRAILER) >>> 2;
@@ -310,7 +322,7 @@ export class DebugHeap extends Heap {
 
   private poison(p: number, u: number): void {
     this.m8.fill(POISON, p, p + u);
-    this.m32[(p >>> 2) + 1] = this.freedMark(p, u);
+    this.m32[(p + u - 4) >>> 2] = this.freedMark(p, u);
   }
 
   /**
@@ -339,15 +351,15 @@ export class DebugHeap extends Heap {
 
   private poisonIntact(p: number, u: number): boolean {
     const m8 = this.m8;
-    for (let i = p + 8; i < p + u; i++) if (m8[i] !== POISON) return false;
+    for (let i = p + POISON_FROM; i < p + u - 4; i++) if (m8[i] !== POISON) return false;
     return true;
   }
 
-  /** A block marked freed must still hold its poison (bytes 8..u; word 0 is the free-list link). */
+  /** A block marked freed must still hold its poison (bytes 8..u-4; words 0 and 1 are the core's link and marker, the last the freed mark). */
   private verifyPoison(p: number, u: number, op: string): void {
-    if (this.m32[(p >>> 2) + 1] !== this.freedMark(p, u)) return; // not a block the debug build freed
+    if (this.m32[(p + u - 4) >>> 2] !== this.freedMark(p, u)) return; // not a block the debug build freed
     const m8 = this.m8;
-    for (let i = p + 8; i < p + u; i++) {
+    for (let i = p + POISON_FROM; i < p + u - 4; i++) {
       if (m8[i] !== POISON) {
         throw new UseAfterFreeError(p, `${op}: byte ${i - p} of the freed block was written after free (found 0x${m8[i]!.toString(16)}, poison is 0x${POISON.toString(16)})`, this.name);
       }
@@ -368,20 +380,32 @@ export class DebugHeap extends Heap {
         const s = pg << (PAGE_SHIFT - 2);
         const rb = s + m[s + S_RBITS]!;
         for (let i = 0; i < m[s + S_PAGES]! * 8; i++) {
-          let w = m[s + S_BITMAP + i]! & ~m[rb + i]!;
+          let w = m[s + m[s + S_ABITS]! + i]! & ~m[rb + i]!;
           while (w !== 0) {
             const b = 31 - Math.clz32(w & -w);
             w &= w - 1;
-            fn((pg << PAGE_SHIFT) + (i * 32 + b) * 16);
+            const p = (pg << PAGE_SHIFT) + (i * 32 + b) * 16;
+            if (!this.onAList(p)) fn(p);
           }
         }
       }
     }
   }
 
-  /** Calls fn(block, bytes) for every block on a slab free list (bounded by the slab's capacity). */
+  /**
+   * Calls fn(block, bytes) for every block on a slab free list (bounded by the slab's capacity) and
+   * on an attached thread's free list (bounded by the list's limit).
+   */
   private forEachFree(fn: (ptr: number, bytes: number) => void): void {
     const m = this.m32;
+    const max = m[this.hw + H_MAX_THREADS]!;
+    for (let i = 0; i < max; i++) {
+      const rec = m[this.hw + H_THREADS + i]!;
+      if (rec === 0 || Atomics.load(m, this.hw + H_THREADS + max + i) !== SLOT_ATTACHED) continue;
+      for (let c = 0; c < NCLASSES; c++) {
+        for (let p = m[rec + T_LISTS + (c << LIST_SHIFT)]!, n = 0; p !== 0 && n <= LIST_LIMIT[c]!; p = m[p >>> 2]!, n++) fn(p, CLASS_SIZE[c]!);
+      }
+    }
     const first = m[this.hw + H_ARENA_START]! >>> PAGE_SHIFT;
     const end = m[this.hw + H_FRONTIER]! >>> PAGE_SHIFT;
     for (let pg = first; pg < end; pg++) {

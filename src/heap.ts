@@ -1,12 +1,23 @@
 /**
  * The Heap a thread holds: the public API, the malloc/free fast paths, and dispatch to the tiers.
  *
- * Fast paths (the only code that runs per call in the common case):
- *   malloc: validate size with one compare, CLASS_OF table -> the thread's current slab for that
- *           class -> pop its free list, count it, set the block's allocated bit.
- *   free:   page map (two loads) -> slab header; if this thread owns it and the block's allocated
- *           bit is set: clear it, push the block, count it.
- * Everything else (refill, full/aligned slabs, large blocks, errors, views after growth) is a named
+ * Front end (the only code that runs per call in the common case), the shape of glibc's tcache and
+ * of the native hakmem's TLS lists: per size class, a LIFO list of free blocks in this thread's
+ * record (T_LISTS: head and room), in the heap buffer so that other threads can see and repair it.
+ *   malloc: validate size (typeof, uint32, <= SLAB_MAX), CLASS_OF table -> the class's list ->
+ *           pop its head, one more room, clear the block's marker word.
+ *   free:   page map (two loads) -> one masked compare says "a block of a slab of mine, class c";
+ *           the block's marker word is not `ptr ^ markKey` (not on a list already) and the list has
+ *           room -> write the marker, push.
+ * Slabs and their allocated bitmaps are touched only in batches, off the fast path: an empty list
+ * is refilled from the class's current slab (refill), a full one gives its older half back to the
+ * slabs (flushList). A free that finds the marker is confirmed on the slow path (confirmFree: the
+ * thread's list for that class is bounded; the bitmap tells a block given back to its slab): a
+ * double free throws DoubleFreeError with the heap intact. What the marker cannot see (a double
+ * free of a block written after its first free, an interior pointer of a live block of this
+ * thread) is in the README's misuse table; `secure: true` (SecureHeap) keeps the strict per-call
+ * bitmap checks, and hakmem/debug adds its own.
+ * Everything else (refill, flush, remote and large blocks, errors, views after growth) is a named
  * slow-path method. The fast paths use fixed-length views; a pointer past them (memory grown by
  * another thread) reads `undefined` from the page map and so always lands in the slow path, which
  * rebuilds the views and retries.
@@ -17,18 +28,22 @@ import {
   H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
   H_DEBUG_KEY, H_GEN, H_MIXED, H_SECURE_KEY, H_VIEW_END, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
-  OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
-  S_FREE, S_BUMP, S_NEXT, S_PREV, S_PAGES, H_ABANDONED, OWNER_FULL, SLAB_MAGIC, SLOT_ATTACHED, T_CUR, T_NOTIFY, T_PENDING, E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, E_TID_SHIFT,
+  OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_ABITS, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
+  allocWord, granuleBit, remoteBitWord, SLAB_HEADER_BYTES,
+  S_FREE, S_BUMP, S_CLASS, S_NEXT, S_PREV, S_PAGES, H_ABANDONED, SLAB_MAGIC, SLOT_ATTACHED, T_CUR, T_LISTS, T_NOTIFY, T_PENDING,
+  E_BACK_MASK, E_BACK_SHIFT, E_CLASS_SHIFT, E_KEY_MASK, E_TID_SHIFT, H_MARK_KEY, MARK_WORD, LIST_SHIFT, L_HEAD, L_ROOM, L_DIVC, L_DIVD, T_IDLE, T_TICK,
   TOP_ENTRIES, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, headerPages,
 } from './layout.ts';
 import { extendFrontier, getEntry, releaseRun, takeFromBins, type Arena } from './pages.ts';
-import { CLASS_OF, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
+import { CLASS_OF, LIST_LIMIT, NCLASSES, REFILL, REFILL_FRESH_BYTES, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
 import {
   DIRECT_ENTRIES, T_DIRECT, T_NPARTIAL, TQ_HEAD, TQ_TAIL, blockStart, collectNotified, setCurrent, reclaimDue,
-  reclaimEmptySlabs, slabCarve, slabNew, slabRelist, slabRetire, slabSetOwner,
+  reclaimEmptySlabs, slabCarve, slabGiveBack, slabNew, slabRetire, slabSetOwner, slabTake,
 } from './slab.ts';
 import { CAN_BLOCK, lockAcquire, lockRelease } from './lock.ts';
-import { R_COLLECT, R_FREE_LARGE, R_FREE_REMOTE, R_FREE_SLOW, R_MALLOC_LARGE, R_MALLOC_REFILL, R_MALLOC_SLOW } from './routes.ts';
+import {
+  R_COLLECT, R_CONFIRM, R_FLUSH, R_FREE_LARGE, R_FREE_REMOTE, R_FREE_SLOW, R_MALLOC_LARGE, R_MALLOC_REFILL, R_MALLOC_SLOW,
+} from './routes.ts';
 import { repairPages } from './repair.ts';
 import {
   abandonThread, adoptAbandoned, claimSlot, freeSlot, initRecord, releaseAbandonedEmpty, slotAttached,
@@ -70,6 +85,8 @@ export interface HeapOptions {
 }
 
 const DEFAULT_MAX_BYTES = 1 << 30;
+/** Before the heap grows, lists not refilled within this many of the thread's refills are flushed (idle classes). */
+const IDLE_REFILLS = 64;
 const DEFAULT_INITIAL_BYTES = 65536;
 const DEFAULT_MAX_THREADS = 64;
 const MAIN_TID = 1;
@@ -99,6 +116,10 @@ export class Heap implements Arena {
   declare tid: number;
   /** K_SLAB | tid in page-map entry form: what the free fast path compares an entry's key bits with. */
   declare fkey: number;
+  /** Word index of this thread's free lists (T_LISTS: head, room per class); the null leaf once detached. */
+  declare tl: number;
+  /** The heap's free-block marker key (H_MARK_KEY): a block on a thread list holds ptr ^ markKey in its MARK_WORD. */
+  declare readonly markKey: number;
   /** Word index of this thread's current-slab table (the other thread tables follow it). */
   declare tcur: number;
   /** Word index of this thread's direct table: small size granule -> current slab. */
@@ -128,8 +149,8 @@ export class Heap implements Arena {
   declare private vi64: BigInt64Array;
   declare private vu64: BigUint64Array;
   // Results of resolve(): set before it returns (no allocation per call).
-  private rSlab = 0;
-  private rBlock = 0;
+  protected rSlab = 0;
+  protected rBlock = 0;
 
   /** @internal Use createHeap(). */
   constructor(backing: Backing, hw: number, tid: number, name: string) {
@@ -139,6 +160,7 @@ export class Heap implements Arena {
     this.topw = hw + H_TOP;
     this.tid = tid;
     this.fkey = K_SLAB | (tid << E_TID_SHIFT);
+    this.markKey = this.m32[hw + H_MARK_KEY]!;
     this.sentinel = hw + H_SENTINEL;
     this.name = name;
     const m = this.m32;
@@ -148,6 +170,7 @@ export class Heap implements Arena {
     this.rec = rec;
     this.tcur = rec + T_CUR;
     this.tdir = rec + T_CUR + T_DIRECT;
+    this.tl = rec + T_LISTS;
     this.lockDepth = 0;
     this.canWait = CAN_BLOCK && backing.shared;
   }
@@ -160,13 +183,14 @@ export class Heap implements Arena {
     // `| 0` on index sums: int32 wrap-around instead of V8's overflow checks (indices are small).
     // The check-end markers around a condition: the release build's O(1) checks, which bench/peers/hakmem-nochecks.ts
     // replaces by `true` to measure what they cost.
-    if (/*check*/typeof size === 'number' && (size >>> 0) === size/*end*/ && size <= 1024 /* SMALL_MAX */) {
+    if (/*check*/typeof size === 'number' && (size >>> 0) === size/*end*/ && size <= 32768 /* SLAB_MAX */) {
       const m = this.m32;
-      const s = m[(this.tdir + ((size + 15) >>> 4)) | 0]!; // the direct table: current slab
-      const p = m[s]!; // S_FREE
+      const l = (this.tl + (CLASS_OF[(size + 15) >>> 4]! << 2 /* LIST_SHIFT */)) | 0; // the class's list: head, room
+      const p = m[l]!;
       if (p > 0) { // also false for undefined: a view detached by outside growth (wasm memory.grow)
-        m[s] = m[p >>> 2]!;
-        m[(s + 16 /* S_BITMAP */ - (s >>> 7) + (p >>> 9)) | 0]! |= 1 << (p >>> 4);
+        m[l] = m[p >>> 2]!;
+        m[l + 1]!++;
+        m[((p >>> 2) + 1) | 0] = 0; // MARK_WORD: handed out, no longer a free block
         return p;
       }
     }
@@ -178,18 +202,20 @@ export class Heap implements Arena {
     if (/*check*/typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr/*end*/) {
       const m = this.m32;
       const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
-      // A page of a slab of this thread without aligned blocks?
+      // A page of a slab of this thread without aligned blocks? Its class is in the entry's top bits.
       if ((e & 0x3ff02f /* E_KEY_MASK */) === this.fkey) {
-        const s = ((ptr >>> 12) - ((e >>> 6) & 63 /* E_BACK */)) << 10;
-        const w = (s + 16 /* S_BITMAP */ - (s >>> 7) + (ptr >>> 9)) | 0;
-        const bits = m[w]!;
-        const bit = 1 << (ptr >>> 4);
-        const head = m[s]!;
-        // Allocated bit set, and the free list not empty (an empty one may mean a full slab to relist).
-        if (/*check*/(bits & bit) !== 0/*end*/ && head !== 0) {
-          m[w] = bits ^ bit;
-          m[ptr >>> 2] = head;
-          m[s] = ptr;
+        const w = ((ptr >>> 2) + 1) | 0; // MARK_WORD
+        const l = (this.tl + ((e >>> 22 /* E_CLASS_SHIFT */) << 2 /* LIST_SHIFT */)) | 0;
+        // The granule from block 0 of the slab (which starts `e`'s back-distance pages before this one, 4 granules of header).
+        const x = (((ptr & 4095) >>> 4) + (((e >>> 6) & 63) << 8) - 4) | 0;
+        const mark = ptr ^ this.markKey;
+        const room = m[l + 1]! - 1;
+        // A block start (L_DIVC, L_DIVD), not already on a list (no marker), and the list has room (else flush: the slow path).
+        if (/*check*/x >= 0 && (Math.imul(x, m[l + 2]!) >>> 0) < (m[l + 3]! >>> 0) && m[w] !== mark/*end*/ && room >= 0) {
+          m[w] = mark;
+          m[ptr >>> 2] = m[l]!;
+          m[l] = ptr;
+          m[l + 1] = room;
           return;
         }
       }
@@ -200,40 +226,54 @@ export class Heap implements Arena {
   // ------------------------------------------------------------------ slow paths
 
   /**
-   * The malloc slow path, one function on purpose (like mimalloc's _mi_malloc_generic): the common
-   * slow work is done here in its own body, so the function is too large for V8 to inline into the
-   * caller's loop (inlined cold code costs the fast path registers); rare cases are calls out.
-   * The current slab's free list is empty: carve more of it, else mark it full and take the oldest
-   * partial slab, else start a new slab. Returns 0 when out of memory.
+   * The malloc slow path (like mimalloc's _mi_malloc_generic): sizes the fast path does not take
+   * (not a uint32, large, detached), views to rebuild, and the common slow case, an empty list:
+   * refill it from the class's current slab. Returns 0 when out of memory.
    */
   protected mallocSlow(size: number): number {
     // A view detached by outside growth of a WebAssembly.Memory reads undefined. (Growth by another
     // thread leaves our views short but valid; allocPages re-syncs before it hands out pages.)
     this.syncViews();
+    if (!isU32(size) || size > SLAB_MAX || this.tid === 0) return this.mallocUnusual(size);
+    const cls = CLASS_OF[(size + 15) >>> 4]!;
+    const m = this.m32;
+    const l = this.tl + (cls << LIST_SHIFT);
+    const p = m[l]!;
+    if (p !== 0) { // the fast path read a stale view: pop now
+      m[l] = m[p >>> 2]!;
+      m[l + 1]!++;
+      m[(p >>> 2) + MARK_WORD] = 0;
+      return p;
+    }
+    this.route(R_MALLOC_REFILL);
+    const s = this.slabWithFree(cls);
+    return s === 0 ? 0 : this.refill(s, cls);
+  }
+
+  /** malloc of what no slab serves: not a size (throws), too large (0), a detached heap (throws), a large block. */
+  protected mallocUnusual(size: number): number {
     if (!isU32(size) || size > this.maxRequest) {
       checkSize(size, 'size'); // throws for what is not a size
       if (this.tid === 0) this.detachedError('malloc');
       return 0; // a size this heap can never hold: C's NULL
     }
     if (this.tid === 0) this.detachedError('malloc');
-    if (size > SLAB_MAX) {
-      this.route(R_MALLOC_LARGE);
-      return this.largeAllocLocked(largePages(size), 1);
-    }
-    const cls = CLASS_OF[(size + 15) >>> 4]!;
+    this.route(R_MALLOC_LARGE);
+    return this.largeAllocLocked(largePages(size), 1);
+  }
+
+  /**
+   * The current slab of class cls, made to have a free block: its own (carve-free: never-used
+   * blocks count), else what other threads freed into it, else the oldest partial slab, else
+   * mallocFresh. Returns its word index, or 0 when out of memory.
+   */
+  protected slabWithFree(cls: number): number {
     const m = this.m32;
     const s = m[this.tcur + cls]!;
-    this.route(R_MALLOC_REFILL);
     if (s !== this.sentinel) {
-      if (m[s + S_FREE] === 0 && m[s + S_BUMP]! < m[s + S_END]!) slabCarve(this, s);
+      if (m[s + S_FREE] !== 0 || m[s + S_BUMP]! < m[s + S_END]!) return s;
       // Dry: take what other threads freed into it, else retire it to the full list.
-      if (m[s + S_FREE] === 0) slabRetire(this, s);
-      const p = m[s + S_FREE]!;
-      if (p !== 0) {
-        m[s + S_FREE] = this.readLink(s, p);
-        m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
-        return p;
-      }
+      if (!slabRetire(this, s)) return s;
       setCurrent(this, cls, this.sentinel);
     }
     const next = m[this.tcur + TQ_HEAD + cls]!;
@@ -246,79 +286,148 @@ export class Heap implements Arena {
       m[next + S_NEXT] = 0;
       m[this.tcur + T_NPARTIAL]!--;
       setCurrent(this, cls, next);
-      if (m[next + S_FREE] === 0) slabCarve(this, next);
-      const p = m[next + S_FREE]!;
-      if (p === 0) throw new HeapCorruptionError('a partial slab has no free block', next << 2, this.name);
-      m[next + S_FREE] = this.readLink(next, p);
-      m[next + S_BITMAP + ((p >>> 9) - (next >>> 7))]! |= 1 << (p >>> 4);
-      return p;
+      if (m[next + S_FREE] === 0 && m[next + S_BUMP]! >= m[next + S_END]!) {
+        throw new HeapCorruptionError('a partial slab has no free block', next << 2, this.name);
+      }
+      return next;
     }
-    return this.mallocFresh(size, cls, s !== this.sentinel);
+    return this.mallocFresh(cls, s !== this.sentinel);
   }
 
   /**
    * No slab of class cls with a free block: relist full slabs that other threads freed into (if
-   * one told us), else adopt an abandoned slab, else make a new one.
+   * one told us), else adopt an abandoned slab, else make a new one. Returns its word index or 0.
    */
-  private mallocFresh(size: number, cls: number, grow: boolean): number {
+  private mallocFresh(cls: number, grow: boolean): number {
     const m = this.m32;
     this.route(R_MALLOC_SLOW);
     if (Atomics.load(m, this.rec + T_NOTIFY) !== 0) {
       this.route(R_COLLECT);
       Atomics.store(m, this.rec + T_NOTIFY, 0);
       collectNotified(this);
-      if (m[this.tcur + TQ_HEAD + cls] !== 0) return this.mallocSlow(size);
+      if (m[this.tcur + TQ_HEAD + cls] !== 0) return this.slabWithFree(cls);
     }
     if (m[this.hw + H_ABANDONED + cls] !== 0) {
-      const p = adoptAbandoned(this, cls);
-      if (p !== 0) return p;
+      const s = adoptAbandoned(this, cls);
+      if (s !== 0) return s;
     }
     return slabNew(this, cls, grow);
   }
 
   /**
-   * The free slow path, one function on purpose (see mallocSlow). Its common case first: a valid
-   * block of a slab of ours whose free list was empty, so the slab may be full and must go back to
-   * its class's partial queue (at the tail, where it gathers frees before it is reused). Anything
-   * else is validated by resolve() before a single word changes.
+   * The class's list is empty: moves up to REFILL[cls] blocks of slab s (which has at least one)
+   * onto it, allocated bits set, and returns the first. Blocks never used before are taken up to
+   * REFILL_FRESH_BYTES, so one malloc touches few fresh pages. One block at a time, each pushed
+   * whole: a thread killed here loses at most the block in hand.
+   */
+  private refill(s: number, cls: number): number {
+    const m = this.m32;
+    const p = slabTake(this, s, true);
+    m[(p >>> 2) + MARK_WORD] = 0; // handed out: a marker left from an earlier life of this memory must go
+    const l = this.tl + (cls << LIST_SHIFT);
+    const key = this.markKey;
+    m[this.rec + T_IDLE + cls] = ++m[this.rec + T_TICK]!;
+    let fresh = REFILL_FRESH_BYTES - m[s + S_BSIZE]!;
+    for (let n = REFILL[cls]! - 1; n > 0; n--) {
+      const freeHead = m[s + S_FREE]!;
+      const q = slabTake(this, s, fresh > 0);
+      if (q === 0) break;
+      if (freeHead === 0) fresh -= m[s + S_BSIZE]!;
+      m[(q >>> 2) + MARK_WORD] = q ^ key;
+      m[q >>> 2] = m[l]!;
+      m[l] = q;
+      m[l + 1]!--;
+    }
+    return p;
+  }
+
+  /**
+   * The free slow path, one function on purpose (see mallocSlow). Its common case first: a block of
+   * a slab of ours whose list is full (flush its older half, then push) or that carries the marker
+   * (confirm: a double free throws). Everything else is validated by resolve() before a single word
+   * changes: large blocks, blocks of other threads (remote free), of slabs with aligned blocks, errors.
    */
   protected freeSlow(ptr: number): void {
     this.route(R_FREE_SLOW);
-    let s = 0;
-    let block = ptr;
-    if (typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
+    if (typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr && ptr < this.m8.length && this.tid !== 0) {
       const e = getEntry(this, ptr >>> PAGE_SHIFT);
       if ((e & E_KEY_MASK) === this.fkey) {
-        const q = ((ptr >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+        const cls = e >>> E_CLASS_SHIFT;
+        const s = ((ptr >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
         const m = this.m32;
-        if (m[q + S_MAGIC] === (SLAB_MAGIC ^ (q << 2)) && ptr >= m[q + S_FIRST]! && ptr < m[q + S_END]! &&
-          (m[q + S_BITMAP + ((ptr >>> 9) - (q >>> 7))]! & (1 << (ptr >>> 4))) !== 0) s = q;
+        const first = m[s + S_FIRST]!;
+        if (m[s + S_MAGIC] === (SLAB_MAGIC ^ (s << 2)) && ptr >= first && ptr < m[s + S_BUMP]! &&
+          (ptr - first) % m[s + S_BSIZE]! === 0 && (m[allocWord(m, s, ptr)]! & granuleBit(ptr)) !== 0 &&
+          m[(ptr >>> 2) + MARK_WORD] !== (ptr ^ this.markKey)) {
+          this.pushFree(cls, ptr);
+          return;
+        }
       }
     }
-    if (s === 0) {
-      if (this.tid === 0) this.detachedError('free');
-      const kind = this.resolve(ptr, 'free');
-      if (kind === 0) return;
-      if (kind !== K_SLAB) {
-        this.route(R_FREE_LARGE);
-        this.largeFreeLocked(ptr >>> PAGE_SHIFT);
-        return;
-      }
-      s = this.rSlab;
-      block = this.rBlock;
-      if ((this.m32[s + S_OWNER]! & OWNER_TID_MASK) !== this.tid) {
-        this.route(R_FREE_REMOTE);
-        this.remoteFree(s, ptr);
-        return;
-      }
+    if (this.tid === 0) this.detachedError('free');
+    const kind = this.resolve(ptr, 'free'); // throws for a double free (marker confirmed) or an invalid pointer
+    if (kind === 0) return;
+    if (kind !== K_SLAB) {
+      this.route(R_FREE_LARGE);
+      this.largeFreeLocked(ptr >>> PAGE_SHIFT);
+      return;
     }
+    const s = this.rSlab;
     const m = this.m32;
-    m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! &= ~(1 << (ptr >>> 4));
-    const head = m[s + S_FREE]!;
-    this.writeLink(block, head);
-    m[s + S_FREE] = block;
-    // The slab was full: relist it at the tail of its partial queue, where it gathers frees.
-    if (head === 0 && (m[s + S_OWNER]! & OWNER_FULL) !== 0) slabRelist(this, s);
+    if ((m[s + S_OWNER]! & OWNER_TID_MASK) !== this.tid) {
+      this.route(R_FREE_REMOTE);
+      this.remoteFree(s, ptr);
+      return;
+    }
+    if ((m[s + S_OWNER]! & OWNER_ALIGNED) !== 0) {
+      // A slab with aligned blocks: the bit is at ptr, the block starts at rBlock; straight back to the slab.
+      m[allocWord(m, s, ptr)]! &= ~granuleBit(ptr);
+      slabGiveBack(this, s, this.rBlock);
+      return;
+    }
+    this.pushFree(m[s + S_CLASS]!, ptr); // (a marker that resolve() found not on our list: user data)
+  }
+
+  /** Pushes a valid block of ours on its class's list, giving the list's older half back first if it is full. */
+  private pushFree(cls: number, ptr: number): void {
+    const m = this.m32;
+    const l = this.tl + (cls << LIST_SHIFT);
+    if (m[l + 1]! <= 0) this.flushList(cls);
+    m[(ptr >>> 2) + MARK_WORD] = ptr ^ this.markKey;
+    m[ptr >>> 2] = m[l]!;
+    m[l] = ptr;
+    m[l + 1]!--;
+  }
+
+  /**
+   * The list of class cls is full: gives its older half (the blocks freed longest ago) back to their
+   * slabs, keeping the recently freed, cache-warm ones. One block at a time, each unlinked before it
+   * is given back: a thread killed here loses at most that block.
+   */
+  private flushList(cls: number): void {
+    this.route(R_FLUSH);
+    const m = this.m32;
+    const l = this.tl + (cls << LIST_SHIFT);
+    let k = m[l]!;
+    for (let keep = LIST_LIMIT[cls]! >>> 1; keep > 1 && k !== 0; keep--) k = m[k >>> 2]!;
+    if (k === 0) return;
+    for (let q = m[k >>> 2]!; q !== 0; q = m[k >>> 2]!) {
+      m[k >>> 2] = m[q >>> 2]!; // unlink q
+      m[l + 1]!++;
+      const e = getEntry(this, q >>> PAGE_SHIFT);
+      slabGiveBack(this, ((q >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2), q);
+    }
+  }
+
+  /** Whether block p is on this thread's list of class cls (at most LIST_LIMIT[cls] + 1 links followed). */
+  private onList(cls: number, p: number): boolean {
+    const m = this.m32;
+    let q = m[this.tl + (cls << LIST_SHIFT)]!;
+    for (let k = 0; q !== 0 && k <= LIST_LIMIT[cls]!; k++) {
+      if (q === p) return true;
+      q = m[q >>> 2]!;
+    }
+    return false;
   }
 
   /**
@@ -326,10 +435,10 @@ export class Heap implements Arena {
    * bit in the slab's remote bitmap (the old value names a second free); the owner collects it.
    * If the owner armed the (full) slab, the first remote free disarms it and notifies the owner.
    */
-  private remoteFree(s: number, ptr: number): void {
+  protected remoteFree(s: number, ptr: number): void {
     const m = this.m32;
     const bit = 1 << (ptr >>> 4);
-    const w = s + m[s + S_RBITS]! + ((ptr >>> 9) - (s >>> 7));
+    const w = remoteBitWord(m, s, ptr);
     if ((Atomics.or(m, w, bit) & bit) !== 0) {
       throw new DoubleFreeError(ptr, `free: block of class ${m[s + S_BSIZE]} B, already freed by a thread that does not own its slab`, this.name);
     }
@@ -391,7 +500,7 @@ export class Heap implements Arena {
     return this.malloc(size);
   }
 
-  private detachedError(op: string): never {
+  protected detachedError(op: string): never {
     throw new DetachedError(`hakmem: ${op} on ${this.name} after this thread's detach(); attach again with attachHeap(handle)`);
   }
 
@@ -422,7 +531,7 @@ export class Heap implements Arena {
     return p;
   }
 
-  private largeFreeLocked(pg: number): void {
+  protected largeFreeLocked(pg: number): void {
     this.lock();
     try {
       largeFree(this, pg);
@@ -435,7 +544,7 @@ export class Heap implements Arena {
    * Validates a pointer without changing anything. Returns 0 for ptr 0, K_SLAB (rSlab, rBlock set)
    * or K_LARGE_HEAD; throws a typed error for anything that is not a live block of this heap.
    */
-  private resolve(ptr: number, op: string): number {
+  protected resolve(ptr: number, op: string): number {
     if (this.tid === 0) this.detachedError(op);
     if (typeof ptr !== 'number') throw new TypeError(`hakmem: ${op}: the pointer must be a number, got ${describe(ptr)}`);
     if (ptr === 0) return 0;
@@ -465,7 +574,7 @@ export class Heap implements Arena {
         const bsize = m[s + S_BSIZE]!;
         if (ptr < first) throw new InvalidFreeError(ptr, `${op}: inside the header of the slab at ${fmt(s << 2)}`, this.name);
         if (ptr >= m[s + S_END]!) throw new InvalidFreeError(ptr, `${op}: past the last block of the slab at ${fmt(s << 2)} (class ${bsize} B)`, this.name);
-        const set = (m[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! & (1 << (ptr >>> 4))) !== 0;
+        const set = (m[allocWord(m, s, ptr)]! & granuleBit(ptr)) !== 0;
         const block = blockStart(this, s, ptr);
         const aligned = (m[s + S_OWNER]! & OWNER_ALIGNED) !== 0;
         if (!set) {
@@ -475,8 +584,17 @@ export class Heap implements Arena {
           }
           throw new InvalidFreeError(ptr, `${op}: interior pointer: the ${bsize}-byte block starts at ${fmt(block)}`, this.name);
         }
-        if ((m[s + m[s + S_RBITS]! + ((ptr >>> 9) - (s >>> 7))]! & (1 << (ptr >>> 4))) !== 0) {
+        if ((m[remoteBitWord(m, s, ptr)]! & granuleBit(ptr)) !== 0) {
           throw new DoubleFreeError(ptr, `${op}: block of class ${bsize} B, already freed by a thread that does not own its slab`, this.name);
+        }
+        // Allocated bit set, and the free-list marker: on a thread's list, i.e. freed, unless the
+        // marker is the program's data and the block is not on our list (a list of another thread
+        // cannot be walked while it runs; only blocks that went through free carry the marker).
+        if (this.markKey !== 0 && m[(block >>> 2) + MARK_WORD] === (block ^ this.markKey)) {
+          this.route(R_CONFIRM);
+          if (owner !== this.tid || this.onList(m[s + S_CLASS]!, block)) {
+            throw new DoubleFreeError(ptr, `${op}: block of class ${bsize} B, already freed (it is on ${owner === this.tid ? 'this' : 'its owner\'s'} thread's free list)`, this.name);
+          }
         }
         this.rSlab = s;
         this.rBlock = block;
@@ -533,13 +651,43 @@ export class Heap implements Arena {
       pg = takeFromBins(this, n);
       if (pg >= 0) return pg;
     }
+    // Before the heap grows: the blocks on this thread's idle lists may be all that keeps some of
+    // its slabs from being empty; give them back and release the slabs that empties.
+    if (this.flushLists(IDLE_REFILLS) > 0 && reclaimEmptySlabs(this, true) > 0) {
+      pg = takeFromBins(this, n);
+      if (pg >= 0) return pg;
+    }
     pg = extendFrontier(this, n);
     if (pg >= 0) return pg;
+    // Out of memory: every list gives its blocks back, every empty slab of this thread goes back to the pool.
+    this.flushLists(-1);
     if (reclaimEmptySlabs(this, true) > 0) {
       pg = takeFromBins(this, n);
       if (pg < 0) pg = extendFrontier(this, n);
     }
     return pg;
+  }
+
+  /**
+   * Gives every block on this thread's lists that were not refilled in the last `idle` refills of
+   * this thread (all of them for -1) back to its slab, one at a time as flushList; returns how many.
+   */
+  private flushLists(idle: number): number {
+    const m = this.m32;
+    const now = m[this.rec + T_TICK]!;
+    let n = 0;
+    for (let c = 0; c < NCLASSES; c++) {
+      const l = this.tl + (c << LIST_SHIFT);
+      if (idle >= 0 && now - m[this.rec + T_IDLE + c]! <= idle) continue;
+      for (let q = m[l]!; q !== 0; q = m[l]!) {
+        m[l] = m[q >>> 2]!;
+        m[l + 1]!++;
+        const e = getEntry(this, q >>> PAGE_SHIFT);
+        slabGiveBack(this, ((q >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2), q);
+        n++;
+      }
+    }
+    return n;
   }
 
   freePages(pg: number, n: number): void {
@@ -679,8 +827,8 @@ export class Heap implements Arena {
         }
       }
       const m = this.m32; // after the lock: views may have been rebuilt
-      m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! &= ~(1 << (p >>> 4));
-      m[s + S_BITMAP + ((q >>> 9) - (s >>> 7))]! |= 1 << (q >>> 4);
+      m[allocWord(m, s, p)]! &= ~granuleBit(p);
+      m[allocWord(m, s, q)]! |= granuleBit(q);
       return q;
     }
     return this.largeAllocLocked(largePages(size), alignment <= PAGE ? 1 : alignment / PAGE);
@@ -759,6 +907,7 @@ export class Heap implements Arena {
     this.tid = 0;
     this.fkey = -1;
     this.tdir = this.hw + H_DEAD_DIRECT;
+    this.tl = this.m32[this.hw + H_NULL_LEAF]!; // all zeros, never written: every list is empty, malloc goes slow and throws
   }
 
   /**
@@ -853,6 +1002,24 @@ export class Heap implements Arena {
     return collectStats(this);
   }
 
+  /**
+   * Gives back the free memory this thread keeps for speed: the blocks on its free lists return to
+   * their slabs, its empty slabs and the BigCache's blocks to the heap's free pages, where any
+   * thread, size class or large block can use them (the buffer itself never shrinks). For a
+   * long-running program between phases; never needed for correctness.
+   */
+  trim(): void {
+    if (this.tid === 0) this.detachedError('trim');
+    this.lock();
+    try {
+      this.flushLists(-1);
+      reclaimEmptySlabs(this, true);
+      bigCacheFlush(this);
+    } finally {
+      this.unlock();
+    }
+  }
+
   /** Verifies every invariant of the heap's metadata; throws HeapCorruptionError naming the first violation. */
   check(): void {
     this.syncViews();
@@ -867,8 +1034,10 @@ export class Heap implements Arena {
 
 // The fast paths use these layout values as literals; fail at load time if layout.ts changes.
 const FAST_PATH_LAYOUT: [number, number][] = [
-  [S_FREE, 0], [S_BITMAP, 16], [E_KEY_MASK, 0x3ff02f], [E_BACK_SHIFT, 6], [E_BACK_MASK, 63],
+  [S_FREE, 0], [S_ABITS, 14], [E_KEY_MASK, 0x3ff02f], [E_BACK_SHIFT, 6], [E_BACK_MASK, 63],
   [SLAB_MAX, 32768], [SMALL_MAX, 1024], [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024], [S_FIRST, 12], [S_END, 8],
+  [MARK_WORD, 1], [E_CLASS_SHIFT, 22], [LIST_SHIFT, 2], [L_HEAD, 0], [L_ROOM, 1], [L_DIVC, 2], [L_DIVD, 3],
+  [SLAB_HEADER_BYTES, 64], [E_TID_SHIFT - E_BACK_SHIFT, 6], [NCLASSES, 72],
 ];
 for (const [have, want] of FAST_PATH_LAYOUT) {
   if (have !== want) throw new Error(`hakmem: heap.ts fast paths are out of date with layout.ts (${have} != ${want})`);
@@ -877,7 +1046,7 @@ for (const [have, want] of FAST_PATH_LAYOUT) {
 /** Whether any allocated bit is set in the block [block, block + bsize) of slab s. */
 function blockHasBit(m: Int32Array, s: number, block: number, bsize: number): boolean {
   for (let q = block; q < block + bsize; q += 16) {
-    if ((m[s + S_BITMAP + ((q >>> 9) - (s >>> 7))]! & (1 << (q >>> 4))) !== 0) return true;
+    if ((m[allocWord(m, s, q)]! & granuleBit(q)) !== 0) return true;
   }
   return false;
 }
@@ -953,6 +1122,7 @@ export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOp
   for (let g = 0; g < DIRECT_ENTRIES; g++) m[hw + H_DEAD_DIRECT + g] = hw + H_SENTINEL;
   if (options.secure !== undefined && typeof options.secure !== 'boolean') throw new TypeError('hakmem: option secure must be a boolean');
   if (options.secure === true) m[hw + H_SECURE_KEY] = randomKey();
+  else m[hw + H_MARK_KEY] = randomKey(); // a secure heap keeps no free lists: no marker
   if ((Ctor as unknown) !== SecureHeap && options.secure === true) throw new TypeError('hakmem: secure heaps are not supported by this build');
   // The main thread: slot 0, and its record (one META page from the arena).
   m[hw + H_THREADS + maxThreads] = SLOT_ATTACHED;
@@ -1077,7 +1247,7 @@ export class SecureHeap extends Heap {
         const first = m[s + 12 /* S_FIRST */]!;
         if (next !== 0 && ((next & 15) !== 0 || ((next - first) >>> 0) >= ((m[s + 8 /* S_END */]! - first) >>> 0))) this.badLink(s, p, next);
         m[s] = next;
-        m[(s + 16 /* S_BITMAP */ - (s >>> 7) + (p >>> 9)) | 0]! |= 1 << (p >>> 4);
+        m[(s + m[s + 14 /* S_ABITS */]! - (s >>> 7) + (p >>> 9)) | 0]! |= 1 << (p >>> 4);
         return p;
       }
     }
@@ -1090,7 +1260,7 @@ export class SecureHeap extends Heap {
       const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
       if ((e & 0x3ff02f /* E_KEY_MASK */) === this.fkey) {
         const s = ((ptr >>> 12) - ((e >>> 6) & 63)) << 10;
-        const w = (s + 16 - (s >>> 7) + (ptr >>> 9)) | 0;
+        const w = (s + m[s + 14 /* S_ABITS */]! - (s >>> 7) + (ptr >>> 9)) | 0;
         const bits = m[w]!;
         const bit = 1 << (ptr >>> 4);
         const head = m[s]!;
@@ -1103,6 +1273,55 @@ export class SecureHeap extends Heap {
       }
     }
     this.freeSlow(ptr);
+  }
+
+  /** The strict front end: a block straight from the class's current slab, its allocated bit set per call. */
+  protected override mallocSlow(size: number): number {
+    this.syncViews();
+    if (!isU32(size) || size > SLAB_MAX || this.tid === 0) return this.mallocUnusual(size);
+    this.route(R_MALLOC_REFILL);
+    const s = this.slabWithFree(CLASS_OF[(size + 15) >>> 4]!);
+    if (s === 0) return 0;
+    if (this.m32[s + S_FREE] === 0) slabCarve(this, s);
+    return slabTake(this, s, false);
+  }
+
+  /**
+   * The strict front end's free slow path: a block of a slab of ours whose allocated bit is set but
+   * whose slab's free list was empty (it may be full: relisted), or anything resolve() validates.
+   */
+  protected override freeSlow(ptr: number): void {
+    this.route(R_FREE_SLOW);
+    let s = 0;
+    let block = ptr;
+    if (typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
+      const e = getEntry(this, ptr >>> PAGE_SHIFT);
+      if ((e & E_KEY_MASK) === this.fkey) {
+        const q = ((ptr >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+        const m = this.m32;
+        if (m[q + S_MAGIC] === (SLAB_MAGIC ^ (q << 2)) && ptr >= m[q + S_FIRST]! && ptr < m[q + S_END]! &&
+          (m[allocWord(m, q, ptr)]! & granuleBit(ptr)) !== 0) s = q;
+      }
+    }
+    if (s === 0) {
+      if (this.tid === 0) this.detachedError('free');
+      const kind = this.resolve(ptr, 'free');
+      if (kind === 0) return;
+      if (kind !== K_SLAB) {
+        this.route(R_FREE_LARGE);
+        this.largeFreeLocked(ptr >>> PAGE_SHIFT);
+        return;
+      }
+      s = this.rSlab;
+      block = this.rBlock;
+      if ((this.m32[s + S_OWNER]! & OWNER_TID_MASK) !== this.tid) {
+        this.route(R_FREE_REMOTE);
+        this.remoteFree(s, ptr);
+        return;
+      }
+    }
+    this.m32[allocWord(this.m32, s, ptr)]! &= ~granuleBit(ptr);
+    slabGiveBack(this, s, block);
   }
 
   override readLink(s: number, p: number): number {

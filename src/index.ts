@@ -8,3 +8,4 @@ export type { MemoryOption } from './memory.ts';
 export { HakmemError, DetachedError, InvalidFreeError, DoubleFreeError, HeapCorruptionError, HeapExhaustedError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
 export type { RouteStats } from './routes.ts';
 export { CLASS_SIZE as SIZE_CLASSES } from './size-classes.ts';
+export { defineStruct, type Struct, type StructView, type StructFields, type StructField, type FieldType, type ScalarType, type ScalarValue } from './struct.ts';

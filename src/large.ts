@@ -12,7 +12,7 @@ import {
   BC_SLOTS, H_BC, H_BC_NEXT, H_BC_PAGES, H_FRONTIER, H_PEAK_PAGES, H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_BODY,
   K_LARGE_HEAD, KIND_MASK, PAGE, PAGE_SHIFT,
 } from './layout.ts';
-import { getEntry, markRun, releaseRun, setEntry, takeFreePrefix } from './pages.ts';
+import { getEntry, markRun, setEntry, takeFreePrefix } from './pages.ts';
 import type { Heap } from './heap.ts';
 
 const BC_MIN_PAGES = 1024; // 4 MiB
@@ -170,7 +170,7 @@ function bigCacheRelease(h: Heap, i: number): void {
   m[h.hw + H_BC + 2 * i + 1] = 0;
   m[h.hw + H_BC_PAGES]! -= len;
   m[h.hw + H_USED_PAGES]! += len; // releaseRun subtracts them again
-  releaseRun(h, pg, len);
+  h.freePages(pg, len); // (through the heap: the debug build clears pages going back to the pool)
 }
 
 /** Gives every cached block back to the page allocator; returns whether anything was released. */

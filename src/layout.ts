@@ -80,6 +80,12 @@ export const H_NULL_LEAF = 14; // word index of the null leaf
 export const H_MIXED = 21; // 1 once threads of both builds used the heap: debug checks then skip blocks without a debug trailer
 export const H_SECURE_KEY = 20; // secure heaps: the key free-list links are encoded with (0 = a plain heap)
 export const H_DEBUG_KEY = 15; // debug build: random key of block trailers and poison markers (0 until a debug thread sets it)
+/**
+ * Random key of the free-block marker: a block on a thread's free list holds `ptr ^ key` in its
+ * second word (MARK_WORD), cleared when malloc hands it out, so a free that finds it is a likely
+ * double free, confirmed off the fast path (see heap.ts).
+ */
+export const H_MARK_KEY = 22;
 export const H_BIN_MASK = 16; // 4 words: bit b set <=> bin b non-empty
 export const BIN_MASK_WORDS = 4;
 /**
@@ -114,9 +120,14 @@ export function headerPages(maxThreads: number): number {
   return Math.ceil(((H_THREADS + 2 * maxThreads) * 4) / PAGE);
 }
 
-// ---- slab header: word offsets from the slab's first word (the slab starts on a page) ----
+// ---- slab: a 64-byte header on its first page, the blocks, then its two bitmaps at its end ----
+//   [header 64 B][block 0][block 1] ... [block cap-1] (waste) [allocated bitmap][remote-free bitmap]
+// Each bitmap has one bit per 16-byte granule of the whole slab (8 words per page). Block 0 starts
+// SLAB_HEADER_BYTES after the slab for every slab, whatever its size: the free fast path tells a
+// block start from an interior pointer with one multiply (see BLOCK_DIV in size-classes.ts).
+// Word offsets from the slab's first word:
 export const S_FREE = 0; // head of the free list malloc pops (byte offset, 0 = empty)
-export const S_RBITS = 1; // word offset (from the slab) of the remote-free bitmap, after the allocated bitmap
+export const S_RBITS = 1; // word offset (from the slab) of the remote-free bitmap, right after the allocated bitmap
 export const S_OWNER = 2; // owning thread id | OWNER_* flags (mirrored in the slab's page-map entries); 0 = abandoned
 export const S_REMOTE = 3; // remote-free state, remoteWord(slab byte offset, RS_*): see threads.ts
 export const S_CLASS = 4; // size-class index
@@ -129,9 +140,15 @@ export const S_PREV = 10; // word index of the previous slab in that list (0 = n
 export const S_PAGES = 11; // pages in the slab
 export const S_FIRST = 12; // byte offset of block 0
 export const S_MAGIC = 13; // SLAB_MAGIC ^ slab byte offset
-export const S_BITMAP = 16; // one bit per 16-byte granule of the slab: set <=> a block handed out starts there
-// The remote-free bitmap (S_RBITS words in) has the same shape: a thread that does not own the slab
-// frees a block by setting its bit with Atomics.or; the owner collects (Atomics.exchange per word).
+/**
+ * Word offset (from the slab) of the allocated bitmap: one bit per 16-byte granule of the slab, set
+ * <=> the block starting there is out of the slab (handed out, or on its owner's free list).
+ * The remote-free bitmap (S_RBITS) has the same shape: a thread that does not own the slab frees a
+ * block by setting its bit with Atomics.or; the owner collects (Atomics.exchange per word).
+ */
+export const S_ABITS = 14;
+/** Bytes of the slab header: block 0 starts here in every slab. */
+export const SLAB_HEADER_BYTES = 64;
 export const SLAB_MAGIC = 0x51ab51ab;
 export const OWNER_TID_MASK = 0xffff;
 /**
@@ -159,9 +176,38 @@ export function slabEntry(owner: number, cls: number, back: number): number {
   return K_SLAB | flags | (back << E_BACK_SHIFT) | ((owner & OWNER_TID_MASK) << E_TID_SHIFT) | (cls << E_CLASS_SHIFT);
 }
 
-/** Slab header size in bytes for a slab of `pages` pages (a multiple of 16). */
+/** Metadata bytes of a slab of `pages` pages: its header and its two bitmaps (a multiple of 16). */
 export function slabHeaderBytes(pages: number): number {
-  return S_BITMAP * 4 + 2 * pages * (PAGE / 16 / 8);
+  return SLAB_HEADER_BYTES + slabBitmapBytes(pages);
+}
+
+/** Bytes of a slab's two bitmaps (at its end). */
+export function slabBitmapBytes(pages: number): number {
+  return 2 * pages * (PAGE / 16 / 8);
+}
+
+/** S_ABITS of a slab of `pages` pages: its bitmaps fill its last slabBitmapBytes(pages) bytes. */
+export function slabAbits(pages: number): number {
+  return (pages * PAGE - slabBitmapBytes(pages)) >>> 2;
+}
+
+/**
+ * Word index (into the heap's Int32Array) of the allocated-bitmap word of byte offset p in slab s
+ * (a word index); the bit is granuleBit(p). One header load, so for slow paths: the fast paths use
+ * the thread's lists and do not touch bitmaps.
+ */
+export function allocWord(m: Int32Array, s: number, p: number): number {
+  return s + m[s + S_ABITS]! + ((p >>> 9) - (s >>> 7));
+}
+
+/** As allocWord, for the remote-free bitmap. */
+export function remoteBitWord(m: Int32Array, s: number, p: number): number {
+  return s + m[s + S_RBITS]! + ((p >>> 9) - (s >>> 7));
+}
+
+/** The bit of byte offset p's 16-byte granule in its bitmap word (JS masks the shift count to 5 bits: (p >>> 4) & 31). */
+export function granuleBit(p: number): number {
+  return 1 << (p >>> 4);
 }
 
 /** S_REMOTE states: no remote free since the owner last looked / some (bits to collect) / full, notify the owner. */
@@ -182,10 +228,32 @@ export const T_TID = 0;
 export const T_NOTIFY = 1; // atomic: 1 = a full slab of this thread received a remote free since the last look
 export const T_FULL = 2; // head of this thread's list of full slabs (linked through S_NEXT / S_PREV)
 export const T_PENDING = 3; // first page of a large block being handed out (reclaim frees it if the thread died)
+export const T_TICK = 4; // refills this thread has done (a clock for the lists' idle test, see L_TICK)
 export const T_CUR = 16; // NCLASSES words: word index of the current slab per class (the sentinel if none)
+/**
+ * The thread's free lists, the front end: per class c, four words (one 16-byte group, so the free
+ * fast path finds all it needs in one cache line) at T_LISTS + (c << LIST_SHIFT):
+ *   L_HEAD  byte offset of the first block, 0 = empty; linked through each block's first word
+ *   L_ROOM  LIST_LIMIT[c] minus the blocks on the list
+ *   L_DIVC, L_DIVD  the class's block-start test, constants (BLOCK_DIVC / BLOCK_DIVD of size-classes.ts)
+ * malloc pops, free pushes; refill moves blocks from the class's current slab in batches, flush
+ * moves the older half back to their slabs. Every block on a list carries the marker (H_MARK_KEY)
+ * and its slab's allocated bit is set.
+ */
+export const T_LISTS = 512;
+export const LIST_SHIFT = 2;
+export const L_HEAD = 0;
+export const L_ROOM = 1;
+export const L_DIVC = 2;
+export const L_DIVD = 3;
+/** NCLASSES words after the lists: T_TICK at each class's last refill (the idle test before the heap grows). */
+export const T_IDLE = T_LISTS + (72 << LIST_SHIFT); // 72 = NCLASSES (size-classes.ts; checked there)
 // Then, NCLASSES words each (offsets from T_CUR, in units of NCLASSES; see thread-record helpers in slab.ts):
 //   partial-queue head, partial-queue tail (FIFO: a relisted slab waits at the tail and gathers frees),
 //   slab growth step (the next new slab of the class has SLAB_PAGES << step pages, capped).
+
+/** Word of a free block (from its first word) that holds the marker `ptr ^ H_MARK_KEY` while it is on a thread list. */
+export const MARK_WORD = 1;
 
 // ---- free run (in-band, first words of its first page) ----
 export const R_NEXT = 0; // byte offset of the next run in the bin (0 = none)

@@ -22,10 +22,12 @@
  * iff it is handed out (at the block start, or at the aligned pointer inside it for alignedAlloc).
  */
 import {
-  OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_RBITS, S_REMOTE, T_FULL,
+  E_BACK_MASK, E_BACK_SHIFT, E_CLASS_MASK, E_CLASS_SHIFT, E_TID_MASK, E_TID_SHIFT, H_ARENA_START, H_FRONTIER, K_SLAB, KIND_MASK,
+  MARK_WORD, OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_ABITS, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_RBITS, S_REMOTE, T_FULL,
+  SLAB_HEADER_BYTES, allocWord, granuleBit, slabAbits,
   S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
-import { setEntry } from './pages.ts';
+import { getEntry, setEntry } from './pages.ts';
 import { CLASS_OF, CLASS_SIZE, NCLASSES, SLAB_PAGES, SMALL_MAX } from './size-classes.ts';
 import type { Heap } from './heap.ts';
 
@@ -77,19 +79,21 @@ export function slabPagesAt(cls: number, step: number): number {
 function slabInit(h: Heap, pg: number, pages: number, cls: number, tid: number): number {
   const bsize = CLASS_SIZE[cls]!;
   const base = pg << PAGE_SHIFT;
-  const hdr = slabHeaderBytes(pages);
-  const cap = Math.floor((pages * PAGE - hdr) / bsize);
+  const cap = Math.floor((pages * PAGE - slabHeaderBytes(pages)) / bsize);
   const m = h.m32;
   const s = base >>> 2;
-  m.fill(0, s, s + (hdr >>> 2));
+  const abits = slabAbits(pages);
+  m.fill(0, s, s + (SLAB_HEADER_BYTES >>> 2));
+  m.fill(0, s + abits, s + pages * (PAGE >>> 2)); // both bitmaps
   m[s + S_CLASS] = cls;
   m[s + S_BSIZE] = bsize;
   m[s + S_CAP] = cap;
-  m[s + S_FIRST] = base + hdr;
-  m[s + S_BUMP] = base + hdr;
-  m[s + S_END] = base + hdr + cap * bsize;
+  m[s + S_FIRST] = base + SLAB_HEADER_BYTES;
+  m[s + S_BUMP] = base + SLAB_HEADER_BYTES;
+  m[s + S_END] = base + SLAB_HEADER_BYTES + cap * bsize;
   m[s + S_PAGES] = pages;
-  m[s + S_RBITS] = S_BITMAP + pages * 8;
+  m[s + S_ABITS] = abits;
+  m[s + S_RBITS] = abits + pages * 8;
   m[s + S_REMOTE] = remoteWord(base, RS_IDLE);
   m[s + S_MAGIC] = SLAB_MAGIC ^ base;
   slabSetOwner(h, s, tid);
@@ -123,18 +127,42 @@ export function slabCarve(h: Heap, s: number): boolean {
   return true;
 }
 
-/** Pops a block from slab s, which must have one on its free list. */
-function slabPop(h: Heap, s: number): number {
+/**
+ * Takes one block of slab s (its free list first, else the never-used blocks at S_BUMP) and sets
+ * its allocated bit; returns its byte offset, or 0 if the slab has none. `bump`: whether never-used
+ * blocks may be taken (a refill stops taking them past its fresh-memory budget).
+ */
+export function slabTake(h: Heap, s: number, bump: boolean): number {
   const m = h.m32;
-  const p = m[s + S_FREE]!;
-  m[s + S_FREE] = h.readLink(s, p);
-  m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
+  let p = m[s + S_FREE]!;
+  if (p !== 0) {
+    m[s + S_FREE] = h.readLink(s, p);
+  } else {
+    p = m[s + S_BUMP]!;
+    if (!bump || p >= m[s + S_END]!) return 0;
+    m[s + S_BUMP] = p + m[s + S_BSIZE]!;
+  }
+  m[allocWord(m, s, p)]! |= granuleBit(p);
   return p;
 }
 
 /**
- * Starts a new current slab for class cls (its queue of partial slabs is empty) and returns a block
- * of it, or 0 when out of memory. `grow`: the class had a slab that filled up, so this one may be
+ * Gives block p (a block start whose allocated bit is set, not on any list) back to its slab s of
+ * this thread: clears the bit and pushes it on the slab's free list; a full slab goes back to its
+ * class's partial queue (at the tail, where it gathers more frees before it is reused).
+ */
+export function slabGiveBack(h: Heap, s: number, p: number): void {
+  const m = h.m32;
+  m[allocWord(m, s, p)]! &= ~granuleBit(p);
+  const head = m[s + S_FREE]!;
+  h.writeLink(p, head);
+  m[s + S_FREE] = p;
+  if (head === 0 && (m[s + S_OWNER]! & OWNER_FULL) !== 0) slabRelist(h, s);
+}
+
+/**
+ * Starts a new current slab for class cls (its queue of partial slabs is empty) and returns its word
+ * index, or 0 when out of memory. `grow`: the class had a slab that filled up, so this one may be
  * twice as large (up to 64 KiB): few pages for a class used lightly, few slow paths for a busy one.
  */
 export function slabNew(h: Heap, cls: number, grow: boolean): number {
@@ -154,8 +182,7 @@ export function slabNew(h: Heap, cls: number, grow: boolean): number {
   if (ns === 0) return 0;
   if (grow && slabPagesAt(cls, step + 1) > pages) h.m32[sw] = step + 1;
   setCurrent(h, cls, ns);
-  slabCarve(h, ns);
-  return slabPop(h, ns);
+  return ns;
 }
 
 function unlinkPartial(h: Heap, cls: number, s: number): void {
@@ -174,19 +201,19 @@ function unlinkPartial(h: Heap, cls: number, s: number): void {
 /** True if every block of slab s handed out has been freed (locally, or remotely and not yet collected). */
 export function slabIsEmpty(h: Heap, s: number): boolean {
   const m = h.m32;
-  const d = m[s + S_RBITS]! - S_BITMAP;
-  const end = s + S_BITMAP + m[s + S_PAGES]! * 8;
-  for (let w = s + S_BITMAP; w < end; w++) if ((m[w]! & ~Atomics.load(m, w + d)) !== 0) return false;
+  const d = m[s + S_RBITS]! - m[s + S_ABITS]!;
+  const end = s + m[s + S_ABITS]! + m[s + S_PAGES]! * 8;
+  for (let w = s + m[s + S_ABITS]!; w < end; w++) if ((m[w]! & ~Atomics.load(m, w + d)) !== 0) return false;
   return true;
 }
 
 /** Blocks of slab s in use: handed out and not freed remotely (a popcount of its bitmaps). */
 export function slabUsed(h: Heap, s: number): number {
   const m = h.m32;
-  const d = m[s + S_RBITS]! - S_BITMAP;
-  const end = s + S_BITMAP + m[s + S_PAGES]! * 8;
+  const d = m[s + S_RBITS]! - m[s + S_ABITS]!;
+  const end = s + m[s + S_ABITS]! + m[s + S_PAGES]! * 8;
   let n = 0;
-  for (let w = s + S_BITMAP; w < end; w++) {
+  for (let w = s + m[s + S_ABITS]!; w < end; w++) {
     let x = m[w]! & ~m[w + d]!;
     x = x - ((x >>> 1) & 0x55555555);
     x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -240,6 +267,25 @@ export function reclaimDue(h: Heap): boolean {
   return relists > 0 && relists * 4 >= m[h.tcur + T_NPARTIAL]!;
 }
 
+/**
+ * If p is a valid block of thread `tid`'s free list of class cls, the word index of its slab, else
+ * 0: a 16-byte aligned offset inside the arena, in a slab of that class owned by tid, at a block
+ * start below the slab's bump, with its allocated bit set and the free-list marker in its second
+ * word. Used where a list is not trusted (reclaim of a dead thread, check(), confirming a double free).
+ */
+export function listBlockSlab(h: Heap, p: number, cls: number, tid: number): number {
+  const m = h.m32;
+  if ((p & 15) !== 0 || p < m[h.hw + H_ARENA_START]! || p >= m[h.hw + H_FRONTIER]!) return 0;
+  const e = getEntry(h, p >>> PAGE_SHIFT);
+  if ((e & KIND_MASK) !== K_SLAB || ((e >>> E_CLASS_SHIFT) & E_CLASS_MASK) !== cls || ((e >>> E_TID_SHIFT) & E_TID_MASK) !== tid) return 0;
+  const s = ((p >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+  if (m[s + S_MAGIC] !== (SLAB_MAGIC ^ (s << 2))) return 0;
+  const first = m[s + S_FIRST]!;
+  if (p < first || p >= m[s + S_BUMP]! || (p - first) % m[s + S_BSIZE]! !== 0) return 0;
+  if ((m[allocWord(m, s, p)]! & granuleBit(p)) === 0) return 0;
+  return m[(p >>> 2) + MARK_WORD] === (p ^ h.markKey) ? s : 0;
+}
+
 /** Block start containing `ptr` in slab s (division: slow paths only). */
 export function blockStart(h: Heap, s: number, ptr: number): number {
   const m = h.m32;
@@ -253,29 +299,31 @@ export function blockStart(h: Heap, s: number, ptr: number): number {
 /**
  * Moves the blocks other threads freed into slab s (remote bits) onto its free list: one
  * Atomics.exchange per non-zero bitmap word. Only the owner (or a lock holder for an ownerless
- * slab) calls it. A remote bit whose allocated bit is already clear (a block freed twice, on two
- * threads) is dropped. Returns the number of blocks collected.
+ * slab) calls it. A remote bit whose allocated bit is already clear, or whose block carries the
+ * free-list marker (it is on the owner's list: freed twice, on two threads), is dropped. Returns the
+ * number of blocks collected.
  */
 export function collectRemote(h: Heap, s: number): number {
   const m = h.m32;
   const nw = m[s + S_PAGES]! * 8;
-  const ab = s + S_BITMAP;
+  const ab = s + m[s + S_ABITS]!;
   const rb = s + m[s + S_RBITS]!;
   const aligned = (m[s + S_OWNER]! & OWNER_ALIGNED) !== 0;
   const hi = s >>> 7;
+  const key = h.markKey;
   let head = m[s + S_FREE]!;
   let n = 0;
   for (let w = 0; w < nw; w++) {
     if (Atomics.load(m, rb + w) === 0) continue;
     const x = Atomics.exchange(m, rb + w, 0);
-    const a = m[ab + w]!;
-    let y = x & a;
-    m[ab + w] = a & ~y;
+    let y = x & m[ab + w]!;
     while (y !== 0) {
       const b = 31 - Math.clz32(y & -y);
       y &= y - 1;
-      let p = ((w + hi) << 9) + (b << 4);
-      if (aligned) p = blockStart(h, s, p);
+      const bit = (w + hi) << 9 | b << 4;
+      const p = aligned ? blockStart(h, s, bit) : bit;
+      if (m[(p >>> 2) + MARK_WORD] === (p ^ key)) continue; // on the owner's list: keep its bit
+      m[ab + w]! &= ~(1 << b);
       h.writeLink(p, head);
       head = p;
       n++;
@@ -366,7 +414,7 @@ export function collectNotified(h: Heap): void {
 export function slabRebuild(h: Heap, s: number): void {
   const m = h.m32;
   const nw = m[s + S_PAGES]! * 8;
-  const ab = s + S_BITMAP;
+  const ab = s + m[s + S_ABITS]!;
   const rb = s + m[s + S_RBITS]!;
   for (let w = 0; w < nw; w++) {
     const r = Atomics.exchange(m, rb + w, 0);
@@ -379,7 +427,7 @@ export function slabRebuild(h: Heap, s: number): void {
   for (let p = m[s + S_BUMP]! - bsize; p >= first; p -= bsize) {
     let used = false;
     const last = aligned ? p + bsize : p + 16;
-    for (let q = p; q < last && !used; q += 16) used = (m[s + S_BITMAP + ((q >>> 9) - (s >>> 7))]! & (1 << (q >>> 4))) !== 0;
+    for (let q = p; q < last && !used; q += 16) used = (m[allocWord(m, s, q)]! & granuleBit(q)) !== 0;
     if (used) continue;
     h.writeLink(p, head);
     head = p;

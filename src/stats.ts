@@ -5,10 +5,10 @@
 import {
   H_ARENA_START, H_BASE, H_BC_PAGES, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END, H_PEAK_PAGES,
   H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE, PAGE_SHIFT,
-  S_BITMAP, S_BSIZE, S_CAP, S_CLASS, S_FIRST, S_OWNER, S_RBITS, S_PAGES, OWNER_ALIGNED,
+  S_ABITS, S_BSIZE, S_CAP, S_CLASS, S_FIRST, S_OWNER, S_RBITS, S_PAGES, OWNER_ALIGNED, H_MAX_THREADS, H_THREADS, SLOT_ATTACHED, T_LISTS, LIST_SHIFT, L_ROOM,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
-import { CLASS_SIZE, NCLASSES, SMALL_MAX } from './size-classes.ts';
+import { CLASS_SIZE, LIST_LIMIT, NCLASSES, SMALL_MAX } from './size-classes.ts';
 import { slabUsed } from './slab.ts';
 import type { Heap } from './heap.ts';
 
@@ -19,7 +19,7 @@ export interface ClassStats {
   slabs: number;
   /** Blocks handed out. */
   inUse: number;
-  /** Blocks free in its slabs (on free lists or not yet carved). */
+  /** Blocks free in its slabs (on free lists, threads' lists included, or never used yet). */
   free: number;
 }
 
@@ -57,7 +57,7 @@ function alignedOffsets(h: Heap, s: number): number {
   const rbits = s + m[s + S_RBITS]!;
   let sum = 0;
   for (let i = 0; i < m[s + S_PAGES]! * 8; i++) {
-    const w = m[s + S_BITMAP + i]! & ~m[rbits + i]!; // freed remotely, not yet collected: not in use
+    const w = m[s + m[s + S_ABITS]! + i]! & ~m[rbits + i]!; // freed remotely, not yet collected: not in use
     for (let b = 0; w !== 0 && b < 32; b++) {
       if (((w >>> b) & 1) !== 0) sum += (base + (i * 32 + b) * 16 - first) % bsize;
     }
@@ -95,6 +95,18 @@ export function collectStats(h: Heap): HeapStats {
       pg += Math.max(1, e >>> 4);
     } else {
       pg++; // K_META and anything unexpected
+    }
+  }
+  // Blocks on threads' free lists have their allocated bits set but are free: each attached thread's
+  // record says how many per class (LIST_LIMIT - room; exact while that thread is quiet).
+  const max = m[hw + H_MAX_THREADS]!;
+  for (let i = 0; i < max; i++) {
+    const rec = m[hw + H_THREADS + i]!;
+    if (rec === 0 || Atomics.load(m, hw + H_THREADS + max + i) !== SLOT_ATTACHED) continue;
+    for (let c = 0; c < NCLASSES; c++) {
+      const listed = Math.min(Math.max(LIST_LIMIT[c]! - m[rec + T_LISTS + (c << LIST_SHIFT) + L_ROOM]!, 0), classes[c]!.inUse);
+      classes[c]!.inUse -= listed;
+      classes[c]!.free += listed;
     }
   }
   let inUseBytes = largeBytes - alignedSkew;

@@ -21,11 +21,11 @@
 import {
   H_ABANDONED, H_FRONTIER, H_ARENA_START, H_MAX_THREADS, H_SENTINEL, H_THREADS, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BUMP, S_CLASS, S_END, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV,
-  S_BITMAP, S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, SLOT_ATTACHED, SLOT_FREE, T_CUR, T_PENDING, T_TID, E_BACK_MASK, E_BACK_SHIFT,
+  allocWord, granuleBit, S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, SLOT_ATTACHED, SLOT_FREE, T_CUR, T_LISTS, LIST_SHIFT, L_DIVC, L_DIVD, L_ROOM, T_PENDING, T_TID, E_BACK_MASK, E_BACK_SHIFT,
 } from './layout.ts';
 import { getEntry, markRun, takeFromBins, extendFrontier, type Arena } from './pages.ts';
-import { NCLASSES } from './size-classes.ts';
-import { collectRemote, setCurrentAt, slabCarve, slabIsEmpty, slabRebuild, slabRelease, slabRetire, slabSetOwner, setCurrent } from './slab.ts';
+import { BLOCK_DIVC, BLOCK_DIVD, LIST_LIMIT, NCLASSES } from './size-classes.ts';
+import { collectRemote, listBlockSlab, setCurrentAt, slabIsEmpty, slabRebuild, slabRelease, slabRetire, slabSetOwner, setCurrent } from './slab.ts';
 import { largeFree } from './large.ts';
 import type { Heap } from './heap.ts';
 
@@ -56,7 +56,12 @@ export function initRecord(a: Arena, tid: number): boolean {
   const m = a.m32;
   m.fill(0, rec, rec + PAGE / 4);
   m[rec + T_TID] = tid;
-  for (let c = 0; c < NCLASSES; c++) setCurrentAt(m, rec + T_CUR, c, hw + H_SENTINEL);
+  for (let c = 0; c < NCLASSES; c++) {
+    setCurrentAt(m, rec + T_CUR, c, hw + H_SENTINEL);
+    m[rec + T_LISTS + (c << LIST_SHIFT) + L_ROOM] = LIST_LIMIT[c]!; // empty list: all its room
+    m[rec + T_LISTS + (c << LIST_SHIFT) + L_DIVC] = BLOCK_DIVC[c]!;
+    m[rec + T_LISTS + (c << LIST_SHIFT) + L_DIVD] = BLOCK_DIVD[c]!;
+  }
   m[hw + H_THREADS + tid - 1] = rec; // last: the record is complete
   return true;
 }
@@ -85,6 +90,7 @@ export function abandonThread(h: Heap, tid: number): void {
     m0[rec + T_PENDING] = 0;
     if ((getEntry(h, pg) & KIND_MASK) === K_LARGE_HEAD) largeFree(h, pg);
   }
+  if (rec !== 0) drainLists(h, tid, rec);
   const first = h.m32[hw + H_ARENA_START]! >>> PAGE_SHIFT;
   const end = h.m32[hw + H_FRONTIER]! >>> PAGE_SHIFT;
   for (let pg = first; pg < end; ) {
@@ -116,9 +122,38 @@ export function abandonThread(h: Heap, tid: number): void {
 }
 
 /**
- * Adopts an abandoned slab of class cls for thread h.tid, as its current slab, and returns a
- * block of it; 0 if there is none with a free block (full ones found are adopted as full).
- * Visits at most a few slabs per call.
+ * Gives the blocks on thread tid's free lists back to their slabs (it is leaving, or dead); the
+ * caller holds the lock and rebuilds tid's slabs from their bitmaps afterwards, so only the
+ * allocated bits are cleared here. A dead thread's lists are not trusted: each block is validated
+ * (listBlockSlab) and a list is followed up to its first invalid link, at most LIST_LIMIT + 1
+ * blocks; blocks past a bad link stay allocated (leaked, counted in use by stats(), never handed
+ * out twice). A thread killed inside a push or pop loses at most the block it held. Returns the
+ * number of blocks given back.
+ */
+export function drainLists(h: Heap, tid: number, rec: number): number {
+  const m = h.m32;
+  const tl = rec + T_LISTS;
+  let n = 0;
+  for (let c = 0; c < NCLASSES; c++) {
+    let p = m[tl + (c << LIST_SHIFT)]!;
+    for (let k = 0; p !== 0 && k <= LIST_LIMIT[c]!; k++) {
+      const s = listBlockSlab(h, p, c, tid);
+      if (s === 0) break;
+      const next = m[p >>> 2]!;
+      m[allocWord(m, s, p)]! &= ~granuleBit(p);
+      n++;
+      p = next;
+    }
+    m[tl + (c << LIST_SHIFT)] = 0;
+    m[tl + (c << LIST_SHIFT) + L_ROOM] = LIST_LIMIT[c]!;
+  }
+  return n;
+}
+
+/**
+ * Adopts an abandoned slab of class cls for thread h.tid as its current slab and returns its word
+ * index; 0 if there is none with a free block (full ones found are adopted as full). Visits at
+ * most a few slabs per call.
  */
 export function adoptAbandoned(h: Heap, cls: number): number {
   h.lock();
@@ -134,14 +169,10 @@ export function adoptAbandoned(h: Heap, cls: number): number {
       slabSetOwner(h, s, h.tid | (m[s + S_OWNER]! & OWNER_ALIGNED));
       Atomics.store(m, s + S_REMOTE, remoteWord(s << 2, RS_IDLE));
       collectRemote(h, s);
-      if (m[s + S_FREE] === 0 && m[s + S_BUMP]! < m[s + S_END]!) slabCarve(h, s);
       // No free block: retire it as full, unless remote frees arrived meanwhile (then it has some).
-      if (m[s + S_FREE] === 0 && slabRetire(h, s)) continue;
-      const p = m[s + S_FREE]!;
+      if (m[s + S_FREE] === 0 && m[s + S_BUMP]! >= m[s + S_END]! && slabRetire(h, s)) continue;
       setCurrent(h, cls, s);
-      m[s + S_FREE] = h.readLink(s, p);
-      m[s + S_BITMAP + ((p >>> 9) - (s >>> 7))]! |= 1 << (p >>> 4);
-      return p;
+      return s;
     }
     return 0;
   } finally {

@@ -9,8 +9,8 @@ import { createHeap, HeapCorruptionError, SIZE_CLASSES, type Heap } from '../src
 import {
   BC_SLOTS, H_ARENA_START, H_BC, H_BC_PAGES, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAGIC,
   H_MAX_THREADS, H_NULL_LEAF, H_SENTINEL, H_THREADS, H_USED_PAGES, K_FREE_HEAD, K_LARGE_HEAD, K_NONE, KIND_MASK,
-  PAGE, PAGE_SHIFT, R_MAGIC, R_NEXT, R_PAGES, R_PREV, REGION_SHIFT, S_BITMAP, S_BUMP, S_END, S_FREE, S_MAGIC, S_NEXT,
-  S_OWNER, S_PAGES, S_PREV, S_REMOTE, SLAB_MAGIC, T_TID,
+  PAGE, PAGE_SHIFT, R_MAGIC, R_NEXT, R_PAGES, R_PREV, REGION_SHIFT, allocWord, granuleBit, S_BUMP, S_END, S_FREE, S_MAGIC, S_NEXT,
+  S_OWNER, S_PAGES, S_PREV, S_REMOTE, SLAB_MAGIC, T_TID, LIST_SHIFT, L_ROOM, MARK_WORD,
 } from '../src/layout.ts';
 import { binOf, entryIndex, getEntry } from '../src/pages.ts';
 import { TQ_HEAD, TQ_TAIL } from '../src/slab.ts';
@@ -19,8 +19,10 @@ export interface Scene {
   h: Heap;
   /** Live 48-byte blocks (several slabs). */
   small: number[];
-  /** Blocks freed from the first 48-byte slab (now a partial slab; they are on its free list). */
+  /** Blocks freed from the first 48-byte slab and trimmed back to it (now a partial slab; they are on its free list). */
   freed: number[];
+  /** Blocks freed last, still on the thread's free list of the 48-byte class (from the newest slab). */
+  listed: number[];
   /** A live 64-byte block (another slab). */
   other: number;
   /** A live large block of 16 pages. */
@@ -46,9 +48,14 @@ export function scene(): Scene {
   const first = slabOf(h, small[0]!);
   const freed = small.filter((p, i) => i % 3 === 1 && slabOf(h, p) === first);
   for (const p of freed) h.free(p);
+  h.trim(); // the thread's free lists give the freed blocks back to their slab (before the BigCache block is freed)
+  const listed = small.slice(-6, -1); // freed now, they stay on the thread's list
+  for (const p of listed) h.free(p);
   h.free(cached);
   h.realloc(shrink, 10 * PAGE); // leaves a 40-page free run after it
-  return { h, small: small.filter((p) => !freed.includes(p)), freed, other, large, cached, run: shrink + 10 * PAGE };
+  return {
+    h, small: small.filter((p) => !freed.includes(p) && !listed.includes(p)), freed, listed, other, large, cached, run: shrink + 10 * PAGE,
+  };
 }
 
 /** Word index of the header of the slab holding ptr (found by its magic). */
@@ -77,6 +84,11 @@ function freeList(h: Heap, s: number): number[] {
   return out;
 }
 
+/** Word index of this thread's list (head; room at + L_ROOM) of class cls. */
+function listWord(h: Heap, cls: number): number {
+  return h.tl + (cls << LIST_SHIFT);
+}
+
 /** A block past the bump pointer of the slab of the newest 48-byte block (the current slab). */
 function currentSlabUncarved(h: Heap, small: number[]): number {
   const s = slabOf(h, small[small.length - 1]!);
@@ -88,7 +100,7 @@ function currentSlabUncarved(h: Heap, small: number[]): number {
 /** Flips the allocated bit of the 16-byte granule at ptr in its slab's bitmap. */
 function flipBit(h: Heap, ptr: number): void {
   const s = slabOf(h, ptr);
-  h.i32[s + S_BITMAP + ((ptr >>> 9) - (s >>> 7))]! ^= 1 << ((ptr >>> 4) & 31);
+  h.i32[allocWord(h.i32, s, ptr)]! ^= granuleBit(ptr);
 }
 
 function slabWithPages(sc: Scene, min: number): number {
@@ -139,6 +151,16 @@ export const CASES: Case[] = [
     },
   },
   { name: 'a slab free-list head pointing at a live block', corrupt: ({ h, small }) => { h.i32[slabOf(h, small[0]!) + S_FREE] = small[0]!; } },
+  // ---- the thread's free lists (T_LISTS: head, room per class; links in the blocks' first words, marker in their second)
+  { name: 'a thread list head pointing at a live block', corrupt: ({ h, small }) => { h.i32[listWord(h, CLS48)] = small[0]!; } },
+  { name: 'a thread list link into a slab of another class', corrupt: ({ h, listed, other }) => { h.i32[word(h, listed[4]!)] = other; } },
+  { name: 'a thread list link into the slab header', corrupt: ({ h, listed }) => { h.i32[word(h, listed[4]!)] = (slabOf(h, listed[4]!) << 2) + 16; } },
+  { name: 'a thread list link into the middle of a block', corrupt: ({ h, listed }) => { h.i32[word(h, listed[4]!)] = listed[2]! + 16; } },
+  { name: 'a thread list link cut short (0)', corrupt: ({ h, listed }) => { h.i32[word(h, listed[4]!)] = 0; } },
+  { name: 'a thread list cycle (a block links to itself)', corrupt: ({ h, listed }) => { h.i32[word(h, listed[3]!)] = listed[3]!; } },
+  { name: 'a thread list room', corrupt: ({ h }) => { h.i32[listWord(h, CLS48) + L_ROOM]! += 1; } },
+  { name: 'a listed block\'s marker erased (written after free)', corrupt: ({ h, listed }) => { h.i32[word(h, listed[2]!) + MARK_WORD] = 0; } },
+  { name: 'a listed block\'s allocated bit cleared', corrupt: ({ h, listed }) => { flipBit(h, listed[2]!); } },
   // ---- slab lists of the thread
   { name: 'a current-slab pointer to a non-slab page', corrupt: ({ h, large }) => { h.i32[h.tcur + CLS48] = large >>> 2; } },
   { name: 'the partial queue head emptied', corrupt: ({ h }) => { h.i32[h.tcur + TQ_HEAD + CLS48] = 0; } },
@@ -235,5 +257,13 @@ export function describeScene(sc: Scene): Record<string, number> {
     runPages: getEntry(h, sc.run >>> PAGE_SHIFT) >>> 4,
     bigCachePages: h.i32[h.hw + H_BC_PAGES]!,
     multiPageSlab: slabWithPages(sc, 2),
+    listed: threadList(h, CLS48).filter((p) => sc.listed.includes(p)).length,
   };
+}
+
+/** This thread's free list of class cls, as block pointers (bounded). */
+function threadList(h: Heap, cls: number): number[] {
+  const out: number[] = [];
+  for (let p = h.i32[listWord(h, cls)]!; p !== 0 && out.length < 1000; p = h.i32[word(h, p)]!) out.push(p);
+  return out;
 }

@@ -5,9 +5,11 @@
 // Real workers: threads-stress.test.ts, threads-churn.test.ts, browser.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attachHeap, createHeap, DetachedError, DoubleFreeError, type Heap } from '../src/index.ts';
+import { attachHeap, createHeap, DetachedError, DoubleFreeError, SIZE_CLASSES, type Heap } from '../src/index.ts';
 import { getEntry, markRun, setEntry, takeFromBins } from '../src/pages.ts';
-import { H_ABANDONED, H_BC, H_FRONTIER, H_LOCK, K_FREE_BODY, K_LARGE_BODY, K_LARGE_HEAD, PAGE_SHIFT, S_NEXT } from '../src/layout.ts';
+import {
+  H_ABANDONED, H_BC, H_FRONTIER, H_LOCK, K_FREE_BODY, K_LARGE_BODY, K_LARGE_HEAD, L_HEAD, L_ROOM, LIST_SHIFT, MARK_WORD, PAGE_SHIFT, S_NEXT,
+} from '../src/layout.ts';
 
 function frontier(h: Heap): number {
   return h.i32[h.hw + H_FRONTIER]!;
@@ -223,4 +225,79 @@ deathInLock('an abandoned slab half-adopted', (a, heap) => {
   const s = a.i32[a.hw + H_ABANDONED + cls]!;
   a.i32[a.hw + H_ABANDONED + cls] = a.i32[s + S_NEXT]!; // popped, owner not yet changed
   return [keep];
+});
+
+/**
+ * A thread dies in the middle of a list operation of the front end: `die` leaves its record and
+ * blocks as the interrupted code would, and returns how many blocks that loses (taken out of a
+ * slab, in no list: at most the one in hand). reclaimThread validates the dead thread's lists and
+ * gives back what is valid: check() passes, nothing is handed out twice, and stats() counts exactly
+ * the live blocks plus the lost ones.
+ */
+function deathInList(name: string, die: (a: Heap, list: number, cls: number) => number): void {
+  test(`death inside a list operation (${name}): reclaimThread gives back what is valid, loses only what is named`, () => {
+    const heap = createHeap();
+    const a = attachHeap(heap.handle);
+    const handed = fill(a, 300, 40); // live blocks of a, given to other threads
+    const freed = fill(a, 40, 40);
+    for (const p of freed) a.free(p); // on a's list of the 48-byte class when it dies
+    const cls = SIZE_CLASSES.indexOf(48);
+    const list = a.tl + (cls << LIST_SHIFT);
+    const lost = die(a, list, cls);
+    const tid = a.threadId;
+    heap.reclaimThread(tid);
+    heap.check();
+    verify(heap, handed, 40);
+    assert.equal(heap.stats().inUseBlocks, handed.length + lost);
+    // What reclaim gave back is handed out once: new blocks never overlap the live ones.
+    const mine = fill(heap, 600, 40);
+    verify(heap, handed, 40);
+    verify(heap, mine, 40);
+    for (const p of [...handed, ...mine]) heap.free(p);
+    heap.check();
+    assert.equal(heap.stats().inUseBlocks, lost);
+  });
+}
+
+deathInList('nothing interrupted', () => 0);
+deathInList('a push: the block linked and marked, the head not yet moved', (a, list) => {
+  const p = a.malloc(40);
+  a.i32[p >>> 2] = a.i32[list + L_HEAD]!;
+  a.i32[(p >>> 2) + MARK_WORD] = p ^ a.markKey;
+  return 1;
+});
+deathInList('a push: the head moved, the room not yet counted', (a, list) => {
+  const p = a.malloc(40);
+  a.i32[p >>> 2] = a.i32[list + L_HEAD]!;
+  a.i32[(p >>> 2) + MARK_WORD] = p ^ a.markKey;
+  a.i32[list + L_HEAD] = p;
+  return 0;
+});
+deathInList('a pop: the head moved, the block not yet handed out', (a, list) => {
+  const p = a.i32[list + L_HEAD]!;
+  a.i32[list + L_HEAD] = a.i32[p >>> 2]!;
+  return 1;
+});
+deathInList('a flush: a block unlinked, not yet given back to its slab', (a, list) => {
+  const k = a.i32[list + L_HEAD]!;
+  const q = a.i32[k >>> 2]!;
+  a.i32[k >>> 2] = a.i32[q >>> 2]!;
+  a.i32[list + L_ROOM]!++;
+  return 1;
+});
+deathInList('a stray write into a listed block\'s link: the rest of the list is leaked, never handed out twice', (a, list) => {
+  let p = a.i32[list + L_HEAD]!;
+  for (let k = 0; k < 9; k++) p = a.i32[p >>> 2]!;
+  let after = 0;
+  for (let q = a.i32[p >>> 2]!; q !== 0; q = a.i32[q >>> 2]!) after++;
+  a.i32[p >>> 2] = 12345; // not a block
+  return after;
+});
+deathInList('a listed block\'s marker overwritten: the list is cut there', (a, list) => {
+  let p = a.i32[list + L_HEAD]!;
+  for (let k = 0; k < 4; k++) p = a.i32[p >>> 2]!;
+  let from = 0;
+  for (let q = p; q !== 0; q = a.i32[q >>> 2]!) from++;
+  a.i32[(p >>> 2) + MARK_WORD] = 0;
+  return from;
 });
