@@ -11,7 +11,7 @@ import {
   KIND_MASK, LEAF_ENTRIES, NBINS, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, REGION_SHIFT,
   RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV, S_ABITS, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
   S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_RBITS, S_REMOTE, SLAB_MAGIC, T_CUR, T_FULL, T_LISTS, LIST_SHIFT, L_DIVC, L_DIVD, T_TID, TOP_ENTRIES,
-  granuleBit, remoteBitWord, slabAbits, SLAB_HEADER_BYTES, E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, H_BASE, H_DEAD_DIRECT, H_VERSION, HEAP_VERSION, SLOT_ATTACHED, SLOT_FREE, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
+  CLASS_MAP_ENTRIES, H_CLASS_MAP, granuleBit, remoteBitWord, slabAbits, SLAB_HEADER_BYTES, E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, H_BASE, H_DEAD_DIRECT, H_VERSION, HEAP_VERSION, SLOT_ATTACHED, SLOT_FREE, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
 import { BLOCK_DIVC, BLOCK_DIVD, CLASS_OF, CLASS_SIZE, LIST_LIMIT, NCLASSES } from './size-classes.ts';
@@ -47,6 +47,9 @@ export function checkHeap(h: Heap): void {
   for (let i = 0; i < 16; i++) if (m[h.sentinel + i] !== 0) fail('the sentinel slab was written to', h.sentinel << 2);
   if (m[hw + H_VERSION] !== HEAP_VERSION) fail(`heap format version is ${m[hw + H_VERSION]}, not ${HEAP_VERSION}`, (hw + H_VERSION) << 2);
   if (m[hw + H_BASE] !== hb) fail(`the header's base field ${m[hw + H_BASE]} is not the header's offset ${hb}`, (hw + H_BASE) << 2);
+  for (let g = 0; g < CLASS_MAP_ENTRIES; g++) {
+    if (m[hw + H_CLASS_MAP + g] !== CLASS_OF[g]! << LIST_SHIFT) fail(`the class map entry for ${g * 16} bytes is overwritten`, (hw + H_CLASS_MAP + g) << 2);
+  }
   for (let g = 0; g < DIRECT_ENTRIES; g++) {
     if (m[hw + H_DEAD_DIRECT + g] !== h.sentinel) fail('the direct table of detached threads does not point at the sentinel', (hw + H_DEAD_DIRECT + g) << 2);
   }

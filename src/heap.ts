@@ -26,7 +26,7 @@ import { Backing, type MemoryOption } from './memory.ts';
 import { DetachedError, DoubleFreeError, HeapCorruptionError, HeapExhaustedError, InvalidFreeError, describe, fmt } from './errors.ts';
 import {
   H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
-  H_DEBUG_KEY, H_GEN, H_MIXED, H_SECURE_KEY, H_VIEW_END, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
+  H_CLASS_MAP, CLASS_MAP_ENTRIES, H_DEBUG_KEY, H_GEN, H_MIXED, H_SECURE_KEY, H_VIEW_END, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_ABITS, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
   allocWord, granuleBit, remoteBitWord, SLAB_HEADER_BYTES,
@@ -118,6 +118,8 @@ export class Heap implements Arena {
   declare fkey: number;
   /** Word index of this thread's free lists (T_LISTS: head, room per class); the null leaf once detached. */
   declare tl: number;
+  /** Word index of the heap's class map (H_CLASS_MAP): size granule -> offset of its class's list. */
+  declare readonly cmap: number;
   /** The heap's free-block marker key (H_MARK_KEY): a block on a thread list holds ptr ^ markKey in its MARK_WORD. */
   declare readonly markKey: number;
   /** Word index of this thread's current-slab table (the other thread tables follow it). */
@@ -161,6 +163,7 @@ export class Heap implements Arena {
     this.tid = tid;
     this.fkey = K_SLAB | (tid << E_TID_SHIFT);
     this.markKey = this.m32[hw + H_MARK_KEY]!;
+    this.cmap = hw + H_CLASS_MAP;
     this.sentinel = hw + H_SENTINEL;
     this.name = name;
     const m = this.m32;
@@ -185,7 +188,7 @@ export class Heap implements Arena {
     // replaces by `true` to measure what they cost.
     if (/*check*/typeof size === 'number' && (size >>> 0) === size/*end*/ && size <= 32768 /* SLAB_MAX */) {
       const m = this.m32;
-      const l = (this.tl + (CLASS_OF[(size + 15) >>> 4]! << 2 /* LIST_SHIFT */)) | 0; // the class's list: head, room
+      const l = (this.tl + m[(this.cmap + ((size + 15) >>> 4)) | 0]!) | 0; // the class's list: head, room
       const p = m[l]!;
       if (p > 0) { // also false for undefined: a view detached by outside growth (wasm memory.grow)
         m[l] = m[p >>> 2]!;
@@ -226,9 +229,14 @@ export class Heap implements Arena {
   // ------------------------------------------------------------------ slow paths
 
   /**
-   * The malloc slow path (like mimalloc's _mi_malloc_generic): sizes the fast path does not take
-   * (not a uint32, large, detached), views to rebuild, and the common slow case, an empty list:
-   * refill it from the class's current slab. Returns 0 when out of memory.
+   * The malloc slow path (like mimalloc's _mi_malloc_generic), one function on purpose: its common
+   * case, an empty list, is refilled here in its own body, which keeps the function too large for
+   * V8 to inline into the caller's loop (inlined cold code costs the fast path registers); the rare
+   * cases are calls out (mallocUnusual, slabWithFree). The refill moves up to REFILL[cls] blocks of
+   * the class's current slab onto the list, allocated bits set, and returns the first; blocks never
+   * used before are taken up to REFILL_FRESH_BYTES, so one malloc touches few fresh pages. One
+   * block at a time, each pushed whole: a thread killed here loses at most the block in hand.
+   * Returns 0 when out of memory.
    */
   protected mallocSlow(size: number): number {
     // A view detached by outside growth of a WebAssembly.Memory reads undefined. (Growth by another
@@ -236,18 +244,36 @@ export class Heap implements Arena {
     this.syncViews();
     if (!isU32(size) || size > SLAB_MAX || this.tid === 0) return this.mallocUnusual(size);
     const cls = CLASS_OF[(size + 15) >>> 4]!;
-    const m = this.m32;
+    let m = this.m32;
     const l = this.tl + (cls << LIST_SHIFT);
-    const p = m[l]!;
+    let p = m[l]!;
     if (p !== 0) { // the fast path read a stale view: pop now
       m[l] = m[p >>> 2]!;
-      m[l + 1]!++;
+      m[l + L_ROOM]!++;
       m[(p >>> 2) + MARK_WORD] = 0;
       return p;
     }
     this.route(R_MALLOC_REFILL);
     const s = this.slabWithFree(cls);
-    return s === 0 ? 0 : this.refill(s, cls);
+    if (s === 0) return 0;
+    m = this.m32; // (views may have been rebuilt)
+    p = slabTake(this, s, true);
+    m[(p >>> 2) + MARK_WORD] = 0; // handed out: a marker left from an earlier life of this memory must go
+    const key = this.markKey;
+    const bsize = m[s + S_BSIZE]!;
+    m[this.rec + T_IDLE + cls] = ++m[this.rec + T_TICK]!;
+    let fresh = REFILL_FRESH_BYTES - bsize;
+    for (let n = REFILL[cls]! - 1; n > 0; n--) {
+      const freeHead = m[s + S_FREE]!;
+      const q = slabTake(this, s, fresh > 0);
+      if (q === 0) break;
+      if (freeHead === 0) fresh -= bsize;
+      m[(q >>> 2) + MARK_WORD] = q ^ key;
+      m[q >>> 2] = m[l]!;
+      m[l] = q;
+      m[l + L_ROOM]!--;
+    }
+    return p;
   }
 
   /** malloc of what no slab serves: not a size (throws), too large (0), a detached heap (throws), a large block. */
@@ -312,33 +338,6 @@ export class Heap implements Arena {
       if (s !== 0) return s;
     }
     return slabNew(this, cls, grow);
-  }
-
-  /**
-   * The class's list is empty: moves up to REFILL[cls] blocks of slab s (which has at least one)
-   * onto it, allocated bits set, and returns the first. Blocks never used before are taken up to
-   * REFILL_FRESH_BYTES, so one malloc touches few fresh pages. One block at a time, each pushed
-   * whole: a thread killed here loses at most the block in hand.
-   */
-  private refill(s: number, cls: number): number {
-    const m = this.m32;
-    const p = slabTake(this, s, true);
-    m[(p >>> 2) + MARK_WORD] = 0; // handed out: a marker left from an earlier life of this memory must go
-    const l = this.tl + (cls << LIST_SHIFT);
-    const key = this.markKey;
-    m[this.rec + T_IDLE + cls] = ++m[this.rec + T_TICK]!;
-    let fresh = REFILL_FRESH_BYTES - m[s + S_BSIZE]!;
-    for (let n = REFILL[cls]! - 1; n > 0; n--) {
-      const freeHead = m[s + S_FREE]!;
-      const q = slabTake(this, s, fresh > 0);
-      if (q === 0) break;
-      if (freeHead === 0) fresh -= m[s + S_BSIZE]!;
-      m[(q >>> 2) + MARK_WORD] = q ^ key;
-      m[q >>> 2] = m[l]!;
-      m[l] = q;
-      m[l + 1]!--;
-    }
-    return p;
   }
 
   /**
@@ -1037,7 +1036,7 @@ const FAST_PATH_LAYOUT: [number, number][] = [
   [S_FREE, 0], [S_ABITS, 14], [E_KEY_MASK, 0x3ff02f], [E_BACK_SHIFT, 6], [E_BACK_MASK, 63],
   [SLAB_MAX, 32768], [SMALL_MAX, 1024], [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024], [S_FIRST, 12], [S_END, 8],
   [MARK_WORD, 1], [E_CLASS_SHIFT, 22], [LIST_SHIFT, 2], [L_HEAD, 0], [L_ROOM, 1], [L_DIVC, 2], [L_DIVD, 3],
-  [SLAB_HEADER_BYTES, 64], [E_TID_SHIFT - E_BACK_SHIFT, 6], [NCLASSES, 72],
+  [SLAB_HEADER_BYTES, 64], [E_TID_SHIFT - E_BACK_SHIFT, 6], [NCLASSES, 72], [CLASS_MAP_ENTRIES, (SLAB_MAX >>> 4) + 1],
 ];
 for (const [have, want] of FAST_PATH_LAYOUT) {
   if (have !== want) throw new Error(`hakmem: heap.ts fast paths are out of date with layout.ts (${have} != ${want})`);
@@ -1120,6 +1119,7 @@ export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOp
   m[hw + H_NULL_LEAF] = nullLeaf;
   for (let i = 0; i < TOP_ENTRIES; i++) m[hw + H_TOP + i] = nullLeaf;
   for (let g = 0; g < DIRECT_ENTRIES; g++) m[hw + H_DEAD_DIRECT + g] = hw + H_SENTINEL;
+  for (let g = 0; g < CLASS_MAP_ENTRIES; g++) m[hw + H_CLASS_MAP + g] = CLASS_OF[g]! << LIST_SHIFT;
   if (options.secure !== undefined && typeof options.secure !== 'boolean') throw new TypeError('hakmem: option secure must be a boolean');
   if (options.secure === true) m[hw + H_SECURE_KEY] = randomKey();
   else m[hw + H_MARK_KEY] = randomKey(); // a secure heap keeps no free lists: no marker

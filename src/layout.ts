@@ -108,7 +108,15 @@ export const H_SENTINEL = H_BC + BC_SLOTS * 2; // 16 words of zeros shaped like 
 export const H_ABANDONED = H_SENTINEL + 16;
 /** DIRECT_ENTRIES words, all the sentinel: the direct table of a detached Heap (malloc goes slow and throws). */
 export const H_DEAD_DIRECT = H_ABANDONED + 128;
-export const H_THREADS = H_DEAD_DIRECT + 80; // maxThreads words: word index of each thread record (0 = none yet)
+/**
+ * CLASS_MAP_ENTRIES words: for each 16-byte size granule g (sizes up to SLAB_MAX), the offset of its
+ * class's list in a thread's list table, CLASS_OF[g] << LIST_SHIFT. In the heap buffer, so the
+ * malloc fast path finds its list with one load from the views it already holds (a table in an
+ * imported module binding costs a hole check and a second array's base per call).
+ */
+export const H_CLASS_MAP = H_DEAD_DIRECT + 80;
+export const CLASS_MAP_ENTRIES = 2049; // SLAB_MAX / 16 + 1 (checked in heap.ts)
+export const H_THREADS = H_CLASS_MAP + 2056; // maxThreads words: word index of each thread record (0 = none yet)
 // Then maxThreads words of slot states (H_THREADS + maxThreads + i): SLOT_FREE or SLOT_ATTACHED.
 // Thread id = slot index + 1, so an owner field of 0 means "no owner" (an abandoned slab).
 export const SLOT_FREE = 0;
