@@ -10,11 +10,11 @@ import {
   K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB,
   KIND_MASK, LEAF_ENTRIES, NBINS, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, REGION_SHIFT,
   RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV, S_ABITS, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
-  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_RBITS, S_REMOTE, SLAB_MAGIC, T_CUR, T_FULL, T_LISTS, LIST_SHIFT, L_DIVC, L_DIVD, T_TID, TOP_ENTRIES,
-  CLASS_MAP_ENTRIES, H_CLASS_MAP, granuleBit, remoteBitWord, slabAbits, SLAB_HEADER_BYTES, E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, H_BASE, H_DEAD_DIRECT, H_VERSION, HEAP_VERSION, SLOT_ATTACHED, SLOT_FREE, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
+  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_RBITS, S_REMOTE, SLAB_MAGIC, T_CUR, T_FULL, T_LISTS, LIST_SHIFT, L_DIVC, LIST_COUNT_MASK, listFirst, T_TID, TOP_ENTRIES,
+  CLASS_MAP_ENTRIES, H_CLASS_MAP, granuleBit, remoteBitWord, slabAbits, SLAB_HEADER_BYTES, E_FRESH, MARK_WORD, E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, H_BASE, H_DEAD_DIRECT, H_VERSION, HEAP_VERSION, slotIsAttached, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
-import { BLOCK_DIVC, BLOCK_DIVD, CLASS_OF, CLASS_SIZE, LIST_LIMIT, NCLASSES } from './size-classes.ts';
+import { BLOCK_DIV, CLASS_OF, CLASS_SIZE, LIST_BASE, LIST_LIMIT, NCLASSES } from './size-classes.ts';
 import { DIRECT_ENTRIES, TQ_HEAD, TQ_TAIL, T_DIRECT, T_NPARTIAL, listBlockSlab, slabPagesAt } from './slab.ts';
 import type { Heap } from './heap.ts';
 
@@ -204,9 +204,8 @@ export function checkHeap(h: Heap): void {
   const attached = new Set<number>();
   for (let i = 0; i < maxThreads; i++) {
     const state = m[hw + H_THREADS + maxThreads + i]!;
-    if (state !== SLOT_FREE && state !== SLOT_ATTACHED) fail(`thread slot ${i} has an invalid state ${state}`, (hw + H_THREADS + maxThreads + i) << 2);
     const rec = m[hw + H_THREADS + i]!;
-    if (state === SLOT_FREE) continue;
+    if (!slotIsAttached(state)) continue;
     if (rec === 0) fail(`attached thread ${i + 1} has no thread record`, (hw + H_THREADS + i) << 2);
     const tid = m[rec + T_TID]!;
     if (tid !== i + 1) fail(`the record of thread ${i + 1} names thread ${tid}`, rec << 2);
@@ -244,25 +243,28 @@ export function checkHeap(h: Heap): void {
     }
     if (m[rec + T_CUR + T_NPARTIAL] !== npartial) fail(`thread ${tid} counts ${m[rec + T_CUR + T_NPARTIAL]} partial slabs but its queues hold ${npartial}`, (rec + T_CUR + T_NPARTIAL) << 2);
     // Free lists: every block a valid listed block of this thread and class (marker, allocated bit,
-    // block start, not freed remotely), each once, no more than the limit, the room in agreement.
+    // block start, not freed remotely), each once, no more than the limit; each list word's count
+    // one more than the next one's, down to the empty list's LIST_BASE.
     for (let c = 0; c < NCLASSES; c++) {
       const hw0 = rec + T_LISTS + (c << LIST_SHIFT);
-      const room = m[hw0 + 1]!;
-      if (m[hw0 + L_DIVC] !== BLOCK_DIVC[c] || m[hw0 + L_DIVD] !== BLOCK_DIVD[c]) fail(`thread ${tid}'s block-start test of class ${CLASS_SIZE[c]} is overwritten`, (hw0 + L_DIVC) << 2);
-      if (room < 0 || room > LIST_LIMIT[c]!) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} has room ${room} (limit ${LIST_LIMIT[c]})`, (hw0 + 1) << 2);
+      if (m[hw0 + L_DIVC] !== BLOCK_DIV[c]) fail(`thread ${tid}'s block-start test of class ${CLASS_SIZE[c]} is overwritten`, (hw0 + L_DIVC) << 2);
       let n = 0;
       let prev = hw0;
-      for (let p = m[hw0]!; p !== 0; p = m[p >>> 2]!) {
+      let v = m[hw0]!;
+      for (let p = listFirst(v); p !== 0; p = listFirst(v)) {
         if (n >= LIST_LIMIT[c]!) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} is longer than its limit ${LIST_LIMIT[c]} (a cycle, or a block freed twice?)`, hw0 << 2);
         const s = listBlockSlab(h, p, c, tid);
         if (s === 0) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} links to ${p}, which is not a free block of that class in its slabs (a write after free?)`, prev << 2);
         if (onLists.has(p)) fail('a block is on a free list twice', p);
         if ((m[remoteBitWord(m, s, p)]! & granuleBit(p)) !== 0) fail('a block on a thread\'s free list is also freed by another thread', p);
+        const next = m[p >>> 2]!;
+        if ((next & LIST_COUNT_MASK) !== (v & LIST_COUNT_MASK) - 1) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]}: a list word's count disagrees with the next one's`, prev << 2);
         onLists.add(p);
         n++;
         prev = p >>> 2;
+        v = next;
       }
-      if (LIST_LIMIT[c]! - room !== n) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} holds ${n} blocks, its room says ${LIST_LIMIT[c]! - room}`, (hw0 + 1) << 2);
+      if (v !== LIST_BASE[c]) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} ends in ${v}, not the empty list's count ${LIST_BASE[c]}`, prev << 2);
     }
     let prev = 0;
     let f = m[rec + T_FULL]!;
@@ -310,7 +312,7 @@ function checkSlab(h: Heap, pg: number, end: number): number {
   if (!okPages || pg + pages > end) fail(`slab of class ${CLASS_SIZE[cls]} has ${pages} pages`, base);
   const owner = m[s + S_OWNER]!;
   for (let i = 0; i < pages; i++) {
-    if (getEntry(h, pg + i) !== slabEntry(owner, cls, i)) fail(`page ${i} of the slab has a page-map entry that disagrees with its header`, (pg + i) << PAGE_SHIFT);
+    if ((getEntry(h, pg + i) & ~E_FRESH) !== slabEntry(owner, cls, i)) fail(`page ${i} of the slab has a page-map entry that disagrees with its header`, (pg + i) << PAGE_SHIFT);
   }
   const bsize = m[s + S_BSIZE]!;
   const hdr = slabHeaderBytes(pages);
@@ -363,6 +365,24 @@ function checkSlab(h: Heap, pg: number, end: number): number {
     free++;
     prev = p;
     p = h.readLink(s, p); // (a secure heap's decoder throws for a link outside the slab)
+  }
+  // Pages: fresh (E_FRESH) iff no block starting in them was ever taken; every block not handed out
+  // carries the free-block marker (the free fast path's invariant), except in fresh pages.
+  const key = h.markKey;
+  for (let i = 0; i < pages; i++) {
+    const page = base + i * PAGE;
+    const q0 = page <= firstB ? firstB : firstB + Math.ceil((page - firstB) / bsize) * bsize;
+    const taken = q0 < page + PAGE && q0 < endB && q0 < bump;
+    if (((getEntry(h, pg + i) & E_FRESH) !== 0) === taken) fail(`page ${i} of the slab is ${taken ? '' : 'not '}marked fresh, but a block starting in it was ${taken ? '' : 'never '}used`, page);
+    if (key === 0 || !taken) continue;
+    for (let q = Math.max(q0, bump); q < page + PAGE && q < endB; q += bsize) {
+      if (m[(q >>> 2) + MARK_WORD] !== (q ^ key)) fail('a never-used block of a used page lacks the free-block marker', q);
+    }
+  }
+  if (key !== 0) {
+    for (let q = m[s + S_FREE]!, n = 0; q !== 0 && n < cap; q = h.readLink(s, q), n++) {
+      if (m[(q >>> 2) + MARK_WORD] !== (q ^ key)) fail('a block on its slab\'s free list lacks the free-block marker (a write after free?)', q);
+    }
   }
   const uncarved = (endB - bump) / bsize;
   if (used + free + uncarved !== cap) fail(`slab blocks do not add up: ${used} used + ${free} free + ${uncarved} uncarved != ${cap}`, base);

@@ -21,7 +21,7 @@ import { Heap, attachHeapOf, createHeapOf, isU32, type HeapHandle, type HeapOpti
 import { DoubleFreeError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
 import {
   H_ARENA_START, H_DEBUG_KEY, H_FRONTIER, H_MAX_THREADS, H_MIXED, H_THREADS, K_LARGE_HEAD, K_SLAB, KIND_MASK, MARK_WORD, PAGE_SHIFT,
-  S_ABITS, S_FREE, S_PAGES, S_RBITS, SLOT_ATTACHED, T_LISTS, LIST_SHIFT, E_BACK_MASK, E_BACK_SHIFT,
+  S_ABITS, S_FREE, S_PAGES, S_RBITS, slotIsAttached, T_LISTS, LIST_SHIFT, listFirst, E_BACK_MASK, E_BACK_SHIFT,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
 import { blockStart } from './slab.ts';
@@ -112,7 +112,8 @@ export class DebugHeap extends Heap {
     return this.allocate(size, i & 0xffff, false);
   }
 
-  override free(ptr: number): void {
+  override free(arg: number | ArrayBufferView): void {
+    const ptr = typeof arg === 'object' && arg !== null && ArrayBuffer.isView(arg) ? this.viewPointer(arg) : arg as number;
     if (this.inner !== 0) {
       super.free(ptr);
       return;
@@ -401,9 +402,9 @@ export class DebugHeap extends Heap {
     const max = m[this.hw + H_MAX_THREADS]!;
     for (let i = 0; i < max; i++) {
       const rec = m[this.hw + H_THREADS + i]!;
-      if (rec === 0 || Atomics.load(m, this.hw + H_THREADS + max + i) !== SLOT_ATTACHED) continue;
+      if (rec === 0 || !slotIsAttached(Atomics.load(m, this.hw + H_THREADS + max + i))) continue;
       for (let c = 0; c < NCLASSES; c++) {
-        for (let p = m[rec + T_LISTS + (c << LIST_SHIFT)]!, n = 0; p !== 0 && n <= LIST_LIMIT[c]!; p = m[p >>> 2]!, n++) fn(p, CLASS_SIZE[c]!);
+        for (let p = listFirst(m[rec + T_LISTS + (c << LIST_SHIFT)]!), n = 0; p !== 0 && n <= LIST_LIMIT[c]!; p = listFirst(m[p >>> 2]!), n++) fn(p, CLASS_SIZE[c]!);
       }
     }
     const first = m[this.hw + H_ARENA_START]! >>> PAGE_SHIFT;
@@ -420,7 +421,7 @@ export class DebugHeap extends Heap {
 
 /** createHeap of the debug build: a DebugHeap (same options, plus captureStacks). */
 export function createHeap(options: DebugHeapOptions = {}): DebugHeap {
-  const h = createHeapOf(DebugHeap, options);
+  const h = createHeapOf(DebugHeap, options, ['captureStacks']);
   h.captureStacks = options.captureStacks === true;
   return h;
 }

@@ -30,8 +30,8 @@ import {
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_ABITS, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
   allocWord, granuleBit, remoteBitWord, SLAB_HEADER_BYTES,
-  S_FREE, S_BUMP, S_CLASS, S_NEXT, S_PREV, S_PAGES, H_ABANDONED, SLAB_MAGIC, SLOT_ATTACHED, T_CUR, T_LISTS, T_NOTIFY, T_PENDING,
-  E_BACK_MASK, E_BACK_SHIFT, E_CLASS_SHIFT, E_KEY_MASK, E_TID_SHIFT, H_MARK_KEY, MARK_WORD, LIST_SHIFT, L_HEAD, L_ROOM, L_DIVC, L_DIVD, T_IDLE, T_TICK,
+  S_FREE, S_BUMP, S_CLASS, S_NEXT, S_PREV, S_PAGES, H_ABANDONED, SLAB_MAGIC, T_CUR, T_LISTS, T_NOTIFY, T_PENDING,
+  E_BACK_MASK, E_BACK_SHIFT, E_CLASS_SHIFT, E_KEY_MASK, E_TID_SHIFT, H_MARK_KEY, slotIsAttached, MARK_WORD, LIST_SHIFT, L_HEAD, L_DIVC, LIST_COUNT_BITS, LIST_COUNT_MASK, listFirst, listPush, T_IDLE, T_TICK,
   TOP_ENTRIES, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, headerPages,
 } from './layout.ts';
 import { extendFrontier, getEntry, releaseRun, takeFromBins, type Arena } from './pages.ts';
@@ -46,7 +46,7 @@ import {
 } from './routes.ts';
 import { repairPages } from './repair.ts';
 import {
-  abandonThread, adoptAbandoned, claimSlot, freeSlot, initRecord, releaseAbandonedEmpty, slotAttached,
+  abandonThread, adoptAbandoned, claimSlot, freeSlot, initRecord, releaseAbandonedEmpty, slotState,
 } from './threads.ts';
 import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
 import { collectStats, type HeapStats } from './stats.ts';
@@ -82,6 +82,13 @@ export interface HeapOptions {
    * Every thread attached to such a heap uses the secure fast paths.
    */
   secure?: boolean;
+}
+
+declare global {
+  interface SymbolConstructor {
+    /** Explicit resource management's well-known symbol (`using`), declared for TypeScript libs that lack it. */
+    readonly dispose: unique symbol;
+  }
 }
 
 const DEFAULT_MAX_BYTES = 1 << 30;
@@ -150,32 +157,46 @@ export class Heap implements Arena {
   declare private vf32: Float32Array;
   declare private vi64: BigInt64Array;
   declare private vu64: BigUint64Array;
+  /**
+   * `using h = attachHeap(handle)`: the thread detaches when the scope ends (where the runtime has
+   * Symbol.dispose; installed on the prototype below). A no-op once detached.
+   */
+  declare [Symbol.dispose]: () => void;
   // Results of resolve(): set before it returns (no allocation per call).
-  protected rSlab = 0;
-  protected rBlock = 0;
+  declare protected rSlab: number;
+  declare protected rBlock: number;
 
   /** @internal Use createHeap(). */
   constructor(backing: Backing, hw: number, tid: number, name: string) {
+    // The fields the fast paths read are assigned first: V8 keeps the first properties a
+    // constructor assigns in the object itself, later ones may go to a separate store (a load more).
+    const buf = backing.buffer() as ArrayBuffer;
+    const m = new Int32Array(buf, 0, buf.byteLength >>> 2);
+    const rec = m[hw + H_THREADS + tid - 1]!;
+    if (rec === 0) throw new Error(`hakmem internal error: no thread record for thread ${tid}`);
+    this.m32 = m;
+    this.tl = rec + T_LISTS;
+    this.cmap = hw + H_CLASS_MAP;
+    this.topw = hw + H_TOP;
+    this.fkey = K_SLAB | (tid << E_TID_SHIFT);
+    this.markKey = m[hw + H_MARK_KEY]!;
+    this.m8 = new Uint8Array(buf, 0, buf.byteLength);
+    this.genView = new Int32Array(buf, (hw + H_GEN) << 2, 1);
+    this.viewGen = -1; // set by rebuildViews below
+    this.tdir = rec + T_CUR + T_DIRECT;
     this.backing = backing;
     this.hw = hw;
     this.rebuildViews();
-    this.topw = hw + H_TOP;
     this.tid = tid;
-    this.fkey = K_SLAB | (tid << E_TID_SHIFT);
-    this.markKey = this.m32[hw + H_MARK_KEY]!;
-    this.cmap = hw + H_CLASS_MAP;
     this.sentinel = hw + H_SENTINEL;
     this.name = name;
-    const m = this.m32;
-    this.maxRequest = m[hw + H_MAX_END]! - (m[hw + H_BASE]! );
-    const rec = m[hw + H_THREADS + tid - 1]!;
-    if (rec === 0) throw new Error(`hakmem internal error: no thread record for thread ${tid}`);
+    this.maxRequest = m[hw + H_MAX_END]! - m[hw + H_BASE]!;
     this.rec = rec;
     this.tcur = rec + T_CUR;
-    this.tdir = rec + T_CUR + T_DIRECT;
-    this.tl = rec + T_LISTS;
     this.lockDepth = 0;
     this.canWait = CAN_BLOCK && backing.shared;
+    this.rSlab = 0;
+    this.rBlock = 0;
   }
 
   // ------------------------------------------------------------------ fast paths
@@ -188,11 +209,10 @@ export class Heap implements Arena {
     // replaces by `true` to measure what they cost.
     if (/*check*/typeof size === 'number' && (size >>> 0) === size/*end*/ && size <= 32768 /* SLAB_MAX */) {
       const m = this.m32;
-      const l = (this.tl + m[(this.cmap + ((size + 15) >>> 4)) | 0]!) | 0; // the class's list: head, room
-      const p = m[l]!;
-      if (p > 0) { // also false for undefined: a view detached by outside growth (wasm memory.grow)
-        m[l] = m[p >>> 2]!;
-        m[l + 1]!++;
+      const l = (this.tl + m[(this.cmap + ((size + 15) >>> 4)) | 0]!) | 0; // the class's list word
+      const p = (m[l]! >>> 1) & 0x7ffffff0; // its first block (0 also for undefined: a view detached by outside growth)
+      if (p > 0) {
+        m[l] = m[p >>> 2]!; // the rest of the list, its count included
         m[((p >>> 2) + 1) | 0] = 0; // MARK_WORD: handed out, no longer a free block
         return p;
       }
@@ -200,25 +220,28 @@ export class Heap implements Arena {
     return this.mallocSlow(size) | 0; // | 0: the caller keeps an untagged int32
   }
 
-  /** Frees a block. free(0) does nothing. Throws InvalidFreeError / DoubleFreeError for bad pointers. */
-  free(ptr: number): void {
+  /**
+   * Frees a block: its pointer, or a typed view of it (from mallocArray, or array() of its start).
+   * free(0) does nothing. Throws InvalidFreeError / DoubleFreeError for bad pointers.
+   */
+  free(ptr: number | ArrayBufferView): void {
     if (/*check*/typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr/*end*/) {
       const m = this.m32;
       const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
       // A page of a slab of this thread without aligned blocks? Its class is in the entry's top bits.
-      if ((e & 0x3ff02f /* E_KEY_MASK */) === this.fkey) {
+      if ((e & 0x3ff03f /* E_KEY_MASK */) === this.fkey) {
         const w = ((ptr >>> 2) + 1) | 0; // MARK_WORD
-        const l = (this.tl + ((e >>> 22 /* E_CLASS_SHIFT */) << 2 /* LIST_SHIFT */)) | 0;
+        const l = (this.tl + ((e >>> 22 /* E_CLASS_SHIFT */) << 1 /* LIST_SHIFT */)) | 0;
         // The granule from block 0 of the slab (which starts `e`'s back-distance pages before this one, 4 granules of header).
         const x = (((ptr & 4095) >>> 4) + (((e >>> 6) & 63) << 8) - 4) | 0;
+        const c = m[(l + 1) | 0]!; // L_DIVC
+        const v = m[l]!;
         const mark = ptr ^ this.markKey;
-        const room = m[l + 1]! - 1;
-        // A block start (L_DIVC, L_DIVD), not already on a list (no marker), and the list has room (else flush: the slow path).
-        if (/*check*/x >= 0 && (Math.imul(x, m[l + 2]!) >>> 0) < (m[l + 3]! >>> 0) && m[w] !== mark/*end*/ && room >= 0) {
+        // A block start, not already on a list (no marker), and the list not full (else flush: the slow path).
+        if (/*check*/x >= 0 && (Math.imul(x, c) >>> 0) <= ((c - 1) >>> 0) && m[w] !== mark/*end*/ && (v & 31) !== 31) {
           m[w] = mark;
-          m[ptr >>> 2] = m[l]!;
-          m[l] = ptr;
-          m[l + 1] = room;
+          m[ptr >>> 2] = v;
+          m[l] = (ptr << 1) | ((v & 31) + 1); // listPush
           return;
         }
       }
@@ -246,10 +269,9 @@ export class Heap implements Arena {
     const cls = CLASS_OF[(size + 15) >>> 4]!;
     let m = this.m32;
     const l = this.tl + (cls << LIST_SHIFT);
-    let p = m[l]!;
+    let p = listFirst(m[l]!);
     if (p !== 0) { // the fast path read a stale view: pop now
       m[l] = m[p >>> 2]!;
-      m[l + L_ROOM]!++;
       m[(p >>> 2) + MARK_WORD] = 0;
       return p;
     }
@@ -269,9 +291,9 @@ export class Heap implements Arena {
       if (q === 0) break;
       if (freeHead === 0) fresh -= bsize;
       m[(q >>> 2) + MARK_WORD] = q ^ key;
-      m[q >>> 2] = m[l]!;
-      m[l] = q;
-      m[l + L_ROOM]!--;
+      const v = m[l]!;
+      m[q >>> 2] = v;
+      m[l] = listPush(q, v);
     }
     return p;
   }
@@ -346,7 +368,11 @@ export class Heap implements Arena {
    * (confirm: a double free throws). Everything else is validated by resolve() before a single word
    * changes: large blocks, blocks of other threads (remote free), of slabs with aligned blocks, errors.
    */
-  protected freeSlow(ptr: number): void {
+  protected freeSlow(ptr: number | ArrayBufferView): void {
+    if (typeof ptr === 'object' && ptr !== null && ArrayBuffer.isView(ptr)) {
+      this.free(this.viewPointer(ptr));
+      return;
+    }
     this.route(R_FREE_SLOW);
     if (typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr && ptr < this.m8.length && this.tid !== 0) {
       const e = getEntry(this, ptr >>> PAGE_SHIFT);
@@ -387,44 +413,55 @@ export class Heap implements Arena {
     this.pushFree(m[s + S_CLASS]!, ptr); // (a marker that resolve() found not on our list: user data)
   }
 
-  /** Pushes a valid block of ours on its class's list, giving the list's older half back first if it is full. */
+  /** The block pointer of a typed view given to free(): its byteOffset, if it views this heap's buffer. */
+  protected viewPointer(v: ArrayBufferView): number {
+    if (v.buffer !== this.backing.buffer()) {
+      throw new InvalidFreeError(v.byteOffset, `free: a ${v.constructor.name} of another buffer (not this heap's${v.byteLength === 0 ? ', or detached' : ''}); pass its block's pointer`, this.name);
+    }
+    return v.byteOffset;
+  }
+
+  /** Pushes a valid block of ours on its class's list, giving half the list back to the slabs first if it is full. */
   private pushFree(cls: number, ptr: number): void {
     const m = this.m32;
     const l = this.tl + (cls << LIST_SHIFT);
-    if (m[l + 1]! <= 0) this.flushList(cls);
+    if ((m[l]! & LIST_COUNT_MASK) === LIST_COUNT_MASK) this.flushList(cls);
     m[(ptr >>> 2) + MARK_WORD] = ptr ^ this.markKey;
-    m[ptr >>> 2] = m[l]!;
-    m[l] = ptr;
-    m[l + 1]!--;
+    const v = m[l]!;
+    m[ptr >>> 2] = v;
+    m[l] = listPush(ptr, v);
   }
 
   /**
-   * The list of class cls is full: gives its older half (the blocks freed longest ago) back to their
-   * slabs, keeping the recently freed, cache-warm ones. One block at a time, each unlinked before it
-   * is given back: a thread killed here loses at most that block.
+   * The list of class cls is full: gives half of it back to the slabs, popped from its head like a
+   * malloc would (the count of every list word stays true), one block at a time: a thread killed
+   * here loses at most the block in hand.
    */
   private flushList(cls: number): void {
     this.route(R_FLUSH);
+    this.popToSlabs(cls, (LIST_LIMIT[cls]! + 1) >>> 1);
+  }
+
+  /** Pops up to n blocks of the list of class cls and gives them back to their slabs; returns how many. */
+  private popToSlabs(cls: number, n: number): number {
     const m = this.m32;
     const l = this.tl + (cls << LIST_SHIFT);
-    let k = m[l]!;
-    for (let keep = LIST_LIMIT[cls]! >>> 1; keep > 1 && k !== 0; keep--) k = m[k >>> 2]!;
-    if (k === 0) return;
-    for (let q = m[k >>> 2]!; q !== 0; q = m[k >>> 2]!) {
-      m[k >>> 2] = m[q >>> 2]!; // unlink q
-      m[l + 1]!++;
+    let k = 0;
+    for (let q = listFirst(m[l]!); q !== 0 && k < n; q = listFirst(m[l]!), k++) {
+      m[l] = m[q >>> 2]!;
       const e = getEntry(this, q >>> PAGE_SHIFT);
       slabGiveBack(this, ((q >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2), q);
     }
+    return k;
   }
 
   /** Whether block p is on this thread's list of class cls (at most LIST_LIMIT[cls] + 1 links followed). */
   private onList(cls: number, p: number): boolean {
     const m = this.m32;
-    let q = m[this.tl + (cls << LIST_SHIFT)]!;
+    let q = listFirst(m[this.tl + (cls << LIST_SHIFT)]!);
     for (let k = 0; q !== 0 && k <= LIST_LIMIT[cls]!; k++) {
       if (q === p) return true;
-      q = m[q >>> 2]!;
+      q = listFirst(m[q >>> 2]!);
     }
     return false;
   }
@@ -676,15 +713,8 @@ export class Heap implements Arena {
     const now = m[this.rec + T_TICK]!;
     let n = 0;
     for (let c = 0; c < NCLASSES; c++) {
-      const l = this.tl + (c << LIST_SHIFT);
       if (idle >= 0 && now - m[this.rec + T_IDLE + c]! <= idle) continue;
-      for (let q = m[l]!; q !== 0; q = m[l]!) {
-        m[l] = m[q >>> 2]!;
-        m[l + 1]!++;
-        const e = getEntry(this, q >>> PAGE_SHIFT);
-        slabGiveBack(this, ((q >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2), q);
-        n++;
-      }
+      n += this.popToSlabs(c, LIST_LIMIT[c]!);
     }
     return n;
   }
@@ -865,6 +895,34 @@ export class Heap implements Arena {
     return new ctor(this.backing.buffer() as ArrayBuffer, ptr, length) as InstanceType<C>;
   }
 
+  /**
+   * A typed array of `length` elements in a fresh block: `heap.mallocArray(Float64Array, n)`. Free
+   * it with `heap.free(view)`. Throws HeapExhaustedError when the heap cannot hold it (as
+   * `new Float64Array(n)` throws when memory runs out); the view is fixed-length and stays valid
+   * while the block lives, also after the heap grows (except a non-shared WebAssembly.Memory's,
+   * whose buffer growth detaches).
+   * @example
+   * const xs = heap.mallocArray(Float64Array, 1000);
+   * xs[0] = 1.5;
+   * heap.free(xs);
+   */
+  mallocArray<C extends TypedArrayConstructor>(ctor: C, length: number): InstanceType<C> {
+    return this.newArray(ctor, length, false);
+  }
+
+  /** mallocArray with the elements zeroed (calloc). */
+  callocArray<C extends TypedArrayConstructor>(ctor: C, length: number): InstanceType<C> {
+    return this.newArray(ctor, length, true);
+  }
+
+  private newArray<C extends TypedArrayConstructor>(ctor: C, length: number, zero: boolean): InstanceType<C> {
+    if (!isU32(length)) checkSize(length, 'length');
+    const bytes = length * ctor.BYTES_PER_ELEMENT;
+    const p = zero ? this.calloc(length, ctor.BYTES_PER_ELEMENT) : this.malloc(bytes);
+    if (p === 0) throw new HeapExhaustedError(bytes, this.name, this.stats().heapBytes);
+    return new ctor(this.backing.buffer() as ArrayBuffer, p, length) as InstanceType<C>;
+  }
+
   get buffer(): ArrayBufferLike {
     return this.backing.buffer();
   }
@@ -874,6 +932,16 @@ export class Heap implements Arena {
   /** This thread's id: 1 for the thread that created the heap, then 2.. for attached threads. */
   get threadId(): number {
     return this.tid;
+  }
+
+  /**
+   * This attachment of this thread, for reclaimThread(): unlike threadId (a slot, reused by the
+   * next thread that attaches once this one left), it names this attachment only, so a reclaim
+   * after the thread detached (or was reclaimed) is a no-op, never a reclaim of the slot's next
+   * thread. 0 once detached.
+   */
+  get threadToken(): number {
+    return this.tid === 0 ? 0 : (slotState(this.m32, this.hw, this.tid) >>> 0) * 1024 + this.tid;
   }
 
   /**
@@ -914,25 +982,36 @@ export class Heap implements Arena {
    * worker's 'exit' event, never for a live thread): its slabs are rebuilt from their bitmaps, empty
    * ones released, the others abandoned for adoption. Blocks it allocated stay live. If it died
    * inside the heap's lock, the lock is taken over and the page-level structures are repaired.
+   * Pass the thread's `threadToken` (or its threadId): returns true if it reclaimed the thread,
+   * false if that attachment had already ended (the thread detached, or was reclaimed), so the
+   * 'exit' handler needs no try/catch. With a token this is exact even when the slot was reused.
    */
-  reclaimThread(threadId: number): void {
+  reclaimThread(threadToken: number): boolean {
     if (this.tid === 0) this.detachedError('reclaimThread');
     this.syncViews();
-    if (typeof threadId !== 'number' || !slotAttached(this.m32, this.hw, threadId)) {
-      throw new RangeError(`hakmem: reclaimThread(${describe(threadId)}): no such thread is attached to ${this.name}`);
+    if (typeof threadToken !== 'number') throw new TypeError(`hakmem: reclaimThread(${describe(threadToken)}): pass a thread's threadToken (or threadId)`);
+    const threadId = threadToken % 1024;
+    const max = this.m32[this.hw + H_MAX_THREADS]!;
+    if (!Number.isSafeInteger(threadToken) || threadToken < 1 || threadId < 1 || threadId > max) {
+      throw new RangeError(`hakmem: reclaimThread(${describe(threadToken)}): not a thread of ${this.name} (ids 1 to ${max})`);
     }
-    if (threadId === this.tid) throw new RangeError(`hakmem: reclaimThread(${threadId}) is this thread; use detach()`);
+    const state = slotState(this.m32, this.hw, threadId);
+    if (threadToken >= 1024 ? (state >>> 0) !== Math.floor(threadToken / 1024) : !slotIsAttached(state)) return false;
+    if (threadId === this.tid) throw new RangeError(`hakmem: reclaimThread(${threadToken}) is this thread; use detach()`);
     const stolen = lockAcquire(this.m32, this.hw + H_LOCK, this.tid, this.canWait, threadId);
     this.lockDepth++;
     try {
       this.syncViews();
       if (stolen) repairPages(this);
+      // Another thread may have reclaimed it meanwhile (it frees the slot under the lock).
+      if (slotState(this.m32, this.hw, threadId) !== state) return false;
       abandonThread(this, threadId);
       this.markStrandedRemoteFrees();
+      freeSlot(this.m32, this.hw, threadId);
     } finally {
       this.unlock();
     }
-    freeSlot(this.m32, this.hw, threadId);
+    return true;
   }
 
   /**
@@ -1031,11 +1110,22 @@ export class Heap implements Arena {
   }
 }
 
+if (typeof Symbol.dispose === 'symbol') {
+  Object.defineProperty(Heap.prototype, Symbol.dispose, {
+    value: function dispose(this: Heap): void {
+      if (this.threadId !== 0) this.detach();
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
 // The fast paths use these layout values as literals; fail at load time if layout.ts changes.
 const FAST_PATH_LAYOUT: [number, number][] = [
-  [S_FREE, 0], [S_ABITS, 14], [E_KEY_MASK, 0x3ff02f], [E_BACK_SHIFT, 6], [E_BACK_MASK, 63],
+  [S_FREE, 0], [S_ABITS, 14], [E_KEY_MASK, 0x3ff03f], [E_BACK_SHIFT, 6], [E_BACK_MASK, 63],
   [SLAB_MAX, 32768], [SMALL_MAX, 1024], [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024], [S_FIRST, 12], [S_END, 8],
-  [MARK_WORD, 1], [E_CLASS_SHIFT, 22], [LIST_SHIFT, 2], [L_HEAD, 0], [L_ROOM, 1], [L_DIVC, 2], [L_DIVD, 3],
+  [MARK_WORD, 1], [E_CLASS_SHIFT, 22], [LIST_SHIFT, 1], [L_HEAD, 0], [L_DIVC, 1], [LIST_COUNT_MASK, 31],
+  [LIST_COUNT_BITS, 5], [listFirst(-1), 0x7ffffff0], [listPush(16, 7), 40],
   [SLAB_HEADER_BYTES, 64], [E_TID_SHIFT - E_BACK_SHIFT, 6], [NCLASSES, 72], [CLASS_MAP_ENTRIES, (SLAB_MAX >>> 4) + 1],
 ];
 for (const [have, want] of FAST_PATH_LAYOUT) {
@@ -1073,6 +1163,29 @@ function checkOption(name: string, v: unknown, min: number, max: number): number
   return v;
 }
 
+/** The options createHeap reads; any other key is a TypeError (a misspelled option must not be ignored). */
+const OPTION_KEYS = ['memory', 'initialBytes', 'maxBytes', 'start', 'end', 'maxThreads', 'name', 'secure'];
+
+/** Throws a TypeError naming the keys of `options` that are not in `known` (with the nearest known one). */
+export function checkOptionKeys(options: object, known: readonly string[], what: string): void {
+  for (const k of Object.keys(options)) {
+    if (known.includes(k)) continue;
+    const near = known.map((n) => [n, editDistance(n.toLowerCase(), k.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
+    const hint = near && near[1] <= 3 ? ` (did you mean ${near[0]}?)` : '';
+    throw new TypeError(`hakmem: ${what}: unknown option ${JSON.stringify(k)}${hint}; options are ${known.join(', ')}`);
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
 /** Creates a heap. Options are read once, here. */
 export function createHeap(options: HeapOptions = {}): Heap {
   return typeof options === 'object' && options !== null && options.secure === true ? createHeapOf(SecureHeap, options) : createHeapOf(Heap, options);
@@ -1082,8 +1195,9 @@ export function createHeap(options: HeapOptions = {}): Heap {
 export type HeapClass<H extends Heap> = new (backing: Backing, hw: number, tid: number, name: string) => H;
 
 /** @internal createHeap for a given Heap class. */
-export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOptions): H {
+export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOptions, extraKeys: readonly string[] = []): H {
   if (typeof options !== 'object' || options === null) throw new TypeError('hakmem: createHeap(options): options must be an object');
+  checkOptionKeys(options, extraKeys.length === 0 ? OPTION_KEYS : [...OPTION_KEYS, ...extraKeys], 'createHeap');
   const memory = options.memory ?? 'shared';
   const maxBytes = checkOption('maxBytes', options.maxBytes ?? DEFAULT_MAX_BYTES, 1 << 16, MAX_HEAP_END);
   const maxThreads = checkOption('maxThreads', options.maxThreads ?? DEFAULT_MAX_THREADS, 1, MAX_THREADS_LIMIT);
@@ -1125,7 +1239,7 @@ export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOp
   else m[hw + H_MARK_KEY] = randomKey(); // a secure heap keeps no free lists: no marker
   if ((Ctor as unknown) !== SecureHeap && options.secure === true) throw new TypeError('hakmem: secure heaps are not supported by this build');
   // The main thread: slot 0, and its record (one META page from the arena).
-  m[hw + H_THREADS + maxThreads] = SLOT_ATTACHED;
+  m[hw + H_THREADS + maxThreads] = 1; // attached (the slot state's first odd value)
   m[hw + H_VIEW_END] = buf.byteLength;
   const arena = makeArena(backing, hw);
   if (!initRecord(arena, MAIN_TID)) throw new RangeError('hakmem: the memory given is too small for a heap');
@@ -1258,7 +1372,7 @@ export class SecureHeap extends Heap {
     if (((ptr >> 4) << 4) === ptr) {
       const m = this.m32;
       const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
-      if ((e & 0x3ff02f /* E_KEY_MASK */) === this.fkey) {
+      if ((e & 0x3ff03f /* E_KEY_MASK */) === this.fkey) {
         const s = ((ptr >>> 12) - ((e >>> 6) & 63)) << 10;
         const w = (s + m[s + 14 /* S_ABITS */]! - (s >>> 7) + (ptr >>> 9)) | 0;
         const bits = m[w]!;
@@ -1290,7 +1404,8 @@ export class SecureHeap extends Heap {
    * The strict front end's free slow path: a block of a slab of ours whose allocated bit is set but
    * whose slab's free list was empty (it may be full: relisted), or anything resolve() validates.
    */
-  protected override freeSlow(ptr: number): void {
+  protected override freeSlow(arg: number | ArrayBufferView): void {
+    const ptr = typeof arg === 'object' && arg !== null && ArrayBuffer.isView(arg) ? this.viewPointer(arg) : arg as number;
     this.route(R_FREE_SLOW);
     let s = 0;
     let block = ptr;

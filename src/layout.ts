@@ -16,10 +16,10 @@
  *
  * A page-map entry is `(x << 4) | kind`:
  *   K_NONE        0  not part of the arena (header, beyond the frontier, outside the heap)
- *   K_SLAB        1  page of a slab; x packs, from bit 4: a reserved bit, E_ALIGNED, the distance
- *                    back to the slab's first page (6 bits), the owner thread id (10 bits), the class
- *                    (7 bits), so the free fast path decides "a slab of mine without aligned blocks"
- *                    with one masked compare
+ *   K_SLAB        1  page of a slab; x packs, from bit 4: E_FRESH, E_ALIGNED, the distance back to
+ *                    the slab's first page (6 bits), the owner thread id (10 bits), the class (7
+ *                    bits), so the free fast path decides "a page of a slab of mine, no aligned
+ *                    blocks, not fresh" with one masked compare
  *   K_LARGE_HEAD  2  first page of a large block; x = its length in pages
  *   K_LARGE_BODY  3  other page of a large block; x = its first page
  *   K_FREE_HEAD   4  first page of a free run; x = its length in pages
@@ -117,10 +117,14 @@ export const H_DEAD_DIRECT = H_ABANDONED + 128;
 export const H_CLASS_MAP = H_DEAD_DIRECT + 80;
 export const CLASS_MAP_ENTRIES = 2049; // SLAB_MAX / 16 + 1 (checked in heap.ts)
 export const H_THREADS = H_CLASS_MAP + 2056; // maxThreads words: word index of each thread record (0 = none yet)
-// Then maxThreads words of slot states (H_THREADS + maxThreads + i): SLOT_FREE or SLOT_ATTACHED.
+// Then maxThreads words of slot states (H_THREADS + maxThreads + i): a counter that attach moves
+// from even (free) to odd (attached) and detach or reclaim to the next even value, so a state names
+// one attachment of the slot (a thread's token: state * 1024 + thread id, see Heap.threadToken).
 // Thread id = slot index + 1, so an owner field of 0 means "no owner" (an abandoned slab).
-export const SLOT_FREE = 0;
-export const SLOT_ATTACHED = 1;
+/** Whether a slot state is an attached one (odd). */
+export function slotIsAttached(state: number): boolean {
+  return (state & 1) === 1;
+}
 export const MAX_THREADS_LIMIT = 1023; // thread ids 1..1023 fit E_TID_MASK
 
 /** Bytes of header (rounded to pages) for a given thread count; the null leaf follows it. */
@@ -168,6 +172,13 @@ export const OWNER_FULL = 1 << 16;
 export const OWNER_ALIGNED = 1 << 17;
 
 // K_SLAB page-map entry fields (see the top of this file).
+/**
+ * No block starting in this page has left the slab since it was made (they all lie at or past
+ * S_BUMP, never used): a free of a pointer here takes the slow path. The owner clears it when its
+ * refill takes the first block that starts in the page, and writes the free-block marker into the
+ * page's later blocks then, so that every block not handed out carries the marker (see heap.ts).
+ */
+export const E_FRESH = 1 << 4;
 export const E_ALIGNED = 1 << 5;
 export const E_BACK_SHIFT = 6;
 export const E_BACK_MASK = 63;
@@ -176,7 +187,7 @@ export const E_TID_MASK = 0x3ff;
 export const E_CLASS_SHIFT = 22;
 export const E_CLASS_MASK = 0x7f;
 /** The bits the free fast path compares: kind, flags and owner. */
-export const E_KEY_MASK = KIND_MASK | E_ALIGNED | (E_TID_MASK << E_TID_SHIFT);
+export const E_KEY_MASK = KIND_MASK | E_FRESH | E_ALIGNED | (E_TID_MASK << E_TID_SHIFT);
 
 /** The page-map entry of page `back` pages into a slab of class cls with owner word `owner` (tid | OWNER_* flags). */
 export function slabEntry(owner: number, cls: number, back: number): number {
@@ -239,21 +250,32 @@ export const T_PENDING = 3; // first page of a large block being handed out (rec
 export const T_TICK = 4; // refills this thread has done (a clock for the lists' idle test, see L_TICK)
 export const T_CUR = 16; // NCLASSES words: word index of the current slab per class (the sentinel if none)
 /**
- * The thread's free lists, the front end: per class c, four words (one 16-byte group, so the free
- * fast path finds all it needs in one cache line) at T_LISTS + (c << LIST_SHIFT):
- *   L_HEAD  byte offset of the first block, 0 = empty; linked through each block's first word
- *   L_ROOM  LIST_LIMIT[c] minus the blocks on the list
- *   L_DIVC, L_DIVD  the class's block-start test, constants (BLOCK_DIVC / BLOCK_DIVD of size-classes.ts)
+ * The thread's free lists, the front end: per class c, two words at T_LISTS + (c << LIST_SHIFT), in
+ * one cache line for the free fast path:
+ *   L_HEAD  the list word: (first block >>> 4) << LIST_COUNT_BITS | count field. The count field
+ *           is LIST_BASE[c] for an empty list and goes up by one per block, to LIST_COUNT_MASK when
+ *           the list holds LIST_LIMIT[c] blocks (so "full" is one compare for every class). Each
+ *           block's first word holds the list word of the blocks after it: a pop restores the
+ *           count with the rest, and no count of a half-done push or pop can disagree with its chain.
+ *   L_DIVC  the class's block-start test (BLOCK_DIV of size-classes.ts), a constant
  * malloc pops, free pushes; refill moves blocks from the class's current slab in batches, flush
- * moves the older half back to their slabs. Every block on a list carries the marker (H_MARK_KEY)
+ * moves half the list back to their slabs. Every block on a list carries the marker (H_MARK_KEY)
  * and its slab's allocated bit is set.
  */
 export const T_LISTS = 512;
-export const LIST_SHIFT = 2;
+export const LIST_SHIFT = 1;
 export const L_HEAD = 0;
-export const L_ROOM = 1;
-export const L_DIVC = 2;
-export const L_DIVD = 3;
+export const L_DIVC = 1;
+export const LIST_COUNT_BITS = 5;
+export const LIST_COUNT_MASK = 31;
+/** The first block of a list word (0 if the list is empty). */
+export function listFirst(v: number): number {
+  return (v >>> 1) & 0x7ffffff0;
+}
+/** The list word of block p pushed on a list whose word was v (the count field one up). */
+export function listPush(p: number, v: number): number {
+  return (p << 1) | ((v & LIST_COUNT_MASK) + 1);
+}
 /** NCLASSES words after the lists: T_TICK at each class's last refill (the idle test before the heap grows). */
 export const T_IDLE = T_LISTS + (72 << LIST_SHIFT); // 72 = NCLASSES (size-classes.ts; checked there)
 // Then, NCLASSES words each (offsets from T_CUR, in units of NCLASSES; see thread-record helpers in slab.ts):

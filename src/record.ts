@@ -225,7 +225,8 @@ export class RecordingHeap {
     return q;
   }
 
-  free(ptr: number): void {
+  free(arg: number | ArrayBufferView): void {
+    const ptr = typeof arg === 'object' && arg !== null && ArrayBuffer.isView(arg) && arg.buffer === this.heap.buffer ? arg.byteOffset : arg as number;
     if (!this.on) return this.heap.free(ptr);
     if (ptr === 0) {
       this.freeNull++;
@@ -238,14 +239,31 @@ export class RecordingHeap {
 
   // ---------------------------------------------------------------- forwarded
 
+  /** mallocArray, recorded as the malloc it is. */
+  mallocArray<C extends TypedArrayConstructor>(ctor: C, length: number): InstanceType<C> {
+    const p = this.malloc(length * ctor.BYTES_PER_ELEMENT);
+    if (p === 0) return this.heap.mallocArray(ctor, length); // throws HeapExhaustedError
+    return new ctor(this.heap.buffer as ArrayBuffer, p, length) as InstanceType<C>;
+  }
+
+  /** callocArray, recorded as the calloc it is. */
+  callocArray<C extends TypedArrayConstructor>(ctor: C, length: number): InstanceType<C> {
+    const p = this.calloc(length, ctor.BYTES_PER_ELEMENT);
+    if (p === 0) return this.heap.callocArray(ctor, length); // throws HeapExhaustedError
+    return new ctor(this.heap.buffer as ArrayBuffer, p, length) as InstanceType<C>;
+  }
+
   usableSize(ptr: number): number { return this.heap.usableSize(ptr); }
+  trim(): void { this.heap.trim(); }
+  get generation(): number { return this.heap.generation; }
+  get threadToken(): number { return this.heap.threadToken; }
   array<C extends TypedArrayConstructor>(ctor: C, ptr: number, length: number): InstanceType<C> { return this.heap.array(ctor, ptr, length); }
   stats(): HeapStats { return this.heap.stats(); }
   check(): void { this.heap.check(); }
   get buffer(): ArrayBufferLike { return this.heap.buffer; }
   get threadId(): number { return this.heap.threadId; }
   get handle(): HeapHandle { return this.heap.handle; }
-  reclaimThread(threadId: number): void { this.heap.reclaimThread(threadId); }
+  reclaimThread(threadToken: number): boolean { return this.heap.reclaimThread(threadToken); }
   get u8(): Uint8Array { return this.heap.u8; }
   get i8(): Int8Array { return this.heap.i8; }
   get u16(): Uint16Array { return this.heap.u16; }

@@ -15,7 +15,7 @@ import {
   BC_SLOTS, BIN_MASK_WORDS, H_ABANDONED, H_ARENA_START, H_BC, H_BC_PAGES, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER,
   H_HIGH_WATER, H_MAX_THREADS, H_NULL_LEAF, H_PEAK_PAGES, H_THREADS, H_TOP, H_USED_PAGES, K_FREE_BODY, K_LARGE_BODY,
   K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, NBINS, OWNER_TID_MASK, PAGE_SHIFT, S_CLASS, S_MAGIC, S_NEXT, S_OWNER, S_PAGES,
-  SLAB_MAGIC, TOP_ENTRIES, E_BACK_MASK, E_BACK_SHIFT, slabEntry,
+  SLAB_MAGIC, TOP_ENTRIES, E_BACK_MASK, E_BACK_SHIFT, E_FRESH, slabEntry,
 } from './layout.ts';
 import { getEntry, makeFree, setEntry, type Arena } from './pages.ts';
 import { NCLASSES } from './size-classes.ts';
@@ -73,7 +73,7 @@ export function repairPages(a: Arena): void {
           n = pages;
           const owner = m[s + S_OWNER]!;
           const cls = m[s + S_CLASS]!;
-          for (let i = 0; i < pages; i++) setEntry(a, pg + i, slabEntry(owner, cls, i));
+          for (let i = 0; i < pages; i++) setEntry(a, pg + i, slabEntry(owner, cls, i) | (getEntry(a, pg + i) & E_FRESH));
           if ((owner & OWNER_TID_MASK) === 0) {
             m[s + S_NEXT] = m[hw + H_ABANDONED + cls]!;
             m[hw + H_ABANDONED + cls] = s;

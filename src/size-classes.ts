@@ -73,17 +73,18 @@ export function classOf(size: number): number {
  * the limit, and at most REFILL_FRESH_BYTES of never-used memory: a refill touches at most two or
  * three fresh pages, so no single malloc pays for many page faults).
  */
-export const LIST_LIMIT: Int32Array = new Int32Array(CLASS_SIZE.map((size) => Math.min(64, Math.max(2, Math.floor(16384 / size)))));
+export const LIST_LIMIT: Int32Array = new Int32Array(CLASS_SIZE.map((size) => Math.min(31, Math.max(2, Math.floor(16384 / size)))));
+/** The count field of an empty list of each class (layout.ts T_LISTS): 31 - LIST_LIMIT, so that a full list's field is 31. */
+export const LIST_BASE: Int32Array = new Int32Array(CLASS_SIZE.map((_, c) => 31 - LIST_LIMIT[c]!));
 export const REFILL_FRESH_BYTES = 8192;
 
 /**
  * The block-start test of the free fast path, per class: with x the 16-byte granule of a pointer
  * counted from block 0 of its slab (blocks start SLAB_HEADER_BYTES into every slab), x is a block
- * start iff x >= 0 and (Math.imul(x, BLOCK_DIVC[c]) >>> 0) < BLOCK_DIVD[c]: x divisible by
- * q = size / 16, by one multiply (Lemire, Kaser, Kurz: "Faster remainder by direct computation",
- * 2019: c = ceil(2^32 / q) is exact for x < 2^(32 - ceil(log2 q)); slabs have under 2^13 granules).
- * For q = 1 every granule is a block start: c = 1, d = 2^28 (x < 2^28).
+ * start iff x >= 0 and (Math.imul(x, c) >>> 0) <= ((c - 1) >>> 0) for c = BLOCK_DIV[cls]: x
+ * divisible by q = size / 16 by one multiply (Lemire, Kaser, Kurz, "Faster remainder by direct
+ * computation", 2019: c = ceil(2^32 / q) is exact for x < 2^(32 - ceil(log2 q)); slabs have under
+ * 2^13 granules). For q = 1 (every granule a block start) c = 0, and the test always holds.
  */
-export const BLOCK_DIVC: Int32Array = new Int32Array(CLASS_SIZE.map((size) => (size === 16 ? 1 : Math.ceil(2 ** 32 / (size / 16)) | 0)));
-export const BLOCK_DIVD: Int32Array = new Int32Array(CLASS_SIZE.map((size) => (size === 16 ? 2 ** 28 : Math.ceil(2 ** 32 / (size / 16)) | 0)));
+export const BLOCK_DIV: Int32Array = new Int32Array(CLASS_SIZE.map((size) => (size === 16 ? 0 : Math.ceil(2 ** 32 / (size / 16)) | 0)));
 export const REFILL: Int32Array = new Int32Array(CLASS_SIZE.map((size, c) => Math.max(1, Math.min(LIST_LIMIT[c]! >>> 1, Math.floor(REFILL_FRESH_BYTES / size)))));

@@ -22,7 +22,7 @@
  * iff it is handed out (at the block start, or at the aligned pointer inside it for alignedAlloc).
  */
 import {
-  E_BACK_MASK, E_BACK_SHIFT, E_CLASS_MASK, E_CLASS_SHIFT, E_TID_MASK, E_TID_SHIFT, H_ARENA_START, H_FRONTIER, K_SLAB, KIND_MASK,
+  E_BACK_MASK, E_BACK_SHIFT, E_CLASS_MASK, E_CLASS_SHIFT, E_FRESH, E_TID_MASK, E_TID_SHIFT, H_ARENA_START, H_FRONTIER, K_SLAB, KIND_MASK,
   MARK_WORD, OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_ABITS, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_RBITS, S_REMOTE, T_FULL,
   SLAB_HEADER_BYTES, allocWord, granuleBit, slabAbits,
   S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
@@ -96,18 +96,19 @@ function slabInit(h: Heap, pg: number, pages: number, cls: number, tid: number):
   m[s + S_RBITS] = abits + pages * 8;
   m[s + S_REMOTE] = remoteWord(base, RS_IDLE);
   m[s + S_MAGIC] = SLAB_MAGIC ^ base;
-  slabSetOwner(h, s, tid);
+  m[s + S_OWNER] = tid;
+  for (let i = 0; i < pages; i++) setEntry(h, pg + i, slabEntry(tid, cls, i) | E_FRESH); // no block used yet
   return s;
 }
 
-/** Sets a slab's owner word (tid | OWNER_* flags) in its header and in all its page-map entries. */
+/** Sets a slab's owner word (tid | OWNER_* flags) in its header and in all its page-map entries (their E_FRESH kept). */
 export function slabSetOwner(h: Heap, s: number, owner: number): void {
   const m = h.m32;
   m[s + S_OWNER] = owner;
   const pg = s >>> (PAGE_SHIFT - 2);
   const cls = m[s + S_CLASS]!;
   const pages = m[s + S_PAGES]!;
-  for (let i = 0; i < pages; i++) setEntry(h, pg + i, slabEntry(owner, cls, i));
+  for (let i = 0; i < pages; i++) setEntry(h, pg + i, slabEntry(owner, cls, i) | (getEntry(h, pg + i) & E_FRESH));
 }
 
 /** Carves up to CARVE_BYTES of never-used blocks onto the (empty) free list. Returns false if none are left. */
@@ -124,6 +125,12 @@ export function slabCarve(h: Heap, s: number): boolean {
   h.writeLink(last, m[s + S_FREE]!);
   m[s + S_FREE] = bump;
   m[s + S_BUMP] = last + bsize;
+  // Pages where a carved block starts are no longer fresh (secure heaps: no markers to write).
+  for (let p = bump, pg = -1; p <= last; p += bsize) {
+    if (p >>> PAGE_SHIFT === pg) continue;
+    pg = p >>> PAGE_SHIFT;
+    setEntry(h, pg, getEntry(h, pg) & ~E_FRESH);
+  }
   return true;
 }
 
@@ -140,10 +147,29 @@ export function slabTake(h: Heap, s: number, bump: boolean): number {
   } else {
     p = m[s + S_BUMP]!;
     if (!bump || p >= m[s + S_END]!) return 0;
-    m[s + S_BUMP] = p + m[s + S_BSIZE]!;
+    const bsize = m[s + S_BSIZE]!;
+    m[s + S_BUMP] = p + bsize;
+    // The first block starting in its page: the page stops being fresh (see E_FRESH).
+    if (p === m[s + S_FIRST] || ((p - bsize) >>> PAGE_SHIFT) !== p >>> PAGE_SHIFT) slabEnterPage(h, s, p, bsize);
   }
   m[allocWord(m, s, p)]! |= granuleBit(p);
   return p;
+}
+
+/**
+ * Block p, the first block starting in its page, leaves the slab's never-used blocks: the later
+ * blocks starting in that page get the free-block marker, then the page's E_FRESH goes (in that
+ * order: a reader that sees the page not fresh finds the markers). Owner only.
+ */
+function slabEnterPage(h: Heap, s: number, p: number, bsize: number): void {
+  const m = h.m32;
+  const key = h.markKey;
+  const pg = p >>> PAGE_SHIFT;
+  if (key !== 0) {
+    const end = Math.min(m[s + S_END]!, (pg + 1) << PAGE_SHIFT);
+    for (let q = p + bsize; q < end; q += bsize) m[(q >>> 2) + MARK_WORD] = q ^ key;
+  }
+  setEntry(h, pg, getEntry(h, pg) & ~E_FRESH);
 }
 
 /**
@@ -153,6 +179,7 @@ export function slabTake(h: Heap, s: number, bump: boolean): number {
  */
 export function slabGiveBack(h: Heap, s: number, p: number): void {
   const m = h.m32;
+  if (h.markKey !== 0) m[(p >>> 2) + MARK_WORD] = p ^ h.markKey; // free again: the marker (a block on a list has it already)
   m[allocWord(m, s, p)]! &= ~granuleBit(p);
   const head = m[s + S_FREE]!;
   h.writeLink(p, head);
@@ -322,8 +349,9 @@ export function collectRemote(h: Heap, s: number): number {
       y &= y - 1;
       const bit = (w + hi) << 9 | b << 4;
       const p = aligned ? blockStart(h, s, bit) : bit;
-      if (m[(p >>> 2) + MARK_WORD] === (p ^ key)) continue; // on the owner's list: keep its bit
+      if (key !== 0 && m[(p >>> 2) + MARK_WORD] === (p ^ key)) continue; // on the owner's list: keep its bit
       m[ab + w]! &= ~(1 << b);
+      if (key !== 0) m[(p >>> 2) + MARK_WORD] = p ^ key;
       h.writeLink(p, head);
       head = p;
       n++;
@@ -424,11 +452,13 @@ export function slabRebuild(h: Heap, s: number): void {
   const bsize = m[s + S_BSIZE]!;
   const aligned = (m[s + S_OWNER]! & OWNER_ALIGNED) !== 0;
   let head = 0;
+  const key = h.markKey;
   for (let p = m[s + S_BUMP]! - bsize; p >= first; p -= bsize) {
     let used = false;
     const last = aligned ? p + bsize : p + 16;
     for (let q = p; q < last && !used; q += 16) used = (m[allocWord(m, s, q)]! & granuleBit(q)) !== 0;
     if (used) continue;
+    if (key !== 0) m[(p >>> 2) + MARK_WORD] = p ^ key;
     h.writeLink(p, head);
     head = p;
   }

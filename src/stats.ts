@@ -5,10 +5,10 @@
 import {
   H_ARENA_START, H_BASE, H_BC_PAGES, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END, H_PEAK_PAGES,
   H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE, PAGE_SHIFT,
-  S_ABITS, S_BSIZE, S_CAP, S_CLASS, S_FIRST, S_OWNER, S_RBITS, S_PAGES, OWNER_ALIGNED, H_MAX_THREADS, H_THREADS, SLOT_ATTACHED, T_LISTS, LIST_SHIFT, L_ROOM,
+  S_ABITS, S_BSIZE, S_CAP, S_CLASS, S_FIRST, S_OWNER, S_RBITS, S_PAGES, OWNER_ALIGNED, H_MAX_THREADS, H_THREADS, slotIsAttached, T_LISTS, LIST_SHIFT, L_HEAD, LIST_COUNT_MASK,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
-import { CLASS_SIZE, LIST_LIMIT, NCLASSES, SMALL_MAX } from './size-classes.ts';
+import { CLASS_SIZE, LIST_BASE, NCLASSES, SMALL_MAX } from './size-classes.ts';
 import { slabUsed } from './slab.ts';
 import type { Heap } from './heap.ts';
 
@@ -102,9 +102,9 @@ export function collectStats(h: Heap): HeapStats {
   const max = m[hw + H_MAX_THREADS]!;
   for (let i = 0; i < max; i++) {
     const rec = m[hw + H_THREADS + i]!;
-    if (rec === 0 || Atomics.load(m, hw + H_THREADS + max + i) !== SLOT_ATTACHED) continue;
+    if (rec === 0 || !slotIsAttached(Atomics.load(m, hw + H_THREADS + max + i))) continue;
     for (let c = 0; c < NCLASSES; c++) {
-      const listed = Math.min(Math.max(LIST_LIMIT[c]! - m[rec + T_LISTS + (c << LIST_SHIFT) + L_ROOM]!, 0), classes[c]!.inUse);
+      const listed = Math.min(Math.max((m[rec + T_LISTS + (c << LIST_SHIFT) + L_HEAD]! & LIST_COUNT_MASK) - LIST_BASE[c]!, 0), classes[c]!.inUse);
       classes[c]!.inUse -= listed;
       classes[c]!.free += listed;
     }

@@ -21,19 +21,22 @@
 import {
   H_ABANDONED, H_FRONTIER, H_ARENA_START, H_MAX_THREADS, H_SENTINEL, H_THREADS, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BUMP, S_CLASS, S_END, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV,
-  allocWord, granuleBit, S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, SLOT_ATTACHED, SLOT_FREE, T_CUR, T_LISTS, LIST_SHIFT, L_DIVC, L_DIVD, L_ROOM, T_PENDING, T_TID, E_BACK_MASK, E_BACK_SHIFT,
+  allocWord, granuleBit, S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, slotIsAttached, T_CUR, T_LISTS, LIST_SHIFT, L_DIVC, L_HEAD, listFirst, T_PENDING, T_TID, E_BACK_MASK, E_BACK_SHIFT,
 } from './layout.ts';
 import { getEntry, markRun, takeFromBins, extendFrontier, type Arena } from './pages.ts';
-import { BLOCK_DIVC, BLOCK_DIVD, LIST_LIMIT, NCLASSES } from './size-classes.ts';
+import { BLOCK_DIV, LIST_BASE, LIST_LIMIT, NCLASSES } from './size-classes.ts';
 import { collectRemote, listBlockSlab, setCurrentAt, slabIsEmpty, slabRebuild, slabRelease, slabRetire, slabSetOwner, setCurrent } from './slab.ts';
 import { largeFree } from './large.ts';
 import type { Heap } from './heap.ts';
 
-/** Claims a free thread slot; returns the thread id, or throws when maxThreads are attached. */
+/** Claims a free thread slot (its state from even to odd); returns the thread id, or throws when maxThreads are attached. */
 export function claimSlot(m: Int32Array, hw: number, name: string): number {
   const max = m[hw + H_MAX_THREADS]!;
   for (let i = 0; i < max; i++) {
-    if (Atomics.compareExchange(m, hw + H_THREADS + max + i, SLOT_FREE, SLOT_ATTACHED) === SLOT_FREE) return i + 1;
+    const w = hw + H_THREADS + max + i;
+    for (let v = Atomics.load(m, w); !slotIsAttached(v); v = Atomics.load(m, w)) {
+      if (Atomics.compareExchange(m, w, v, (v + 1) | 0) === v) return i + 1;
+    }
   }
   throw new RangeError(`hakmem: ${name} already has ${max} attached threads (its maxThreads); detach() one, ` +
     `reclaimThread() a dead one, or create the heap with a larger maxThreads`);
@@ -58,22 +61,26 @@ export function initRecord(a: Arena, tid: number): boolean {
   m[rec + T_TID] = tid;
   for (let c = 0; c < NCLASSES; c++) {
     setCurrentAt(m, rec + T_CUR, c, hw + H_SENTINEL);
-    m[rec + T_LISTS + (c << LIST_SHIFT) + L_ROOM] = LIST_LIMIT[c]!; // empty list: all its room
-    m[rec + T_LISTS + (c << LIST_SHIFT) + L_DIVC] = BLOCK_DIVC[c]!;
-    m[rec + T_LISTS + (c << LIST_SHIFT) + L_DIVD] = BLOCK_DIVD[c]!;
+    m[rec + T_LISTS + (c << LIST_SHIFT) + L_HEAD] = LIST_BASE[c]!; // empty
+    m[rec + T_LISTS + (c << LIST_SHIFT) + L_DIVC] = BLOCK_DIV[c]!;
   }
   m[hw + H_THREADS + tid - 1] = rec; // last: the record is complete
   return true;
 }
 
-/** Releases a claimed slot (its record page stays for the next thread of that slot). */
+/** Releases a claimed slot, its state to the next even value (its record page stays for the next thread of that slot). */
 export function freeSlot(m: Int32Array, hw: number, tid: number): void {
-  Atomics.store(m, hw + H_THREADS + m[hw + H_MAX_THREADS]! + tid - 1, SLOT_FREE);
+  Atomics.add(m, hw + H_THREADS + m[hw + H_MAX_THREADS]! + tid - 1, 1);
+}
+
+/** The state of thread tid's slot (odd: attached); 0 for a tid out of range. */
+export function slotState(m: Int32Array, hw: number, tid: number): number {
+  const max = m[hw + H_MAX_THREADS]!;
+  return tid >= 1 && tid <= max ? Atomics.load(m, hw + H_THREADS + max + tid - 1) : 0;
 }
 
 export function slotAttached(m: Int32Array, hw: number, tid: number): boolean {
-  const max = m[hw + H_MAX_THREADS]!;
-  return tid >= 1 && tid <= max && Atomics.load(m, hw + H_THREADS + max + tid - 1) === SLOT_ATTACHED;
+  return slotIsAttached(slotState(m, hw, tid));
 }
 
 /**
@@ -135,17 +142,16 @@ export function drainLists(h: Heap, tid: number, rec: number): number {
   const tl = rec + T_LISTS;
   let n = 0;
   for (let c = 0; c < NCLASSES; c++) {
-    let p = m[tl + (c << LIST_SHIFT)]!;
+    let p = listFirst(m[tl + (c << LIST_SHIFT)]!);
     for (let k = 0; p !== 0 && k <= LIST_LIMIT[c]!; k++) {
       const s = listBlockSlab(h, p, c, tid);
       if (s === 0) break;
-      const next = m[p >>> 2]!;
+      const next = listFirst(m[p >>> 2]!);
       m[allocWord(m, s, p)]! &= ~granuleBit(p);
       n++;
       p = next;
     }
-    m[tl + (c << LIST_SHIFT)] = 0;
-    m[tl + (c << LIST_SHIFT) + L_ROOM] = LIST_LIMIT[c]!;
+    m[tl + (c << LIST_SHIFT) + L_HEAD] = LIST_BASE[c]!;
   }
   return n;
 }

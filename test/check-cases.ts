@@ -10,7 +10,7 @@ import {
   BC_SLOTS, H_ARENA_START, H_BC, H_BC_PAGES, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAGIC,
   H_MAX_THREADS, H_NULL_LEAF, H_SENTINEL, H_THREADS, H_USED_PAGES, K_FREE_HEAD, K_LARGE_HEAD, K_NONE, KIND_MASK,
   PAGE, PAGE_SHIFT, R_MAGIC, R_NEXT, R_PAGES, R_PREV, REGION_SHIFT, allocWord, granuleBit, S_BUMP, S_END, S_FREE, S_MAGIC, S_NEXT,
-  S_OWNER, S_PAGES, S_PREV, S_REMOTE, SLAB_MAGIC, T_TID, LIST_SHIFT, L_ROOM, MARK_WORD,
+  S_OWNER, S_PAGES, S_PREV, S_REMOTE, SLAB_MAGIC, T_TID, LIST_SHIFT, LIST_COUNT_MASK, listFirst, MARK_WORD,
 } from '../src/layout.ts';
 import { binOf, entryIndex, getEntry } from '../src/pages.ts';
 import { TQ_HEAD, TQ_TAIL } from '../src/slab.ts';
@@ -84,9 +84,14 @@ function freeList(h: Heap, s: number): number[] {
   return out;
 }
 
-/** Word index of this thread's list (head; room at + L_ROOM) of class cls. */
+/** Word index of this thread's list word (first block and count, layout.ts T_LISTS) of class cls. */
 function listWord(h: Heap, cls: number): number {
   return h.tl + (cls << LIST_SHIFT);
+}
+
+/** Points the list word at word index w to block p, keeping its count. */
+function relink(h: Heap, w: number, p: number): void {
+  h.i32[w] = (p << 1) | (h.i32[w]! & LIST_COUNT_MASK);
 }
 
 /** A block past the bump pointer of the slab of the newest 48-byte block (the current slab). */
@@ -152,13 +157,13 @@ export const CASES: Case[] = [
   },
   { name: 'a slab free-list head pointing at a live block', corrupt: ({ h, small }) => { h.i32[slabOf(h, small[0]!) + S_FREE] = small[0]!; } },
   // ---- the thread's free lists (T_LISTS: head, room per class; links in the blocks' first words, marker in their second)
-  { name: 'a thread list head pointing at a live block', corrupt: ({ h, small }) => { h.i32[listWord(h, CLS48)] = small[0]!; } },
-  { name: 'a thread list link into a slab of another class', corrupt: ({ h, listed, other }) => { h.i32[word(h, listed[4]!)] = other; } },
-  { name: 'a thread list link into the slab header', corrupt: ({ h, listed }) => { h.i32[word(h, listed[4]!)] = (slabOf(h, listed[4]!) << 2) + 16; } },
-  { name: 'a thread list link into the middle of a block', corrupt: ({ h, listed }) => { h.i32[word(h, listed[4]!)] = listed[2]! + 16; } },
+  { name: 'a thread list head pointing at a live block', corrupt: ({ h, small }) => { relink(h, listWord(h, CLS48), small[0]!); } },
+  { name: 'a thread list link into a slab of another class', corrupt: ({ h, listed, other }) => { relink(h, word(h, listed[4]!), other); } },
+  { name: 'a thread list link into the slab header', corrupt: ({ h, listed }) => { relink(h, word(h, listed[4]!), (slabOf(h, listed[4]!) << 2) + 16); } },
+  { name: 'a thread list link into the middle of a block', corrupt: ({ h, listed }) => { relink(h, word(h, listed[4]!), listed[2]! + 16); } },
   { name: 'a thread list link cut short (0)', corrupt: ({ h, listed }) => { h.i32[word(h, listed[4]!)] = 0; } },
-  { name: 'a thread list cycle (a block links to itself)', corrupt: ({ h, listed }) => { h.i32[word(h, listed[3]!)] = listed[3]!; } },
-  { name: 'a thread list room', corrupt: ({ h }) => { h.i32[listWord(h, CLS48) + L_ROOM]! += 1; } },
+  { name: 'a thread list cycle (a block links to itself)', corrupt: ({ h, listed }) => { relink(h, word(h, listed[3]!), listed[3]!); } },
+  { name: 'a thread list count', corrupt: ({ h }) => { h.i32[listWord(h, CLS48)]! += 1; } },
   { name: 'a listed block\'s marker erased (written after free)', corrupt: ({ h, listed }) => { h.i32[word(h, listed[2]!) + MARK_WORD] = 0; } },
   { name: 'a listed block\'s allocated bit cleared', corrupt: ({ h, listed }) => { flipBit(h, listed[2]!); } },
   // ---- slab lists of the thread
@@ -264,6 +269,6 @@ export function describeScene(sc: Scene): Record<string, number> {
 /** This thread's free list of class cls, as block pointers (bounded). */
 function threadList(h: Heap, cls: number): number[] {
   const out: number[] = [];
-  for (let p = h.i32[listWord(h, cls)]!; p !== 0 && out.length < 1000; p = h.i32[word(h, p)]!) out.push(p);
+  for (let p = listFirst(h.i32[listWord(h, cls)]!); p !== 0 && out.length < 1000; p = listFirst(h.i32[word(h, p)]!)) out.push(p);
   return out;
 }

@@ -21,7 +21,7 @@ import { attachHeap, createHeap, HeapCorruptionError, type Heap } from '../src/i
 import {
   H_ABANDONED, H_BC, H_BINS, H_BIN_MASK, H_DEAD_DIRECT, H_FRONTIER, H_ARENA_START, H_MAX_THREADS, H_NULL_LEAF,
   H_SENTINEL, H_THREADS, H_TOP, K_FREE_HEAD, K_SLAB, KIND_MASK, PAGE_SHIFT, R_MAGIC, S_ABITS, S_FREE, S_PAGES, T_LISTS, LIST_SHIFT,
-  S_RBITS, SLOT_ATTACHED, T_CUR, TOP_ENTRIES, BC_SLOTS, NBINS, E_BACK_SHIFT, E_BACK_MASK,
+  S_RBITS, slotIsAttached, T_CUR, TOP_ENTRIES, BC_SLOTS, NBINS, E_BACK_SHIFT, E_BACK_MASK,
 } from '../src/layout.ts';
 import { getEntry } from '../src/pages.ts';
 import { DIRECT_ENTRIES, T_DIRECT } from '../src/slab.ts';
@@ -123,7 +123,7 @@ export function findRegions(h: Heap): Map<string, Region[]> {
   // thread records: the tables in use (T_* fields, current slabs, queues, direct table)
   for (let t = 0; t < maxThreads; t++) {
     const rec = m[hw + H_THREADS + t]!;
-    const attached = m[hw + H_THREADS + maxThreads + t] === SLOT_ATTACHED;
+    const attached = slotIsAttached(m[hw + H_THREADS + maxThreads + t]!);
     if (rec !== 0) add(attached ? 'thread record' : 'thread record (free slot)', rec, T_CUR + T_DIRECT + DIRECT_ENTRIES);
     if (rec !== 0 && attached) {
       add('thread free lists', rec + T_LISTS, NCLASSES << LIST_SHIFT);

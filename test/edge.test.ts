@@ -720,7 +720,9 @@ describe('bad input', () => {
     const h = createHeap();
     // a slab of 112-byte blocks that is released: fill two slabs' worth, free all; the first slab is not current
     const released = Array.from({ length: 200 }, () => h.malloc(112));
+    h.malloc(112); // stays live: its slab stays the current one
     for (const p of released) h.free(p);
+    h.trim(); // the thread's list gives them back: the empty first slab goes back to the page pool
     const r0 = released[0]!;
     const small = h.malloc(100); // 112-byte class
     const large = h.malloc(100 * KiB);
@@ -827,6 +829,8 @@ describe('bad input', () => {
       [{ start: 'x' }, TypeError, 'start'], [{ start: -4096 }, RangeError, 'start'], [{ end: NaN }, RangeError, 'end'],
       [{ memory: 'foo' }, TypeError, 'memory'], [{ memory: new ArrayBuffer(8192) }, RangeError, 'bytes'],
       [{ memory: new ArrayBuffer(MiB), start: MiB - 8192 }, RangeError, 'bytes'], [null, TypeError, 'options'],
+      [{ initalBytes: 1 << 20 }, TypeError, 'did you mean initialBytes'], [{ maxbytes: 1 << 20 }, TypeError, 'did you mean maxBytes'],
+      [{ captureStacks: true }, TypeError, 'captureStacks'], // the debug build's option
     ];
     for (const [opts, type, text] of cases) {
       expectError(() => createHeap(opts as HeapOptions), type, text, `createHeap(${JSON.stringify(opts)})`);
@@ -1016,5 +1020,52 @@ describe('stats', () => {
     assert.ok(s.freeBytes.pages + s.freeBytes.bigCache > 0);
     assert.ok(s.heapHighWater >= s.heapBytes);
     h.check();
+  });
+});
+
+// ------------------------------------------------------------------ typed allocation
+
+describe('typed allocation', () => {
+  test('mallocArray / callocArray: a view of a fresh block; free(view); HeapExhaustedError when full', () => {
+    const h = createHeap({ maxBytes: 4 * MiB });
+    const xs = h.mallocArray(Float64Array, 1000);
+    assert.ok(xs instanceof Float64Array && xs.length === 1000 && xs.byteOffset % 16 === 0);
+    assert.equal(xs.buffer, h.buffer);
+    assert.ok(h.usableSize(xs.byteOffset) >= 8000);
+    xs.fill(2.5);
+    assert.equal(h.f64[(xs.byteOffset >> 3) + 999], 2.5);
+    const dirty = h.mallocArray(Int32Array, 64);
+    dirty.fill(-1);
+    h.free(dirty);
+    const zs = h.callocArray(Int32Array, 64); // reuses the dirty block: zeroed anyway
+    assert.ok(zs.every((v) => v === 0));
+    const empty = h.mallocArray(Uint8Array, 0);
+    assert.equal(empty.length, 0);
+    h.free(empty);
+    const big = h.mallocArray(BigInt64Array, 10);
+    big[9] = -7n;
+    assert.equal(h.i64[(big.byteOffset >> 3) + 9], -7n);
+    expectError(() => h.mallocArray(Float64Array, 1 << 20), HeapExhaustedError, String(8 << 20), 'mallocArray past maxBytes');
+    expectError(() => h.mallocArray(Float64Array, -1), RangeError, '-1', 'mallocArray(-1)');
+    for (const v of [xs, zs, big]) h.free(v);
+    expectError(() => h.free(xs), DoubleFreeError, String(xs.byteOffset), 'free of a freed view');
+    const other = new Float64Array(new SharedArrayBuffer(64));
+    expectError(() => h.free(other), InvalidFreeError, 'another buffer', 'free of a view of another buffer');
+    const q = h.malloc(100);
+    h.free(h.array(Uint8Array, q, 100)); // array() of a block's start frees it too
+    assert.equal(h.stats().inUseBlocks, 0);
+    expectIntact(h);
+  });
+
+  test('a free of a never-used block, or of one given back to its slab, is an error (the free-block marker)', () => {
+    const h = createHeap();
+    const ps = Array.from({ length: 300 }, () => h.malloc(48));
+    // Past the bump pointer of the current slab, in a page where blocks were used: never handed out.
+    const last = ps[ps.length - 1]!;
+    for (const p of [last + 48, last + 96]) expectError(() => h.free(p), DoubleFreeError, String(p), `free(${p}), never handed out`);
+    for (const p of ps) h.free(p);
+    h.trim(); // back in their slabs (off the thread's list)
+    for (const p of ps.slice(0, 40)) expectError(() => h.free(p), DoubleFreeError, String(p), `free(${p}), freed and given back`);
+    expectIntact(h);
   });
 });

@@ -10,7 +10,9 @@ test('secure: a stray write into a freed block cannot redirect malloc (plain hea
     const live = heap.malloc(64);
     const p = heap.malloc(64);
     heap.free(p);
-    heap.u32[p >>> 2] = live; // a use after free overwrites the link with the address of a live block
+    // A use after free overwrites the link with the address of a live block (in the plain heap's
+    // free-list form: the list word, address << 1 | count, layout.ts T_LISTS).
+    heap.u32[p >>> 2] = secure ? live : (live << 1) | (heap.u32[p >>> 2]! & 31);
     if (!secure) {
       assert.equal(heap.malloc(64), p);
       assert.equal(heap.malloc(64), live, 'the plain heap hands out a live block twice (why secure exists)');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { attachHeap, createHeap, DetachedError, DoubleFreeError, SIZE_CLASSES, type Heap } from '../src/index.ts';
 import { getEntry, markRun, setEntry, takeFromBins } from '../src/pages.ts';
 import {
-  H_ABANDONED, H_BC, H_FRONTIER, H_LOCK, K_FREE_BODY, K_LARGE_BODY, K_LARGE_HEAD, L_HEAD, L_ROOM, LIST_SHIFT, MARK_WORD, PAGE_SHIFT, S_NEXT,
+  H_ABANDONED, H_BC, H_FRONTIER, H_LOCK, K_FREE_BODY, K_LARGE_BODY, K_LARGE_HEAD, L_HEAD, LIST_SHIFT, listFirst, MARK_WORD, PAGE_SHIFT, S_NEXT,
 } from '../src/layout.ts';
 
 function frontier(h: Heap): number {
@@ -59,13 +59,30 @@ test('handle: only shared memory; bad handles and misuse are clear errors', () =
   assert.throws(() => attachHeap({ ...wh.handle, base: 4096 * 7 }), TypeError);
   const heap = createHeap();
   const a = attachHeap(heap.handle);
-  assert.throws(() => heap.reclaimThread(9), RangeError);
+  const token = a.threadToken;
+  assert.equal(token % 1024, a.threadId);
+  assert.equal(heap.reclaimThread(9), false); // a slot nobody holds: nothing to reclaim
   assert.throws(() => heap.reclaimThread(1), /use detach/);
+  assert.throws(() => heap.reclaimThread(0), RangeError);
+  assert.throws(() => heap.reclaimThread(65), RangeError); // past maxThreads (64)
+  assert.throws(() => heap.reclaimThread(1.5), RangeError);
+  assert.throws(() => heap.reclaimThread('2' as never), TypeError);
   a.detach();
   assert.throws(() => a.malloc(8), DetachedError);
   assert.throws(() => a.free(16), DetachedError);
   assert.throws(() => a.detach(), DetachedError);
-  assert.throws(() => heap.reclaimThread(2), RangeError); // detached: nothing to reclaim
+  assert.equal(a.threadToken, 0);
+  assert.equal(heap.reclaimThread(token), false); // detached: nothing to reclaim, and no error
+  assert.equal(heap.reclaimThread(2), false);
+  // The slot's next thread is not the one the token names: a late reclaim leaves it alone.
+  const b = attachHeap(heap.handle);
+  assert.equal(b.threadId, 2);
+  assert.notEqual(b.threadToken, token);
+  assert.equal(heap.reclaimThread(token), false);
+  b.malloc(64); // still attached
+  b[Symbol.dispose](); // `using b = attachHeap(...)` detaches at the end of its scope
+  assert.equal(b.threadId, 0);
+  b[Symbol.dispose](); // a no-op once detached
   heap.check();
 });
 
@@ -260,44 +277,38 @@ function deathInList(name: string, die: (a: Heap, list: number, cls: number) => 
 }
 
 deathInList('nothing interrupted', () => 0);
-deathInList('a push: the block linked and marked, the head not yet moved', (a, list) => {
+deathInList('a push: the block linked and marked, the list word not yet changed', (a, list) => {
   const p = a.malloc(40);
   a.i32[p >>> 2] = a.i32[list + L_HEAD]!;
   a.i32[(p >>> 2) + MARK_WORD] = p ^ a.markKey;
   return 1;
 });
-deathInList('a push: the head moved, the room not yet counted', (a, list) => {
-  const p = a.malloc(40);
-  a.i32[p >>> 2] = a.i32[list + L_HEAD]!;
-  a.i32[(p >>> 2) + MARK_WORD] = p ^ a.markKey;
-  a.i32[list + L_HEAD] = p;
-  return 0;
-});
-deathInList('a pop: the head moved, the block not yet handed out', (a, list) => {
-  const p = a.i32[list + L_HEAD]!;
+deathInList('a pop: the list word changed, the block not yet handed out', (a, list) => {
+  const p = listFirst(a.i32[list + L_HEAD]!);
   a.i32[list + L_HEAD] = a.i32[p >>> 2]!;
   return 1;
 });
-deathInList('a flush: a block unlinked, not yet given back to its slab', (a, list) => {
-  const k = a.i32[list + L_HEAD]!;
-  const q = a.i32[k >>> 2]!;
-  a.i32[k >>> 2] = a.i32[q >>> 2]!;
-  a.i32[list + L_ROOM]!++;
+deathInList('a flush: a block popped, not yet given back to its slab', (a, list) => {
+  const p = listFirst(a.i32[list + L_HEAD]!);
+  a.i32[list + L_HEAD] = a.i32[p >>> 2]!;
+  const q = listFirst(a.i32[list + L_HEAD]!);
+  a.i32[list + L_HEAD] = a.i32[q >>> 2]!;
+  a.free(p); // given back before the kill (the list is not full: p goes back on it)
   return 1;
 });
 deathInList('a stray write into a listed block\'s link: the rest of the list is leaked, never handed out twice', (a, list) => {
-  let p = a.i32[list + L_HEAD]!;
-  for (let k = 0; k < 9; k++) p = a.i32[p >>> 2]!;
+  let p = listFirst(a.i32[list + L_HEAD]!);
+  for (let k = 0; k < 9; k++) p = listFirst(a.i32[p >>> 2]!);
   let after = 0;
-  for (let q = a.i32[p >>> 2]!; q !== 0; q = a.i32[q >>> 2]!) after++;
-  a.i32[p >>> 2] = 12345; // not a block
+  for (let q = listFirst(a.i32[p >>> 2]!); q !== 0; q = listFirst(a.i32[q >>> 2]!)) after++;
+  a.i32[p >>> 2] = 12345 << 1; // not a block
   return after;
 });
 deathInList('a listed block\'s marker overwritten: the list is cut there', (a, list) => {
-  let p = a.i32[list + L_HEAD]!;
-  for (let k = 0; k < 4; k++) p = a.i32[p >>> 2]!;
+  let p = listFirst(a.i32[list + L_HEAD]!);
+  for (let k = 0; k < 4; k++) p = listFirst(a.i32[p >>> 2]!);
   let from = 0;
-  for (let q = p; q !== 0; q = a.i32[q >>> 2]!) from++;
+  for (let q = p; q !== 0; q = listFirst(a.i32[q >>> 2]!)) from++;
   a.i32[(p >>> 2) + MARK_WORD] = 0;
   return from;
 });
