@@ -366,15 +366,16 @@ function checkSlab(h: Heap, pg: number, end: number): number {
     prev = p;
     p = h.readLink(s, p); // (a secure heap's decoder throws for a link outside the slab)
   }
-  // Pages: fresh (E_FRESH) iff no block starting in them was ever taken; every block not handed out
-  // carries the free-block marker (the free fast path's invariant), except in fresh pages.
+  // Pages: a fresh one (E_FRESH) has no block starting in it that was ever taken; in a page that is
+  // not fresh every block not handed out carries the free-block marker (the free fast path's invariant).
   const key = h.markKey;
   for (let i = 0; i < pages; i++) {
     const page = base + i * PAGE;
     const q0 = page <= firstB ? firstB : firstB + Math.ceil((page - firstB) / bsize) * bsize;
     const taken = q0 < page + PAGE && q0 < endB && q0 < bump;
-    if (((getEntry(h, pg + i) & E_FRESH) !== 0) === taken) fail(`page ${i} of the slab is ${taken ? '' : 'not '}marked fresh, but a block starting in it was ${taken ? '' : 'never '}used`, page);
-    if (key === 0 || !taken) continue;
+    const fresh = (getEntry(h, pg + i) & E_FRESH) !== 0;
+    if (fresh && taken) fail(`page ${i} of the slab is marked fresh, but a block starting in it was used`, page);
+    if (key === 0 || fresh) continue;
     for (let q = Math.max(q0, bump); q < page + PAGE && q < endB; q += bsize) {
       if (m[(q >>> 2) + MARK_WORD] !== (q ^ key)) fail('a never-used block of a used page lacks the free-block marker', q);
     }

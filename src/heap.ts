@@ -34,10 +34,10 @@ import {
   E_BACK_MASK, E_BACK_SHIFT, E_CLASS_SHIFT, E_KEY_MASK, E_TID_SHIFT, H_MARK_KEY, slotIsAttached, MARK_WORD, LIST_SHIFT, L_HEAD, L_DIVC, LIST_COUNT_BITS, LIST_COUNT_MASK, listFirst, listPush, T_IDLE, T_TICK,
   TOP_ENTRIES, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, headerPages,
 } from './layout.ts';
-import { extendFrontier, getEntry, releaseRun, takeFromBins, type Arena } from './pages.ts';
+import { extendFrontier, getEntry, hasExactRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
 import { CLASS_OF, LIST_LIMIT, NCLASSES, REFILL, REFILL_FRESH_BYTES, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
 import {
-  DIRECT_ENTRIES, T_DIRECT, T_NPARTIAL, TQ_HEAD, TQ_TAIL, blockStart, collectNotified, setCurrent, reclaimDue,
+  DIRECT_ENTRIES, T_DIRECT, T_NPARTIAL, TQ_HEAD, TQ_TAIL, blockStart, collectNotified, setCurrent, tidySlabs,
   reclaimEmptySlabs, slabCarve, slabGiveBack, slabNew, slabRetire, slabSetOwner, slabTake,
 } from './slab.ts';
 import { CAN_BLOCK, lockAcquire, lockRelease } from './lock.ts';
@@ -673,23 +673,18 @@ export class Heap implements Arena {
 
   private allocPagesLocked(n: number): number {
     this.syncViews(); // pages another thread added may lie past our views
+    // Before a free run is split or the heap grows (not only when it would grow: a heap that grew
+    // once would otherwise keep idle memory while it splits its runs, and grow again when the same
+    // work runs again), idle memory goes back to the pool: the blocks on this thread's idle lists
+    // (they may be all that keeps a slab from being empty), its idle slabs, the BigCache.
+    if (!hasExactRun(this, n)) {
+      this.flushLists(IDLE_REFILLS);
+      tidySlabs(this);
+      bigCacheFlush(this);
+    }
     let pg = takeFromBins(this, n);
     if (pg >= 0) return pg;
-    if (bigCacheFlush(this)) {
-      pg = takeFromBins(this, n);
-      if (pg >= 0) return pg;
-    }
-    if (reclaimDue(this) && reclaimEmptySlabs(this, true) > 0) {
-      pg = takeFromBins(this, n);
-      if (pg >= 0) return pg;
-    }
     if (releaseAbandonedEmpty(this) > 0) {
-      pg = takeFromBins(this, n);
-      if (pg >= 0) return pg;
-    }
-    // Before the heap grows: the blocks on this thread's idle lists may be all that keeps some of
-    // its slabs from being empty; give them back and release the slabs that empties.
-    if (this.flushLists(IDLE_REFILLS) > 0 && reclaimEmptySlabs(this, true) > 0) {
       pg = takeFromBins(this, n);
       if (pg >= 0) return pg;
     }

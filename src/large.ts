@@ -6,13 +6,14 @@
  * becomes K_CACHED_HEAD) so that the next request of about the same size (within 1/8) reuses it
  * without splitting, coalescing or rewriting its page entries. The cache is bounded in pages
  * (BC_MAX_FRACTION of the pages in use, at least BC_MIN_PAGES) and is flushed back into the page
- * allocator before the heap would grow, so it never raises the heap's high-water mark.
+ * allocator before a page-run allocation would split a free run or grow the heap (and before a
+ * large block grows at the frontier), so it never raises the heap's high-water mark.
  */
 import {
   BC_SLOTS, H_BC, H_BC_NEXT, H_BC_PAGES, H_FRONTIER, H_PEAK_PAGES, H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_BODY,
   K_LARGE_HEAD, KIND_MASK, PAGE, PAGE_SHIFT,
 } from './layout.ts';
-import { getEntry, markRun, setEntry, takeFreePrefix } from './pages.ts';
+import { getEntry, hasRunOf, markRun, setEntry, takeFreePrefix } from './pages.ts';
 import type { Heap } from './heap.ts';
 
 const BC_MIN_PAGES = 1024; // 4 MiB
@@ -72,6 +73,10 @@ export function largeResizeInPlace(h: Heap, pg: number, want: number): boolean {
     if ((e & KIND_MASK) !== K_FREE_HEAD || e >>> 4 < extra) return false;
     takeFreePrefix(h, next, extra);
   } else {
+    // Growing at the frontier raises the heap's high-water: if a free run (the BigCache's blocks
+    // given back first) holds the whole block, realloc moves it there instead.
+    bigCacheFlush(h);
+    if (hasRunOf(h, want)) return false;
     const q = h.extendPages(extra);
     if (q < 0) return false;
     if (q !== next) {

@@ -159,6 +159,8 @@ export const S_MAGIC = 13; // SLAB_MAGIC ^ slab byte offset
  * block by setting its bit with Atomics.or; the owner collects (Atomics.exchange per word).
  */
 export const S_ABITS = 14;
+/** The owner's tidy count (slab.ts tidySlabs) when it parked this empty current slab in its partial queue; 0 = not parked. */
+export const S_PARKED = 15;
 /** Bytes of the slab header: block 0 starts here in every slab. */
 export const SLAB_HEADER_BYTES = 64;
 export const SLAB_MAGIC = 0x51ab51ab;

@@ -118,6 +118,34 @@ export function takeFromBins(a: Arena, n: number): number {
   return -1;
 }
 
+/** Whether the bins hold a run of exactly n pages (n <= 32: its bin is not empty; else a bounded look at its bin). */
+export function hasExactRun(a: Arena, n: number): boolean {
+  const i32 = a.m32;
+  let r = i32[a.hw + H_BINS + binOf(n)]!;
+  if (n <= 32) return r !== 0;
+  for (let steps = 0; r !== 0 && steps < 32; steps++) {
+    if (i32[(r >>> 2) + R_PAGES] === n) return true;
+    r = i32[(r >>> 2) + R_NEXT]!;
+  }
+  return false;
+}
+
+/** Whether takeFromBins(a, n) would find a run (changes nothing). */
+export function hasRunOf(a: Arena, n: number): boolean {
+  const i32 = a.m32;
+  const hw = a.hw;
+  const b = binOf(n);
+  let r = i32[hw + H_BINS + b]!;
+  for (let steps = 0; r !== 0 && steps < 32; steps++) {
+    if (i32[(r >>> 2) + R_PAGES]! >= n) return true;
+    r = i32[(r >>> 2) + R_NEXT]!;
+  }
+  for (let c = b + 1; c < NBINS; c = (c | 31) + 1) {
+    if ((i32[hw + H_BIN_MASK + (c >>> 5)]! & (-1 << (c & 31))) !== 0) return true;
+  }
+  return false;
+}
+
 function takeRun(a: Arena, pg: number, len: number, n: number): number {
   binRemove(a, pg, len);
   if (len > n) {
@@ -215,6 +243,15 @@ export function extendFrontier(a: Arena, n: number): number {
       if (!placeLeafZone(a, missing, f)) return -1;
       continue;
     }
+    // The next region's leaves would no longer fit between this run and that region: place them
+    // now, before the run, so that they end up below the region and not at its start (a block as
+    // large as the regions above can then still find them whole once everything is freed).
+    const next = ((end - 1) >>> LEAF_SHIFT) + 1;
+    if (next <= (i32[hw + H_MAX_END]! - 1) >>> REGION_SHIFT && i32[hw + H_TOP + next] === nullLeaf &&
+      (next << LEAF_SHIFT) - end < zoneSize(a, next) && (end + zoneSize(a, next)) * PAGE <= i32[hw + H_MAX_END]!) {
+      if (!placeLeafZone(a, next, f)) return -1;
+      continue;
+    }
     const endByte = end * PAGE;
     if (endByte > i32[hw + H_MAX_END]! || !a.growTo(endByte)) return -1;
     const j32 = a.m32; // views may have been rebuilt
@@ -234,14 +271,19 @@ export function extendFrontier(a: Arena, n: number): number {
  * that already have leaves), limited to the regions below the heap's end. The zone's own pages lie
  * in regions that have leaves or that the zone covers. Advances the frontier past it.
  */
-function placeLeafZone(a: Arena, r: number, pg: number): boolean {
+/** The pages of the leaf zone placed for region r (see placeLeafZone), before it is trimmed to fit the heap's end. */
+function zoneSize(a: Arena, r: number): number {
   const hw = a.hw;
-  const maxEnd = a.m32[hw + H_MAX_END]!;
   const nullLeaf = a.m32[hw + H_NULL_LEAF]!;
   let have = 0;
   for (let i = 0; i < r; i++) if (a.m32[hw + H_TOP + i] !== nullLeaf) have++;
-  const lastRegion = (maxEnd - 1) >>> REGION_SHIFT;
-  let z = Math.min(Math.max(1, have), lastRegion - r + 1);
+  return Math.min(Math.max(1, have), ((a.m32[hw + H_MAX_END]! - 1) >>> REGION_SHIFT) - r + 1);
+}
+
+function placeLeafZone(a: Arena, r: number, pg: number): boolean {
+  const hw = a.hw;
+  const maxEnd = a.m32[hw + H_MAX_END]!;
+  let z = zoneSize(a, r);
   while (z > 1 && (pg + z) * PAGE > maxEnd) z--;
   const endByte = (pg + z) * PAGE;
   if (z < 1 || endByte > maxEnd || !a.growTo(endByte)) return false;

@@ -14,16 +14,17 @@
  * the slab; the full flag only in the header, so it costs no page-map writes.
  *
  * Empty slabs: the fast paths count nothing, so a slab is found empty (all bitmap words zero) on a
- * slow path: before the heap would grow, after frees have relisted slabs (reclaimEmptySlabs), and
- * when the heap is out of memory. Their pages go back to the page allocator, where any class or a
- * large block can use them; repeated fill/free cycles therefore never grow the heap.
+ * slow path: before a page-run allocation would split a free run or grow the heap (tidySlabs: empty
+ * current slabs are parked first, see there), and when the heap is out of memory
+ * (reclaimEmptySlabs). Their pages go back to the page allocator, where any class or a large block
+ * can use them; repeated fill/free cycles therefore never grow the heap.
  *
  * Invariant: (set bits) + (blocks on S_FREE) + (uncarved blocks) = S_CAP, and a block's bit is set
  * iff it is handed out (at the block start, or at the aligned pointer inside it for alignedAlloc).
  */
 import {
   E_BACK_MASK, E_BACK_SHIFT, E_CLASS_MASK, E_CLASS_SHIFT, E_FRESH, E_TID_MASK, E_TID_SHIFT, H_ARENA_START, H_FRONTIER, K_SLAB, KIND_MASK,
-  MARK_WORD, OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_ABITS, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_RBITS, S_REMOTE, T_FULL,
+  MARK_WORD, OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_ABITS, S_PARKED, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_RBITS, S_REMOTE, T_FULL,
   SLAB_HEADER_BYTES, allocWord, granuleBit, slabAbits,
   S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
@@ -40,6 +41,7 @@ export const TQ_TAIL = 2 * NCLASSES; // partial queue tail per class
 const T_STEP = 3 * NCLASSES; // slab growth step per class
 export const T_RELISTS = 4 * NCLASSES; // full slabs relisted since the last reclaim scan
 export const T_NPARTIAL = 4 * NCLASSES + 1; // slabs in this thread's partial queues
+const T_TIDIES = 4 * NCLASSES + 2; // tidySlabs calls so far (never 0 once counting): the clock parked slabs age by
 /**
  * The direct table (mimalloc's pages_direct): for each 16-byte size granule g of the small sizes
  * (0..SMALL_MAX), the current slab of the class of g * 16, so the malloc fast path finds its slab
@@ -66,8 +68,8 @@ const DIRECT_FIRST = new Int32Array(NCLASSES).fill(1);
 const DIRECT_LAST = new Int32Array(NCLASSES);
 for (let g = DIRECT_ENTRIES - 1; g >= 0; g--) DIRECT_FIRST[CLASS_OF[g]!] = g;
 for (let g = 0; g < DIRECT_ENTRIES; g++) DIRECT_LAST[CLASS_OF[g]!] = g;
-/** Slabs grow to at most this many pages (64 KiB), or the class's base size if that is larger. */
-const GROW_PAGES = 16;
+/** Slabs grow to at most this many pages (16 KiB), or the class's base size if that is larger: larger slabs kept more memory idle per class and thread (a trace replayed again on one heap grew it) and were not faster on workload A (measured in the session notes of issue 11). */
+const GROW_PAGES = 4;
 
 /** Pages of the next new slab of class cls at growth step `step`. */
 export function slabPagesAt(cls: number, step: number): number {
@@ -148,18 +150,20 @@ export function slabTake(h: Heap, s: number, bump: boolean): number {
     p = m[s + S_BUMP]!;
     if (!bump || p >= m[s + S_END]!) return 0;
     const bsize = m[s + S_BSIZE]!;
-    m[s + S_BUMP] = p + bsize;
-    // The first block starting in its page: the page stops being fresh (see E_FRESH).
+    // The first block starting in its page: the page stops being fresh (see E_FRESH), before the
+    // bump moves, so a thread killed in between leaves every state check() and reclaim accept.
     if (p === m[s + S_FIRST] || ((p - bsize) >>> PAGE_SHIFT) !== p >>> PAGE_SHIFT) slabEnterPage(h, s, p, bsize);
+    m[s + S_BUMP] = p + bsize;
   }
   m[allocWord(m, s, p)]! |= granuleBit(p);
   return p;
 }
 
 /**
- * Block p, the first block starting in its page, leaves the slab's never-used blocks: the later
- * blocks starting in that page get the free-block marker, then the page's E_FRESH goes (in that
- * order: a reader that sees the page not fresh finds the markers). Owner only.
+ * Block p, the first block starting in its page, is about to leave the slab's never-used blocks:
+ * the blocks starting in that page (p included: it is still free until the bump moves) get the
+ * free-block marker, then the page's E_FRESH goes (in that order: a reader that sees the page not
+ * fresh finds the markers). Owner only.
  */
 function slabEnterPage(h: Heap, s: number, p: number, bsize: number): void {
   const m = h.m32;
@@ -167,7 +171,7 @@ function slabEnterPage(h: Heap, s: number, p: number, bsize: number): void {
   const pg = p >>> PAGE_SHIFT;
   if (key !== 0) {
     const end = Math.min(m[s + S_END]!, (pg + 1) << PAGE_SHIFT);
-    for (let q = p + bsize; q < end; q += bsize) m[(q >>> 2) + MARK_WORD] = q ^ key;
+    for (let q = p; q < end; q += bsize) m[(q >>> 2) + MARK_WORD] = q ^ key;
   }
   setEntry(h, pg, getEntry(h, pg) & ~E_FRESH);
 }
@@ -190,7 +194,7 @@ export function slabGiveBack(h: Heap, s: number, p: number): void {
 /**
  * Starts a new current slab for class cls (its queue of partial slabs is empty) and returns its word
  * index, or 0 when out of memory. `grow`: the class had a slab that filled up, so this one may be
- * twice as large (up to 64 KiB): few pages for a class used lightly, few slow paths for a busy one.
+ * twice as large (up to GROW_PAGES): few pages for a class used lightly, few slow paths for a busy one.
  */
 export function slabNew(h: Heap, cls: number, grow: boolean): number {
   const sw = h.tcur + T_STEP + cls;
@@ -313,6 +317,63 @@ export function listBlockSlab(h: Heap, p: number, cls: number, tid: number): num
   return m[(p >>> 2) + MARK_WORD] === (p ^ h.markKey) ? s : 0;
 }
 
+/** Tidies a parked slab survives untouched before tidySlabs releases it. */
+const PARK_AGE = 8;
+
+/**
+ * Gives this thread's idle slabs back to the page allocator; runs under the lock before a page-run
+ * allocation that would split a free run or grow the heap (Heap.allocPagesLocked), whether or not
+ * the heap is at its high-water, so that a heap which grew once does not keep idle slabs while it
+ * carves new runs (a program doing the same work again would otherwise grow the heap again).
+ * Bounded: the classes' current slabs and partial-queue heads, and a walk of the partial queues
+ * only when enough slabs were relisted since the last walk (reclaimDue).
+ * - An empty partial slab is released, unless it was parked fewer than PARK_AGE tidies ago.
+ * - An empty current slab is parked: moved to the head of its class's partial queue. The class's
+ *   next malloc takes it back (one malloc slow path, no page work); if the class leaves it there for
+ *   PARK_AGE tidies, it is released and the class's next slab starts small (growth step 0).
+ *   Releasing empty current slabs at once would make a class that goes from no block to one and
+ *   back between page allocations make and release a slab each time.
+ * Only this thread's own slabs: another thread's queues are its owner's (no lock on its fast paths).
+ */
+export function tidySlabs(h: Heap): number {
+  const m = h.m32;
+  let now = (m[h.tcur + T_TIDIES]! + 1) | 0;
+  if (now === 0) now = 1;
+  m[h.tcur + T_TIDIES] = now;
+  const walk = reclaimDue(h);
+  if (walk) m[h.tcur + T_RELISTS] = 0;
+  let released = 0;
+  for (let cls = 0; cls < NCLASSES; cls++) {
+    for (let s = m[h.tcur + TQ_HEAD + cls]!; s !== 0; ) {
+      const next = m[s + S_NEXT]!;
+      const parked = m[s + S_PARKED]!;
+      if ((parked === 0 || ((now - parked) | 0) >= PARK_AGE) && slabIsEmpty(h, s)) {
+        unlinkPartial(h, cls, s);
+        if (parked !== 0 && m[h.tcur + cls] === h.sentinel) m[h.tcur + T_STEP + cls] = 0;
+        slabRelease(h, s);
+        released++;
+      }
+      if (!walk) break;
+      s = next;
+    }
+    const c = m[h.tcur + cls]!;
+    if (c === h.sentinel || !slabIsEmpty(h, c)) continue;
+    // A partial slab must have a free block: collect the remote frees first (all its blocks may be such).
+    collectPending(h, c);
+    if (m[c + S_FREE] === 0 && m[c + S_BUMP]! >= m[c + S_END]!) continue;
+    setCurrent(h, cls, h.sentinel);
+    const head = m[h.tcur + TQ_HEAD + cls]!;
+    m[c + S_PREV] = 0;
+    m[c + S_NEXT] = head;
+    if (head !== 0) m[head + S_PREV] = c;
+    else m[h.tcur + TQ_TAIL + cls] = c;
+    m[h.tcur + TQ_HEAD + cls] = c;
+    m[h.tcur + T_NPARTIAL]!++;
+    m[c + S_PARKED] = now;
+  }
+  return released;
+}
+
 /** Block start containing `ptr` in slab s (division: slow paths only). */
 export function blockStart(h: Heap, s: number, ptr: number): number {
   const m = h.m32;
@@ -407,6 +468,7 @@ export function slabRelist(h: Heap, s: number): void {
   const m = h.m32;
   Atomics.compareExchange(m, s + S_REMOTE, remoteWord(s << 2, RS_ARMED), remoteWord(s << 2, RS_IDLE)); // PENDING stays
   m[s + S_OWNER]! &= ~OWNER_FULL;
+  m[s + S_PARKED] = 0;
   const next = m[s + S_NEXT]!;
   const prev = m[s + S_PREV]!;
   if (prev !== 0) m[prev + S_NEXT] = next;
