@@ -17,7 +17,9 @@
  * None of this is in the release bundle: the release entry (index.ts) never imports this file.
  * Check cost is O(block size) per call: this build is for finding bugs, not for speed.
  */
-import { Heap, attachHeapOf, createHeapOf, isU32, type HeapHandle, type HeapOptions } from './heap.ts';
+import { Heap, type HeapHandle, type HeapOptions } from './heap.ts';
+import { attachHeapOf, createHeapOf } from './init.ts';
+import { isU32 } from './args.ts';
 import { DoubleFreeError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
 import {
   H_ARENA_START, H_DEBUG_KEY, H_FRONTIER, H_MAX_THREADS, H_MIXED, H_THREADS, K_LARGE_HEAD, K_SLAB, KIND_MASK, MARK_WORD, PAGE_SHIFT,

@@ -22,23 +22,24 @@
  * another thread) reads `undefined` from the page map and so always lands in the slow path, which
  * rebuilds the views and retries.
  */
-import { Backing, type MemoryOption } from './memory.ts';
+import { Backing, growHeapBuffer, type MemoryOption } from './memory.ts';
+import { checkSize, isU32 } from './args.ts';
 import { DetachedError, DoubleFreeError, HeapCorruptionError, HeapExhaustedError, InvalidFreeError, describe, fmt } from './errors.ts';
 import {
-  H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
-  H_CLASS_MAP, CLASS_MAP_ENTRIES, H_DEBUG_KEY, H_GEN, H_MIXED, H_SECURE_KEY, H_VIEW_END, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, HEAP_MAGIC, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
-  K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, MAX_HEAP_END, MAX_THREADS_LIMIT,
+  H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_LOCK, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
+  H_CLASS_MAP, CLASS_MAP_ENTRIES, H_GEN, H_SENTINEL, H_THREADS, H_TOP, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
+  K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, 
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_ABITS, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
   allocWord, granuleBit, remoteBitWord, SLAB_HEADER_BYTES,
   S_FREE, S_BUMP, S_CLASS, S_NEXT, S_PREV, S_PAGES, H_ABANDONED, SLAB_MAGIC, T_CUR, T_LISTS, T_NOTIFY, T_PENDING,
   E_BACK_MASK, E_BACK_SHIFT, E_CLASS_SHIFT, E_KEY_MASK, E_TID_SHIFT, H_MARK_KEY, slotIsAttached, MARK_WORD, LIST_SHIFT, L_HEAD, L_DIVC, LIST_COUNT_BITS, LIST_COUNT_MASK, listFirst, listPush, T_IDLE, T_TICK,
-  TOP_ENTRIES, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, headerPages,
+  TOP_ENTRIES, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord,
 } from './layout.ts';
 import { extendFrontier, getEntry, hasExactRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
 import { CLASS_OF, LIST_LIMIT, NCLASSES, REFILL, REFILL_FRESH_BYTES, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
 import {
-  DIRECT_ENTRIES, T_DIRECT, T_NPARTIAL, TQ_HEAD, TQ_TAIL, blockStart, collectNotified, setCurrent, tidySlabs,
-  reclaimEmptySlabs, slabCarve, slabGiveBack, slabNew, slabRetire, slabSetOwner, slabTake,
+  T_DIRECT, T_NPARTIAL, TQ_HEAD, TQ_TAIL, blockStart, collectNotified, setCurrent, tidySlabs,
+  reclaimEmptySlabs, slabGiveBack, slabNew, slabRetire, slabSetOwner, slabTake,
 } from './slab.ts';
 import { CAN_BLOCK, lockAcquire, lockRelease } from './lock.ts';
 import {
@@ -46,7 +47,7 @@ import {
 } from './routes.ts';
 import { repairPages } from './repair.ts';
 import {
-  abandonThread, adoptAbandoned, claimSlot, freeSlot, initRecord, releaseAbandonedEmpty, slotState,
+  abandonThread, adoptAbandoned, freeSlot, releaseAbandonedEmpty, slotState,
 } from './threads.ts';
 import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
 import { collectStats, type HeapStats } from './stats.ts';
@@ -91,14 +92,8 @@ declare global {
   }
 }
 
-const DEFAULT_MAX_BYTES = 1 << 30;
 /** Before the heap grows, lists not refilled within this many of the thread's refills are flushed (idle classes). */
 const IDLE_REFILLS = 64;
-const DEFAULT_INITIAL_BYTES = 65536;
-const DEFAULT_MAX_THREADS = 64;
-const MAIN_TID = 1;
-
-let heapCount = 0;
 
 /** A typed array constructor accepted by heap.array(). */
 export type TypedArrayConstructor =
@@ -730,7 +725,7 @@ export class Heap implements Arena {
 
   /** Grows the buffer to cover `bytes` (bounded by the heap's end) and rebuilds the views. Under the lock. */
   growTo(bytes: number): boolean {
-    if (!growBacking(this.backing, this.hw, bytes)) return false;
+    if (!growHeapBuffer(this.backing, this.hw, bytes)) return false;
     this.syncViews();
     return true;
   }
@@ -1135,319 +1130,3 @@ function blockHasBit(m: Int32Array, s: number, block: number, bsize: number): bo
   return false;
 }
 
-/** Whether v is a number that is a uint32 (a BigInt is not: `>>>` would throw V8's own TypeError). @internal */
-export function isU32(v: unknown): v is number {
-  return typeof v === 'number' && (v >>> 0) === v;
-}
-
-/**
- * Throws unless v is a size: a non-negative integer up to 2^53 (TypeError for a non-number,
- * RangeError otherwise, naming the value). A size larger than a heap can hold is no error: the
- * call returns 0, as C's malloc returns NULL.
- */
-function checkSize(v: unknown, what: string): void {
-  if (typeof v !== 'number') throw new TypeError(`hakmem: ${what} must be a number, got ${describe(v)}`);
-  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`hakmem: ${what} must be an integer from 0 to 2^53 - 1, got ${describe(v)}`);
-}
-
-function checkOption(name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number') throw new TypeError(`hakmem: option ${name} must be a number, got ${describe(v)}`);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new RangeError(`hakmem: option ${name} must be an integer from ${min} to ${max}, got ${describe(v)}`);
-  }
-  return v;
-}
-
-/** The options createHeap reads; any other key is a TypeError (a misspelled option must not be ignored). */
-const OPTION_KEYS = ['memory', 'initialBytes', 'maxBytes', 'start', 'end', 'maxThreads', 'name', 'secure'];
-
-/** Throws a TypeError naming the keys of `options` that are not in `known` (with the nearest known one). */
-export function checkOptionKeys(options: object, known: readonly string[], what: string): void {
-  for (const k of Object.keys(options)) {
-    if (known.includes(k)) continue;
-    const near = known.map((n) => [n, editDistance(n.toLowerCase(), k.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
-    const hint = near && near[1] <= 3 ? ` (did you mean ${near[0]}?)` : '';
-    throw new TypeError(`hakmem: ${what}: unknown option ${JSON.stringify(k)}${hint}; options are ${known.join(', ')}`);
-  }
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
-}
-
-/** Creates a heap. Options are read once, here. */
-export function createHeap(options: HeapOptions = {}): Heap {
-  return typeof options === 'object' && options !== null && options.secure === true ? createHeapOf(SecureHeap, options) : createHeapOf(Heap, options);
-}
-
-/** A Heap subclass constructor (the debug build's DebugHeap). @internal */
-export type HeapClass<H extends Heap> = new (backing: Backing, hw: number, tid: number, name: string) => H;
-
-/** @internal createHeap for a given Heap class. */
-export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOptions, extraKeys: readonly string[] = []): H {
-  if (typeof options !== 'object' || options === null) throw new TypeError('hakmem: createHeap(options): options must be an object');
-  checkOptionKeys(options, extraKeys.length === 0 ? OPTION_KEYS : [...OPTION_KEYS, ...extraKeys], 'createHeap');
-  const memory = options.memory ?? 'shared';
-  const maxBytes = checkOption('maxBytes', options.maxBytes ?? DEFAULT_MAX_BYTES, 1 << 16, MAX_HEAP_END);
-  const maxThreads = checkOption('maxThreads', options.maxThreads ?? DEFAULT_MAX_THREADS, 1, MAX_THREADS_LIMIT);
-  const start = checkOption('start', options.start ?? 0, 0, MAX_HEAP_END - (1 << 16));
-  const base = Math.ceil(start / PAGE) * PAGE;
-  const hdrPages = headerPages(maxThreads);
-  const minBytes = base + (hdrPages + 4) * PAGE; // header, null leaf, first leaf, thread record, one slab page
-  let endLimit = Math.min(base + maxBytes, MAX_HEAP_END);
-  if (options.end !== undefined) endLimit = Math.min(endLimit, checkOption('end', options.end, 0, MAX_HEAP_END));
-  endLimit = Math.floor(endLimit / PAGE) * PAGE;
-  if (endLimit < minBytes) {
-    throw new RangeError(`hakmem: the heap needs at least ${minBytes - base} bytes from offset ${base}; it has ${Math.max(0, endLimit - base)}`);
-  }
-  const initial = Math.min(endLimit, Math.max(minBytes, Math.ceil(checkOption('initialBytes', options.initialBytes ?? DEFAULT_INITIAL_BYTES, 0, MAX_HEAP_END) / 65536) * 65536));
-  const backing = Backing.create(memory, typeof memory === 'string' ? initial : minBytes, endLimit);
-  const maxEnd = Math.min(endLimit, Math.floor(backing.capacity / PAGE) * PAGE);
-  if (maxEnd < minBytes || !backing.growTo(minBytes, maxEnd)) {
-    throw new RangeError(`hakmem: the memory given cannot hold a heap: it needs at least ${minBytes} bytes, up to offset ${maxEnd} is available`);
-  }
-  const buf = backing.buffer();
-  const m = new Int32Array(buf, 0, buf.byteLength >>> 2);
-  const hw = base >>> 2;
-  const nullLeaf = hw + (hdrPages * PAGE) / 4;
-  const arenaStart = base + (hdrPages + 1) * PAGE;
-  m.fill(0, hw, nullLeaf + PAGE / 4);
-  m[hw + H_VERSION] = HEAP_VERSION;
-  m[hw + H_BASE] = base;
-  m[hw + H_ARENA_START] = arenaStart;
-  m[hw + H_FRONTIER] = arenaStart;
-  m[hw + H_HIGH_WATER] = arenaStart;
-  m[hw + H_MAX_END] = maxEnd;
-  m[hw + H_MAX_THREADS] = maxThreads;
-  m[hw + H_NULL_LEAF] = nullLeaf;
-  for (let i = 0; i < TOP_ENTRIES; i++) m[hw + H_TOP + i] = nullLeaf;
-  for (let g = 0; g < DIRECT_ENTRIES; g++) m[hw + H_DEAD_DIRECT + g] = hw + H_SENTINEL;
-  for (let g = 0; g < CLASS_MAP_ENTRIES; g++) m[hw + H_CLASS_MAP + g] = CLASS_OF[g]! << LIST_SHIFT;
-  if (options.secure !== undefined && typeof options.secure !== 'boolean') throw new TypeError('hakmem: option secure must be a boolean');
-  if (options.secure === true) m[hw + H_SECURE_KEY] = randomKey();
-  else m[hw + H_MARK_KEY] = randomKey(); // a secure heap keeps no free lists: no marker
-  if ((Ctor as unknown) !== SecureHeap && options.secure === true) throw new TypeError('hakmem: secure heaps are not supported by this build');
-  // The main thread: slot 0, and its record (one META page from the arena).
-  m[hw + H_THREADS + maxThreads] = 1; // attached (the slot state's first odd value)
-  m[hw + H_VIEW_END] = buf.byteLength;
-  const arena = makeArena(backing, hw);
-  if (!initRecord(arena, MAIN_TID)) throw new RangeError('hakmem: the memory given is too small for a heap');
-  arena.m32[hw + H_MAGIC] = HEAP_MAGIC; // last: the heap is formatted
-  return new Ctor(backing, hw, MAIN_TID, options.name ?? `heap#${++heapCount}`);
-}
-
-/**
- * Grows the heap's buffer to cover `bytes` (at most the heap's end) and, when that passes what the
- * current view generation covers, bumps the generation (H_GEN) so that every thread's getters
- * rebuild their views. Under the lock (or before the heap is shared). False if it cannot grow.
- */
-function growBacking(backing: Backing, hw: number, bytes: number): boolean {
-  const buf0 = backing.buffer();
-  const limit = new Int32Array(buf0, (hw + H_MAX_END) << 2, 1)[0]!;
-  if (!backing.growTo(bytes, limit)) return false;
-  const buf = backing.buffer();
-  const hdr = new Int32Array(buf, (hw + H_GEN) << 2, 2); // [H_GEN, H_VIEW_END]
-  if (bytes > hdr[1]!) {
-    hdr[1] = buf.byteLength;
-    Atomics.add(hdr, 0, 1); // after the growth and H_VIEW_END: a thread that sees the new value sees both
-  }
-  return true;
-}
-
-/** The page layer's view of a heap for code that runs before a Heap object exists. */
-function makeArena(backing: Backing, hw: number): Arena {
-  const buf = backing.buffer();
-  return {
-    m32: new Int32Array(buf, 0, buf.byteLength >>> 2),
-    m8: new Uint8Array(buf, 0, buf.byteLength),
-    hw,
-    growTo(bytes: number): boolean {
-      if (!growBacking(backing, hw, bytes)) return false;
-      const b = backing.buffer();
-      this.m32 = new Int32Array(b, 0, b.byteLength >>> 2);
-      this.m8 = new Uint8Array(b, 0, b.byteLength);
-      return true;
-    },
-  };
-}
-
-/**
- * Attaches the calling thread (a worker) to a heap another thread created: `handle` is that heap's
- * `heap.handle`, received through postMessage. Returns this thread's Heap, with its own thread id
- * and caches. RangeError when maxThreads threads are attached.
- */
-export function attachHeap(handle: HeapHandle): Heap {
-  return attachHeapOf(Heap, handle);
-}
-
-/** A random non-zero int32 (crypto when the platform has it). */
-function randomKey(): number {
-  const c = (globalThis as { crypto?: { getRandomValues?(a: Int32Array): Int32Array } }).crypto;
-  const a = new Int32Array(1);
-  if (c?.getRandomValues) c.getRandomValues(a);
-  else a[0] = (Math.random() * 0x100000000) | 0;
-  return a[0]! | 1; // never 0
-}
-
-/** @internal attachHeap for a given Heap class. */
-export function attachHeapOf<H extends Heap>(Ctor: HeapClass<H>, handle: HeapHandle): H {
-  if (typeof handle !== 'object' || handle === null || typeof handle.base !== 'number' || typeof handle.name !== 'string') {
-    throw new TypeError('hakmem: attachHeap(handle): pass the heap.handle of an existing heap');
-  }
-  if (handle.hakmem !== HEAP_VERSION) {
-    throw new TypeError(`hakmem: attachHeap: the heap was made by a hakmem with heap format ${describe(handle.hakmem)}, this one reads format ${HEAP_VERSION}`);
-  }
-  const backing = Backing.create(handle.memory, 0, MAX_HEAP_END);
-  const buf = backing.buffer();
-  const hw = handle.base >>> 2;
-  const m = new Int32Array(buf, 0, buf.byteLength >>> 2);
-  if (hw + H_THREADS >= m.length || Atomics.load(m, hw + H_MAGIC) !== HEAP_MAGIC || m[hw + H_VERSION] !== HEAP_VERSION) {
-    throw new TypeError(`hakmem: attachHeap: no hakmem heap at offset ${handle.base} of the memory given`);
-  }
-  const secureHeap = m[hw + H_SECURE_KEY] !== 0;
-  if (secureHeap && (Ctor as unknown) === Heap) return attachHeapOf(SecureHeap, handle) as unknown as H; // every thread of a secure heap
-  if (secureHeap !== ((Ctor as unknown) === SecureHeap)) throw new TypeError(`hakmem: attachHeap: ${handle.name} is ${secureHeap ? '' : 'not '}a secure heap, and this build cannot use it`);
-  // A release thread joining a heap the debug build uses: its blocks carry no debug trailer.
-  if (m[hw + H_DEBUG_KEY] !== 0 && (Ctor as unknown as { debugBuild?: boolean }).debugBuild !== true) Atomics.store(m, hw + H_MIXED, 1);
-  const tid = claimSlot(m, hw, handle.name);
-  let ok = false;
-  lockAcquire(m, hw + H_LOCK, tid, CAN_BLOCK && backing.shared, 0);
-  try {
-    ok = initRecord(makeArena(backing, hw), tid); // views made under the lock
-  } finally {
-    lockRelease(m, hw + H_LOCK);
-  }
-  if (!ok) {
-    freeSlot(m, hw, tid);
-    throw new RangeError(`hakmem: attachHeap: ${handle.name} has no memory left for another thread's record (4 KiB)`);
-  }
-  return new Ctor(backing, hw, tid, handle.name);
-}
-
-/**
- * A heap created with `secure: true`: free-list links are stored as next ^ key ^ (link address),
- * with a per-heap random key in the header, and every decoded link must be 0 or a 16-byte aligned
- * address inside the slab's blocks, else HeapCorruptionError. A stray write into a freed block
- * then fails loudly instead of handing out an address of the attacker's (or the bug's) choosing.
- * Same fast paths as Heap otherwise; its own class, so a plain heap's fast paths pay nothing.
- */
-export class SecureHeap extends Heap {
-  declare private readonly key: number;
-
-  /** @internal */
-  constructor(backing: Backing, hw: number, tid: number, name: string) {
-    super(backing, hw, tid, name);
-    this.key = this.m32[hw + H_SECURE_KEY]!;
-  }
-
-  override malloc(size: number): number {
-    if ((size >>> 0) === size && size <= 1024 /* SMALL_MAX */) {
-      const m = this.m32;
-      const s = m[(this.tdir + ((size + 15) >>> 4)) | 0]!;
-      const p = m[s]!; // S_FREE
-      if (p > 0) {
-        const next = m[p >>> 2]! ^ this.key ^ p;
-        const first = m[s + 12 /* S_FIRST */]!;
-        if (next !== 0 && ((next & 15) !== 0 || ((next - first) >>> 0) >= ((m[s + 8 /* S_END */]! - first) >>> 0))) this.badLink(s, p, next);
-        m[s] = next;
-        m[(s + m[s + 14 /* S_ABITS */]! - (s >>> 7) + (p >>> 9)) | 0]! |= 1 << (p >>> 4);
-        return p;
-      }
-    }
-    return this.mallocSlow(size) | 0;
-  }
-
-  override free(ptr: number): void {
-    if (((ptr >> 4) << 4) === ptr) {
-      const m = this.m32;
-      const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
-      if ((e & 0x3ff03f /* E_KEY_MASK */) === this.fkey) {
-        const s = ((ptr >>> 12) - ((e >>> 6) & 63)) << 10;
-        const w = (s + m[s + 14 /* S_ABITS */]! - (s >>> 7) + (ptr >>> 9)) | 0;
-        const bits = m[w]!;
-        const bit = 1 << (ptr >>> 4);
-        const head = m[s]!;
-        if ((bits & bit) !== 0 && head !== 0) {
-          m[w] = bits ^ bit;
-          m[ptr >>> 2] = head ^ this.key ^ ptr;
-          m[s] = ptr;
-          return;
-        }
-      }
-    }
-    this.freeSlow(ptr);
-  }
-
-  /** The strict front end: a block straight from the class's current slab, its allocated bit set per call. */
-  protected override mallocSlow(size: number): number {
-    this.syncViews();
-    if (!isU32(size) || size > SLAB_MAX || this.tid === 0) return this.mallocUnusual(size);
-    this.route(R_MALLOC_REFILL);
-    const s = this.slabWithFree(CLASS_OF[(size + 15) >>> 4]!);
-    if (s === 0) return 0;
-    if (this.m32[s + S_FREE] === 0) slabCarve(this, s);
-    return slabTake(this, s, false);
-  }
-
-  /**
-   * The strict front end's free slow path: a block of a slab of ours whose allocated bit is set but
-   * whose slab's free list was empty (it may be full: relisted), or anything resolve() validates.
-   */
-  protected override freeSlow(arg: number | ArrayBufferView): void {
-    const ptr = typeof arg === 'object' && arg !== null && ArrayBuffer.isView(arg) ? this.viewPointer(arg) : arg as number;
-    this.route(R_FREE_SLOW);
-    let s = 0;
-    let block = ptr;
-    if (typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
-      const e = getEntry(this, ptr >>> PAGE_SHIFT);
-      if ((e & E_KEY_MASK) === this.fkey) {
-        const q = ((ptr >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
-        const m = this.m32;
-        if (m[q + S_MAGIC] === (SLAB_MAGIC ^ (q << 2)) && ptr >= m[q + S_FIRST]! && ptr < m[q + S_END]! &&
-          (m[allocWord(m, q, ptr)]! & granuleBit(ptr)) !== 0) s = q;
-      }
-    }
-    if (s === 0) {
-      if (this.tid === 0) this.detachedError('free');
-      const kind = this.resolve(ptr, 'free');
-      if (kind === 0) return;
-      if (kind !== K_SLAB) {
-        this.route(R_FREE_LARGE);
-        this.largeFreeLocked(ptr >>> PAGE_SHIFT);
-        return;
-      }
-      s = this.rSlab;
-      block = this.rBlock;
-      if ((this.m32[s + S_OWNER]! & OWNER_TID_MASK) !== this.tid) {
-        this.route(R_FREE_REMOTE);
-        this.remoteFree(s, ptr);
-        return;
-      }
-    }
-    this.m32[allocWord(this.m32, s, ptr)]! &= ~granuleBit(ptr);
-    slabGiveBack(this, s, block);
-  }
-
-  override readLink(s: number, p: number): number {
-    const m = this.m32;
-    const next = m[p >>> 2]! ^ this.key ^ p;
-    const first = m[s + S_FIRST]!;
-    if (next !== 0 && ((next & 15) !== 0 || ((next - first) >>> 0) >= ((m[s + S_END]! - first) >>> 0))) this.badLink(s, p, next);
-    return next;
-  }
-
-  override writeLink(p: number, next: number): void {
-    this.m32[p >>> 2] = next ^ this.key ^ p;
-  }
-
-  private badLink(s: number, p: number, next: number): never {
-    throw new HeapCorruptionError(`the free-list link in the freed block at ${fmt(p)} decodes to ${fmt(next >>> 0)}, outside its slab ` +
-      `(the block was written after it was freed; secure heap)`, p, this.name);
-  }
-}

@@ -2,7 +2,9 @@
  * hakmem: a fast malloc for JavaScript and TypeScript. Pointers are byte offsets into one buffer
  * (a SharedArrayBuffer by default). See README.md.
  */
-export { attachHeap, createHeap, Heap, SecureHeap, type HeapHandle, type HeapOptions, type TypedArrayConstructor } from './heap.ts';
+export { Heap, type HeapHandle, type HeapOptions, type TypedArrayConstructor } from './heap.ts';
+export { attachHeap, createHeap } from './init.ts';
+export { SecureHeap } from './secure.ts';
 export type { HeapStats, ClassStats } from './stats.ts';
 export type { MemoryOption } from './memory.ts';
 export { HakmemError, DetachedError, InvalidFreeError, DoubleFreeError, HeapCorruptionError, HeapExhaustedError, HeapOverflowError, UseAfterFreeError } from './errors.ts';

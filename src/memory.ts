@@ -9,7 +9,7 @@
  *
  * Growth never moves memory: offsets stay valid. Views are rebuilt by the heap on its slow path.
  */
-import { GROW_QUANTUM } from './layout.ts';
+import { GROW_QUANTUM, H_GEN, H_MAX_END } from './layout.ts';
 
 export type MemoryOption = 'shared' | 'array' | WebAssembly.Memory | SharedArrayBuffer | ArrayBuffer;
 
@@ -113,6 +113,25 @@ export class Backing {
     return this.byteLength() >= bytes;
   }
 }
+
+/**
+ * Grows the heap's buffer to cover `bytes` (at most the heap's end) and, when that passes what the
+ * current view generation covers, bumps the generation (H_GEN) so that every thread's getters
+ * rebuild their views. Under the lock (or before the heap is shared). False if it cannot grow.
+ */
+export function growHeapBuffer(backing: Backing, hw: number, bytes: number): boolean {
+  const buf0 = backing.buffer();
+  const limit = new Int32Array(buf0, (hw + H_MAX_END) << 2, 1)[0]!;
+  if (!backing.growTo(bytes, limit)) return false;
+  const buf = backing.buffer();
+  const hdr = new Int32Array(buf, (hw + H_GEN) << 2, 2); // [H_GEN, H_VIEW_END]
+  if (bytes > hdr[1]!) {
+    hdr[1] = buf.byteLength;
+    Atomics.add(hdr, 0, 1); // after the growth and H_VIEW_END: a thread that sees the new value sees both
+  }
+  return true;
+}
+
 
 export function roundUp(n: number, q: number): number {
   return Math.ceil(n / q) * q;
