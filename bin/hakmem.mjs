@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // hakmem's command line: the benchmark suite of the repository.
-//   hakmem bench [options]              bench/run.ts: workloads A and C2 against every allocator
-//   hakmem replay FILE.trace.gz [...]   bench/replay.ts: replay real programs' allocation traces
-//   hakmem report [options]             bench/report.ts: README block + HTML report from the ledger
+//   hakmem bench [options]              bench/synthetic/run.ts: workloads A and C2 against every allocator
+//   hakmem replay FILE.trace.gz [...]   bench/trace/run.ts: replay real programs' allocation traces
+//   hakmem report [options]             bench/ledger/report.ts: README block + HTML report from the ledger
 // The bench is TypeScript run through tsx, a devDependency: it needs the repository's dev install
 // (git clone, npm install). This file spawns `node --import <tsx> bench/<script>.ts ARGS` from the
 // user's working directory (so relative FILE arguments work); the scripts find the repository
@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SCRIPTS = { bench: 'run.ts', replay: 'replay.ts', report: 'report.ts' };
+const SCRIPTS = { bench: 'synthetic/run.ts', replay: 'trace/run.ts', report: 'ledger/report.ts' };
 const [cmd, ...rest] = process.argv.slice(2);
 
 const usage = `Usage: hakmem <command> [options]
@@ -23,8 +23,8 @@ const usage = `Usage: hakmem <command> [options]
   replay [FILE.trace.gz ...] [--allocators hakmem,floor] [--runs N] [--json] [--html FILE]
         replay allocation traces of real programs (default: ../shared/traces)
   report [--check]
-        regenerate the README's performance block and bench/report.html from bench/results/
-Every bench and replay run writes a record to bench/results/ (the evidence ledger).
+        regenerate the README's performance block and bench/ledger/report.html from bench/ledger/results/
+Every bench and replay run writes a record to bench/ledger/results/ (the evidence ledger).
 'hakmem <command> --help' lists a command's options.`;
 
 if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {

@@ -12,11 +12,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { SkipPeer } from '../bench/ext/cache.ts';
-import { nativeProgram, preloadPath, runNative, type NativeLib } from '../bench/ext/native.ts';
-import { replayNative, traceInstance } from '../bench/ext/trace-peers.ts';
-import { loadTrace, replay } from '../bench/trace.ts';
-import { analyze, loopA, loopC2, type Allocator, type SizeRule, type Workload } from '../bench/workloads.ts';
+import { SkipPeer } from '../bench/peers/built/cache.ts';
+import { nativeProgram, preloadPath, runNative, type NativeLib } from '../bench/peers/built/native.ts';
+import { replayNative, traceInstance } from '../bench/peers/trace/built.ts';
+import { loadTrace, replay } from '../bench/trace/core.ts';
+import { analyze, loopA, loopC2, type Allocator, type SizeRule, type Workload } from '../bench/synthetic/core.ts';
 
 /** Skips the test (with the SkipPeer's message: what is missing, how to install it) or rethrows. */
 async function orSkip<T>(t: TestContext, f: () => T | Promise<T>): Promise<T | undefined> {

@@ -8,8 +8,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeF
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { ENV_NAMES, ENV_PREFIXES, LEDGER_DIR, loadLedger, SCHEMA, validateRecord, type LedgerRecord } from '../bench/ledger.ts';
-import { BEGIN, checkReadme, END, PERF_FIGURE, splitReadme } from '../bench/readme-perf.ts';
+import { ENV_NAMES, ENV_PREFIXES, LEDGER_DIR, loadLedger, SCHEMA, validateRecord, type LedgerRecord } from '../bench/ledger/ledger.ts';
+import { BEGIN, checkReadme, END, PERF_FIGURE, splitReadme } from '../bench/ledger/readme-block.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const README = readFileSync(join(root, 'README.md'), 'utf8');
@@ -52,7 +52,7 @@ test('the README check catches a figure the ledger does not hold', () => {
   assert.match(outside[0], /outside the generated block.*12\.5 ns\/op, 1\.05x/);
 
   // a block citing a record that is not in the ledger, and a README without the block
-  const missing = checkReadme(README.replace(/bench\/results\/([\w-]+)-workloads\.json/, 'bench/results/1999-01-01-000000-workloads.json'));
+  const missing = checkReadme(README.replace(/results\/([\w-]+)-workloads\.json/, 'results/1999-01-01-000000-workloads.json'));
   assert.ok(missing.some((p) => /1999-01-01-000000-workloads\.json, which does not exist/.test(p)), missing.join('\n'));
   assert.ok(checkReadme(parts.before + parts.after).some((p) => p.includes('no generated performance block')));
 });
@@ -61,7 +61,7 @@ test('the README check catches a record whose figures were edited', () => {
   // copy the cited records to a scratch ledger, change one run's figure there: the stored median no
   // longer matches the runs (validateRecord), and a consistent edit no longer matches the README
   const dir = mkdtempSync(join(tmpdir(), 'hakmem-ledger-'));
-  const cited = [...splitReadme(README)!.block.split('\n')[0].matchAll(/bench\/results\/([\w.-]+\.json)/g)].map((m) => m[1]);
+  const cited = [...splitReadme(README)!.block.split('\n')[0].matchAll(/results\/([\w.-]+\.json)/g)].map((m) => m[1]);
   for (const f of cited) copyFileSync(join(LEDGER_DIR, f), join(dir, f));
   assert.deepEqual(checkReadme(README, dir), []);
   const f = cited[0];
@@ -113,8 +113,8 @@ function assertProvenance(r: LedgerRecord, script: string) {
 }
 
 test('a bench run writes a complete ledger record with every run', () => {
-  const { record: r, stdout } = benchRecord('run.ts', ['--quick', '--runs', '2', '--allocators', 'noop']);
-  assertProvenance(r, 'bench/run.ts');
+  const { record: r, stdout } = benchRecord('synthetic/run.ts', ['--quick', '--runs', '2', '--allocators', 'noop']);
+  assertProvenance(r, 'bench/synthetic/run.ts');
   assert.equal(r.kind, 'workloads');
   assert.equal(r.options.runs, 2);
   assert.equal(r.options.set, 'quick');
@@ -147,8 +147,8 @@ test('a trace replay writes a complete ledger record with every run', () => {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'tiny.trace.gz');
   writeFileSync(file, gzipSync(`# trace tiny ops=${lines.length} peak_live_bytes=${peak} threads=1\n# meta ids=${n}\n# source exe=test cmdline=test\n${lines.join('\n')}\n`));
-  const { record: r } = benchRecord('replay.ts', [file, '--runs', '2', '--allocators', 'floor']);
-  assertProvenance(r, 'bench/replay.ts');
+  const { record: r } = benchRecord('trace/run.ts', [file, '--runs', '2', '--allocators', 'floor']);
+  assertProvenance(r, 'bench/trace/run.ts');
   assert.equal(r.kind, 'replay');
   assert.deepEqual(r.groups.map((g) => g.id), ['trace tiny', 'trace tiny warm']); // cold and warm
   for (const g of r.groups) {

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { replayMtTrace } from '../bench/trace-mt.ts';
-import { TRACE_DIR } from '../bench/trace.ts';
+import { replayMtTrace } from '../bench/trace/mt/core.ts';
+import { TRACE_DIR } from '../bench/trace/core.ts';
 
 const FILE = join(TRACE_DIR, 'python-threads.trace.gz');
 const skip = existsSync(FILE) ? false : `${FILE} is absent (the shared traces are not installed): multi-thread trace replay not run`;

@@ -1,6 +1,6 @@
 // Buffer.allocUnsafe(size): GC-managed, uninitialised; requests < 4 KiB are slices of Node's
 // shared 8 KiB pool. Blocks live in a JS array; free drops the reference.
-import type { GcPeer } from '../workloads.ts';
+import type { GcPeer } from '../synthetic/core.ts';
 
 export const peer: GcPeer = {
   kind: 'gc',

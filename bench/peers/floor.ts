@@ -10,7 +10,7 @@
 // Why a header: a side table classOf[ptr >>> 4] (Uint8Array) measured the same here (both ~9.7-10
 // ns/op on A 10Mx8192 rand2, within noise) and cannot hold C2's classes (up to 262144) in a byte;
 // list heads in a separate Int32Array measured ~0.5 ns slower.
-import type { Allocator, CreateOpts, HeapPeer } from '../workloads.ts';
+import type { Allocator, CreateOpts, HeapPeer } from '../synthetic/core.ts';
 
 class Floor implements Allocator {
   readonly u8: Uint8Array;

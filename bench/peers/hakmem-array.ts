@@ -4,7 +4,7 @@
 // of it against its current length; a growable SharedArrayBuffer cannot shrink.)
 // Opt-in: run it with --allocators hakmem,hakmem-array.
 import { createHeap } from '../../src/index.ts';
-import { requireOptIn } from '../ext/cache.ts';
+import { requireOptIn } from './built/cache.ts';
 import { hakmemPeer } from './hakmem.ts';
 
 requireOptIn('hakmem-array');

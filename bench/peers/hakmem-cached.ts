@@ -4,7 +4,7 @@
 // (hakmem / hakmem-cached on A 10Mx8192 rand2). Runs only workload A rand2.
 import { createHeap } from '../../src/index.ts';
 import { hakmemPeer } from './hakmem.ts';
-import type { HeapPeer } from '../workloads.ts';
+import type { HeapPeer } from '../synthetic/core.ts';
 
 export const peer: HeapPeer = {
   ...hakmemPeer('hakmem-cached', 'hakmem createHeap() defaults, the A rand2 loop with a cached view instead of heap.u8 per access (not user form)', () => createHeap()),

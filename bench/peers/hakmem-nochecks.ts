@@ -4,17 +4,19 @@
 // checks cost (issue 5: <= 3% on A 10M 8192 rand2), never for use: bad input corrupts this heap.
 // Opt-in: run it with --allocators hakmem,hakmem-nochecks.
 import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { requireOptIn } from '../ext/cache.ts';
+import { CACHE_DIR } from '../lib/paths.ts';
+import { requireOptIn } from './built/cache.ts';
 import { hakmemPeer } from './hakmem.ts';
 import type * as Hakmem from '../../src/index.ts';
 
 requireOptIn('hakmem-nochecks');
 const src = fileURLToPath(new URL('../../src/', import.meta.url));
-const outDir = fileURLToPath(new URL('../.cache/nochecks/', import.meta.url));
+const outDir = join(CACHE_DIR, 'nochecks');
 mkdirSync(outDir, { recursive: true });
-const outfile = `${outDir}hakmem-nochecks-${process.pid}.mjs`;
+const outfile = join(outDir, `hakmem-nochecks-${process.pid}.mjs`);
 let stripped = 0;
 await build({
   entryPoints: [`${src}index.ts`],

@@ -1,7 +1,7 @@
 // hakmem with secure: true (encoded, range-checked free-list links), to measure what it costs.
 // Opt-in: run it with --allocators hakmem,hakmem-secure.
 import { createHeap } from '../../src/index.ts';
-import { requireOptIn } from '../ext/cache.ts';
+import { requireOptIn } from './built/cache.ts';
 import { hakmemPeer } from './hakmem.ts';
 
 requireOptIn('hakmem-secure');

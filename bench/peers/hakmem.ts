@@ -2,7 +2,7 @@
 // The loop calls the heap's own malloc/free and writes block memory through heap.u8 on every
 // access (user form, workloads.md U).
 import { createHeap, type Heap } from '../../src/index.ts';
-import type { HeapPeer } from '../workloads.ts';
+import type { HeapPeer } from '../synthetic/core.ts';
 
 /** An adapter for a hakmem variant: `make` creates its heap (the other hakmem-* peers use this). */
 export function hakmemPeer(name: string, about: string, make: () => Heap): HeapPeer {

@@ -1,6 +1,6 @@
 // No-op allocator: malloc returns a fixed valid offset, free does nothing. Its ns/op is the
 // cost of the workload loop itself (PRNG, slot array, branches, the byte written).
-import type { Allocator, CreateOpts, HeapPeer } from '../workloads.ts';
+import type { Allocator, CreateOpts, HeapPeer } from '../synthetic/core.ts';
 
 class Noop implements Allocator {
   readonly u8: Uint8Array;

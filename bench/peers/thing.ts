@@ -1,7 +1,7 @@
 // @thi.ng/malloc MemPool with its default options (align 8, split, compact): first fit over an
 // address-sorted free list; free searches the used list, so free is O(live blocks).
 import { MemPool } from '@thi.ng/malloc';
-import type { Allocator, CreateOpts, HeapPeer } from '../workloads.ts';
+import type { Allocator, CreateOpts, HeapPeer } from '../synthetic/core.ts';
 
 class Thing implements Allocator {
   readonly u8: Uint8Array;

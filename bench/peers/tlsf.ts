@@ -1,7 +1,7 @@
 // AssemblyScript's TLSF, compiled to wasm when this adapter is first imported (cached in
 // bench/.cache/); a fresh instance per heap; the loop calls the wasm exports directly.
-import { TLSF_ABOUT, TlsfHeap, tlsfModule } from '../ext/tlsf.ts';
-import type { HeapPeer } from '../workloads.ts';
+import { TLSF_ABOUT, TlsfHeap, tlsfModule } from './built/tlsf.ts';
+import type { HeapPeer } from '../synthetic/core.ts';
 
 const module = await tlsfModule();
 

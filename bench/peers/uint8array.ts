@@ -1,6 +1,6 @@
 // new Uint8Array(size): GC-managed, zero-filled, one ArrayBuffer per block. Blocks live in a JS
 // array; free drops the reference.
-import type { GcPeer } from '../workloads.ts';
+import type { GcPeer } from '../synthetic/core.ts';
 
 export const peer: GcPeer = {
   kind: 'gc',
