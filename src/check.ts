@@ -9,13 +9,14 @@ import {
   H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF, H_THREADS, H_TOP, H_USED_PAGES, HEAP_MAGIC,
   K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB,
   KIND_MASK, LEAF_ENTRIES, NBINS, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, REGION_SHIFT,
-  RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV, S_ABITS, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
-  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_RBITS, S_REMOTE, SLAB_MAGIC, T_CUR, T_FULL, T_LISTS, LIST_SHIFT, L_DIVC, LIST_COUNT_MASK, listFirst, T_TID, TOP_ENTRIES,
-  CLASS_MAP_ENTRIES, H_CLASS_MAP, granuleBit, remoteBitWord, slabAbits, SLAB_HEADER_BYTES, E_FRESH, MARK_WORD, E_BACK_MASK, E_BACK_SHIFT, H_ABANDONED, H_BASE, H_DEAD_DIRECT, H_VERSION, HEAP_VERSION, slotIsAttached, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
+  RUN_MAGIC, RUN_CHECK, RUN_NEXT, RUN_PAGES, RUN_PREV, S_ALLOC_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
+  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_REMOTE_BITMAP, S_REMOTE, SLAB_MAGIC, T_CUR, T_FULL, T_LISTS, LIST_SHIFT, L_DIVC, LIST_COUNT_MASK, listFirst, T_TID, TOP_ENTRIES,
+  CLASS_MAP_ENTRIES, H_CLASS_MAP, granuleBit, remoteBitWord, slabAbits, SLAB_HEADER_BYTES, E_FRESH, MARK_WORD, slabDist, H_ABANDONED, H_BASE, H_DEAD_DIRECT, H_VERSION, HEAP_VERSION, slotIsAttached, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
 import { BLOCK_DIV, CLASS_OF, CLASS_SIZE, LIST_BASE, LIST_LIMIT, NCLASSES } from './size-classes.ts';
-import { DIRECT_ENTRIES, TQ_HEAD, TQ_TAIL, T_DIRECT, T_NPARTIAL, listBlockSlab, slabPagesAt } from './slab.ts';
+import { DIRECT_ENTRIES, T_QHEAD, T_QTAIL, T_DIRECT, T_NPARTIAL } from './layout.ts';
+import { listBlockSlab, slabPagesAt } from './slab.ts';
 import type { Heap } from './heap.ts';
 
 /** The name of the heap being checked (for error messages). */
@@ -102,7 +103,7 @@ export function checkHeap(h: Heap): void {
     const at = pg << PAGE_SHIFT;
     switch (k) {
       case K_SLAB: {
-        if (((e >>> E_BACK_SHIFT) & E_BACK_MASK) !== 0) fail('page is marked as inside a slab, but no slab starts before it', at);
+        if (slabDist(e) !== 0) fail('page is marked as inside a slab, but no slab starts before it', at);
         const n = checkSlab(h, pg, end);
         slabs.add(pg << (PAGE_SHIFT - 2));
         usedPages += n;
@@ -134,7 +135,7 @@ export function checkHeap(h: Heap): void {
           if (getEntry(h, pg + i) !== K_FREE_BODY) fail('a page inside a free run is not marked free', (pg + i) << PAGE_SHIFT);
         }
         const w = pg << (PAGE_SHIFT - 2);
-        if (m[w + R_MAGIC] !== (RUN_MAGIC ^ pg) || m[w + R_PAGES] !== n) fail('free run header is overwritten (a write after free?)', at);
+        if (m[w + RUN_CHECK] !== (RUN_MAGIC ^ pg) || m[w + RUN_PAGES] !== n) fail('free run header is overwritten (a write after free?)', at);
         freePages += n;
         freeRuns++;
         pg += n;
@@ -175,10 +176,10 @@ export function checkHeap(h: Heap): void {
       const e = getEntry(h, pg);
       if ((e & KIND_MASK) !== K_FREE_HEAD) fail(`bin ${b} lists a page that is not a free run`, r);
       if (binOf(e >>> 4) !== b) fail(`free run of ${e >>> 4} pages is in bin ${b}`, r);
-      if (m[(r >>> 2) + R_PREV] !== prev) fail('free run has a wrong back link', r);
+      if (m[(r >>> 2) + RUN_PREV] !== prev) fail('free run has a wrong back link', r);
       listed++;
       prev = r;
-      r = m[(r >>> 2) + R_NEXT]!;
+      r = m[(r >>> 2) + RUN_NEXT]!;
     }
   }
   if (listed !== freeRuns) fail(`${freeRuns} free runs exist but the bins list ${listed}`, (hw + H_BINS) << 2);
@@ -211,8 +212,8 @@ export function checkHeap(h: Heap): void {
     if (tid !== i + 1) fail(`the record of thread ${i + 1} names thread ${tid}`, rec << 2);
     attached.add(tid);
     for (let g = 0; g < DIRECT_ENTRIES; g++) {
-      if (m[rec + T_CUR + T_DIRECT + g] !== m[rec + T_CUR + CLASS_OF[g]!]) {
-        fail(`thread ${tid}'s direct table entry for ${g * 16} bytes disagrees with its current slab`, (rec + T_CUR + T_DIRECT + g) << 2);
+      if (m[rec + T_DIRECT + g] !== m[rec + T_CUR + CLASS_OF[g]!]) {
+        fail(`thread ${tid}'s direct table entry for ${g * 16} bytes disagrees with its current slab`, (rec + T_DIRECT + g) << 2);
       }
     }
     let npartial = 0;
@@ -225,10 +226,10 @@ export function checkHeap(h: Heap): void {
         listedSlabs.add(s);
       }
       let prev = 0;
-      let s2 = m[rec + T_CUR + TQ_HEAD + c]!;
+      let s2 = m[rec + T_QHEAD + c]!;
       for (let steps = 0; s2 !== 0; steps++) {
-        if (steps > slabs.size) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} loops`, (rec + T_CUR + TQ_HEAD + c) << 2);
-        if (!slabs.has(s2)) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} links to a non-slab`, prev << 2 || (rec + T_CUR + TQ_HEAD + c) << 2);
+        if (steps > slabs.size) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} loops`, (rec + T_QHEAD + c) << 2);
+        if (!slabs.has(s2)) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} links to a non-slab`, prev << 2 || (rec + T_QHEAD + c) << 2);
         if (listedSlabs.has(s2)) fail('a slab is current or listed twice', s2 << 2);
         if (m[s2 + S_CLASS] !== c || (m[s2 + S_OWNER]! & OWNER_TID_MASK) !== tid) fail('a partial slab has another class or owner', s2 << 2);
         if ((m[s2 + S_OWNER]! & OWNER_FULL) !== 0) fail('a partial slab is marked full', s2 << 2);
@@ -239,9 +240,9 @@ export function checkHeap(h: Heap): void {
         prev = s2;
         s2 = m[s2 + S_NEXT]!;
       }
-      if (m[rec + T_CUR + TQ_TAIL + c] !== prev) fail(`thread ${tid}'s partial queue of class ${CLASS_SIZE[c]} has a wrong tail`, (rec + T_CUR + TQ_TAIL + c) << 2);
+      if (m[rec + T_QTAIL + c] !== prev) fail(`thread ${tid}'s partial queue of class ${CLASS_SIZE[c]} has a wrong tail`, (rec + T_QTAIL + c) << 2);
     }
-    if (m[rec + T_CUR + T_NPARTIAL] !== npartial) fail(`thread ${tid} counts ${m[rec + T_CUR + T_NPARTIAL]} partial slabs but its queues hold ${npartial}`, (rec + T_CUR + T_NPARTIAL) << 2);
+    if (m[rec + T_NPARTIAL] !== npartial) fail(`thread ${tid} counts ${m[rec + T_NPARTIAL]} partial slabs but its queues hold ${npartial}`, (rec + T_NPARTIAL) << 2);
     // Free lists: every block a valid listed block of this thread and class (marker, allocated bit,
     // block start, not freed remotely), each once, no more than the limit; each list word's count
     // one more than the next one's, down to the empty list's LIST_BASE.
@@ -324,13 +325,13 @@ function checkSlab(h: Heap, pg: number, end: number): number {
     endB !== firstB + cap * bsize || bump < firstB || bump > endB || (bump - firstB) % bsize !== 0) {
     fail(`slab geometry fields are inconsistent (class ${bsize}, cap ${cap}, bump ${bump})`, base);
   }
-  const ab = m[s + S_ABITS]!;
-  if (ab !== slabAbits(pages) || m[s + S_RBITS] !== ab + pages * 8) fail('slab bitmap offsets are wrong', base);
+  const ab = m[s + S_ALLOC_BITMAP]!;
+  if (ab !== slabAbits(pages) || m[s + S_REMOTE_BITMAP] !== ab + pages * 8) fail('slab bitmap offsets are wrong', base);
   const rs = m[s + S_REMOTE]!;
   if (rs !== remoteWord(base, RS_IDLE) && rs !== remoteWord(base, RS_PENDING) && rs !== remoteWord(base, RS_ARMED)) fail('slab remote-free state word is invalid', base);
   if (rs === remoteWord(base, RS_ARMED) && (owner & OWNER_FULL) === 0) fail('a slab that is not full is armed for notification', base);
   const aligned = (owner & OWNER_ALIGNED) !== 0;
-  const rbits = m[s + S_RBITS]!;
+  const rbits = m[s + S_REMOTE_BITMAP]!;
   for (let i = 0; i < pages * 8; i++) {
     const r = m[s + rbits + i]!;
     if ((r & ~m[s + ab + i]!) !== 0) fail('a block is marked freed by another thread but was not handed out', base + i * 512);

@@ -23,7 +23,7 @@ import { isU32 } from './args.ts';
 import { DoubleFreeError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
 import {
   H_ARENA_START, H_DEBUG_KEY, H_FRONTIER, H_MAX_THREADS, H_MIXED, H_THREADS, K_LARGE_HEAD, K_SLAB, KIND_MASK, MARK_WORD, PAGE_SHIFT,
-  S_ABITS, S_FREE, S_PAGES, S_RBITS, slotIsAttached, T_LISTS, LIST_SHIFT, listFirst, E_BACK_MASK, E_BACK_SHIFT,
+  S_ALLOC_BITMAP, S_FREE, S_PAGES, S_REMOTE_BITMAP, slotIsAttached, T_LISTS, LIST_SHIFT, listFirst, slabOf, slabDist,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
 import { blockStart } from './slab.ts';
@@ -176,7 +176,7 @@ export class DebugHeap extends Heap {
     // marker left there from an earlier life of the core block is not taken as current later.
     const e = getEntry(this, q >>> PAGE_SHIFT);
     if ((e & KIND_MASK) === K_SLAB) {
-      const b = blockStart(this, ((q >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2), q);
+      const b = blockStart(this, slabOf(q, e), q);
       if (b !== q) {
         this.verifyPoison(b, q + super.usableSize(q) - b, 'alignedAlloc'); // the core block's last life
         this.m8.fill(0, b, q);
@@ -336,7 +336,7 @@ export class DebugHeap extends Heap {
   private poisonCore(p: number, u: number): void {
     const e = getEntry(this, p >>> PAGE_SHIFT);
     if ((e & KIND_MASK) === K_SLAB) {
-      const s = ((p >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+      const s = slabOf(p, e);
       const b = blockStart(this, s, p);
       if (b !== p) {
         this.poison(b, p + u - b);
@@ -379,11 +379,11 @@ export class DebugHeap extends Heap {
       const k = e & KIND_MASK;
       if (k === K_LARGE_HEAD) {
         fn(pg << PAGE_SHIFT);
-      } else if (k === K_SLAB && ((e >>> E_BACK_SHIFT) & E_BACK_MASK) === 0) {
+      } else if (k === K_SLAB && slabDist(e) === 0) {
         const s = pg << (PAGE_SHIFT - 2);
-        const rb = s + m[s + S_RBITS]!;
+        const rb = s + m[s + S_REMOTE_BITMAP]!;
         for (let i = 0; i < m[s + S_PAGES]! * 8; i++) {
-          let w = m[s + m[s + S_ABITS]! + i]! & ~m[rb + i]!;
+          let w = m[s + m[s + S_ALLOC_BITMAP]! + i]! & ~m[rb + i]!;
           while (w !== 0) {
             const b = 31 - Math.clz32(w & -w);
             w &= w - 1;
@@ -413,7 +413,7 @@ export class DebugHeap extends Heap {
     const end = m[this.hw + H_FRONTIER]! >>> PAGE_SHIFT;
     for (let pg = first; pg < end; pg++) {
       const e = getEntry(this, pg);
-      if ((e & KIND_MASK) !== K_SLAB || ((e >>> E_BACK_SHIFT) & E_BACK_MASK) !== 0) continue;
+      if ((e & KIND_MASK) !== K_SLAB || slabDist(e) !== 0) continue;
       const s = pg << (PAGE_SHIFT - 2);
       const bsize = m[s + 5]!; // S_BSIZE
       for (let p = m[s + S_FREE]!, n = 0; p !== 0 && n < 1 << 20; p = m[p >>> 2]!, n++) fn(p, bsize);

@@ -29,16 +29,17 @@ import {
   H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_LOCK, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
   H_CLASS_MAP, CLASS_MAP_ENTRIES, H_GEN, H_SENTINEL, H_THREADS, H_TOP, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
   K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, 
-  OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_ABITS, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_RBITS, S_REMOTE,
+  OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_ALLOC_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_REMOTE,
   allocWord, granuleBit, remoteBitWord, SLAB_HEADER_BYTES,
-  S_FREE, S_BUMP, S_CLASS, S_NEXT, S_PREV, S_PAGES, H_ABANDONED, SLAB_MAGIC, T_CUR, T_LISTS, T_NOTIFY, T_PENDING,
-  E_BACK_MASK, E_BACK_SHIFT, E_CLASS_SHIFT, E_KEY_MASK, E_TID_SHIFT, H_MARK_KEY, slotIsAttached, MARK_WORD, LIST_SHIFT, L_HEAD, L_DIVC, LIST_COUNT_BITS, LIST_COUNT_MASK, listFirst, listPush, T_IDLE, T_TICK,
+  S_FREE, S_BUMP, S_CLASS, S_NEXT, S_PREV, H_ABANDONED, SLAB_MAGIC, T_CUR, T_LISTS, T_NOTIFY, T_PENDING,
+  E_SLAB_DIST_MASK, E_SLAB_DIST_SHIFT, slabOf, slabDist, E_CLASS_SHIFT, E_KEY_MASK, E_TID_SHIFT, H_MARK_KEY, slotIsAttached, MARK_WORD, LIST_SHIFT, L_HEAD, L_DIVC, LIST_COUNT_BITS, LIST_COUNT_MASK, listFirst, listPush, T_IDLE, T_TICK,
   TOP_ENTRIES, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord,
 } from './layout.ts';
+import { LEAF_ENTRIES, REGION_SHIFT, T_DIRECT, T_NPARTIAL, T_QHEAD, T_QTAIL } from './layout.ts';
 import { extendFrontier, getEntry, hasExactRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
 import { CLASS_OF, LIST_LIMIT, NCLASSES, REFILL, REFILL_FRESH_BYTES, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
 import {
-  T_DIRECT, T_NPARTIAL, TQ_HEAD, TQ_TAIL, blockStart, collectNotified, setCurrent, tidySlabs,
+  blockStart, collectNotified, setCurrent, tidySlabs,
   reclaimEmptySlabs, slabGiveBack, slabNew, slabRetire, slabSetOwner, slabTake,
 } from './slab.ts';
 import { CAN_BLOCK, lockAcquire, lockRelease } from './lock.ts';
@@ -47,7 +48,7 @@ import {
 } from './routes.ts';
 import { repairPages } from './repair.ts';
 import {
-  abandonThread, adoptAbandoned, freeSlot, releaseAbandonedEmpty, slotState,
+  abandonThread, adoptAbandoned, markStrandedRemoteFrees, freeSlot, releaseAbandonedEmpty, slotState,
 } from './threads.ts';
 import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
 import { collectStats, type HeapStats } from './stats.ts';
@@ -117,15 +118,13 @@ export class Heap implements Arena {
   /** This thread's id (the owner value its slabs carry); 0 once detached. */
   declare tid: number;
   /** K_SLAB | tid in page-map entry form: what the free fast path compares an entry's key bits with. */
-  declare fkey: number;
+  declare ownSlabKey: number;
   /** Word index of this thread's free lists (T_LISTS: head, room per class); the null leaf once detached. */
   declare tl: number;
   /** Word index of the heap's class map (H_CLASS_MAP): size granule -> offset of its class's list. */
   declare readonly cmap: number;
   /** The heap's free-block marker key (H_MARK_KEY): a block on a thread list holds ptr ^ markKey in its MARK_WORD. */
   declare readonly markKey: number;
-  /** Word index of this thread's current-slab table (the other thread tables follow it). */
-  declare tcur: number;
   /** Word index of this thread's direct table: small size granule -> current slab. */
   declare tdir: number;
   /** Nesting depth of lock() in this thread (the lock is taken at depth 0 -> 1). */
@@ -173,12 +172,12 @@ export class Heap implements Arena {
     this.tl = rec + T_LISTS;
     this.cmap = hw + H_CLASS_MAP;
     this.topw = hw + H_TOP;
-    this.fkey = K_SLAB | (tid << E_TID_SHIFT);
+    this.ownSlabKey = K_SLAB | (tid << E_TID_SHIFT);
     this.markKey = m[hw + H_MARK_KEY]!;
     this.m8 = new Uint8Array(buf, 0, buf.byteLength);
     this.genView = new Int32Array(buf, (hw + H_GEN) << 2, 1);
     this.viewGen = -1; // set by rebuildViews below
-    this.tdir = rec + T_CUR + T_DIRECT;
+    this.tdir = rec + T_DIRECT;
     this.backing = backing;
     this.hw = hw;
     this.rebuildViews();
@@ -187,7 +186,6 @@ export class Heap implements Arena {
     this.name = name;
     this.maxRequest = m[hw + H_MAX_END]! - m[hw + H_BASE]!;
     this.rec = rec;
-    this.tcur = rec + T_CUR;
     this.lockDepth = 0;
     this.canWait = CAN_BLOCK && backing.shared;
     this.rSlab = 0;
@@ -224,7 +222,7 @@ export class Heap implements Arena {
       const m = this.m32;
       const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
       // A page of a slab of this thread without aligned blocks? Its class is in the entry's top bits.
-      if ((e & 0x3ff03f /* E_KEY_MASK */) === this.fkey) {
+      if ((e & 0x3ff03f /* E_KEY_MASK */) === this.ownSlabKey) {
         const w = ((ptr >>> 2) + 1) | 0; // MARK_WORD
         const l = (this.tl + ((e >>> 22 /* E_CLASS_SHIFT */) << 1 /* LIST_SHIFT */)) | 0;
         // The granule from block 0 of the slab (which starts `e`'s back-distance pages before this one, 4 granules of header).
@@ -312,22 +310,22 @@ export class Heap implements Arena {
    */
   protected slabWithFree(cls: number): number {
     const m = this.m32;
-    const s = m[this.tcur + cls]!;
+    const s = m[this.rec + T_CUR + cls]!;
     if (s !== this.sentinel) {
       if (m[s + S_FREE] !== 0 || m[s + S_BUMP]! < m[s + S_END]!) return s;
       // Dry: take what other threads freed into it, else retire it to the full list.
       if (!slabRetire(this, s)) return s;
       setCurrent(this, cls, this.sentinel);
     }
-    const next = m[this.tcur + TQ_HEAD + cls]!;
+    const next = m[this.rec + T_QHEAD + cls]!;
     if (next !== 0) {
       // The oldest partial slab (it has had the longest time to gather frees).
       const after = m[next + S_NEXT]!;
-      m[this.tcur + TQ_HEAD + cls] = after;
+      m[this.rec + T_QHEAD + cls] = after;
       if (after !== 0) m[after + S_PREV] = 0;
-      else m[this.tcur + TQ_TAIL + cls] = 0;
+      else m[this.rec + T_QTAIL + cls] = 0;
       m[next + S_NEXT] = 0;
-      m[this.tcur + T_NPARTIAL]!--;
+      m[this.rec + T_NPARTIAL]!--;
       setCurrent(this, cls, next);
       if (m[next + S_FREE] === 0 && m[next + S_BUMP]! >= m[next + S_END]!) {
         throw new HeapCorruptionError('a partial slab has no free block', next << 2, this.name);
@@ -348,7 +346,7 @@ export class Heap implements Arena {
       this.route(R_COLLECT);
       Atomics.store(m, this.rec + T_NOTIFY, 0);
       collectNotified(this);
-      if (m[this.tcur + TQ_HEAD + cls] !== 0) return this.slabWithFree(cls);
+      if (m[this.rec + T_QHEAD + cls] !== 0) return this.slabWithFree(cls);
     }
     if (m[this.hw + H_ABANDONED + cls] !== 0) {
       const s = adoptAbandoned(this, cls);
@@ -371,9 +369,9 @@ export class Heap implements Arena {
     this.route(R_FREE_SLOW);
     if (typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr && ptr < this.m8.length && this.tid !== 0) {
       const e = getEntry(this, ptr >>> PAGE_SHIFT);
-      if ((e & E_KEY_MASK) === this.fkey) {
+      if ((e & E_KEY_MASK) === this.ownSlabKey) {
         const cls = e >>> E_CLASS_SHIFT;
-        const s = ((ptr >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+        const s = slabOf(ptr, e);
         const m = this.m32;
         const first = m[s + S_FIRST]!;
         if (m[s + S_MAGIC] === (SLAB_MAGIC ^ (s << 2)) && ptr >= first && ptr < m[s + S_BUMP]! &&
@@ -445,7 +443,7 @@ export class Heap implements Arena {
     for (let q = listFirst(m[l]!); q !== 0 && k < n; q = listFirst(m[l]!), k++) {
       m[l] = m[q >>> 2]!;
       const e = getEntry(this, q >>> PAGE_SHIFT);
-      slabGiveBack(this, ((q >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2), q);
+      slabGiveBack(this, slabOf(q, e), q);
     }
     return k;
   }
@@ -480,7 +478,8 @@ export class Heap implements Arena {
    * Tells slab s's owner that it holds remote frees: its state word IDLE/ARMED -> PENDING (only
    * this slab's own values are ever replaced); from ARMED, the owner is notified too.
    */
-  private markRemotePending(s: number): void {
+  /** @internal */
+  markRemotePending(s: number): void {
     const m = this.m32;
     const base = s << 2;
     const pending = remoteWord(base, RS_PENDING);
@@ -593,7 +592,7 @@ export class Heap implements Arena {
     const kind = e & KIND_MASK;
     switch (kind) {
       case K_SLAB: {
-        const s = (pg - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+        const s = (pg - slabDist(e)) << (PAGE_SHIFT - 2);
         if (m[s + S_MAGIC] !== (SLAB_MAGIC ^ (s << 2))) {
           throw new HeapCorruptionError(`the header of the slab holding ${fmt(ptr)} is overwritten (bad magic)`, s << 2, this.name);
         }
@@ -836,7 +835,7 @@ export class Heap implements Arena {
       // the lock) leaves a state that check() and reclaimThread accept (a normal bit in an aligned
       // slab, or the block in hand with no bit: free once the slab is rebuilt).
       const e = getEntry(this, p >>> PAGE_SHIFT);
-      const s = ((p >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+      const s = slabOf(p, e);
       if ((this.m32[s + S_OWNER]! & OWNER_ALIGNED) === 0) {
         this.lock(); // page-map entries change only under the lock
         try {
@@ -962,7 +961,7 @@ export class Heap implements Arena {
     }
     freeSlot(this.m32, this.hw, tid);
     this.tid = 0;
-    this.fkey = -1;
+    this.ownSlabKey = -1;
     this.tdir = this.hw + H_DEAD_DIRECT;
     this.tl = this.m32[this.hw + H_NULL_LEAF]!; // all zeros, never written: every list is empty, malloc goes slow and throws
   }
@@ -996,46 +995,12 @@ export class Heap implements Arena {
       // Another thread may have reclaimed it meanwhile (it frees the slot under the lock).
       if (slotState(this.m32, this.hw, threadId) !== state) return false;
       abandonThread(this, threadId);
-      this.markStrandedRemoteFrees();
+      markStrandedRemoteFrees(this);
       freeSlot(this.m32, this.hw, threadId);
     } finally {
       this.unlock();
     }
     return true;
-  }
-
-  /**
-   * A thread killed inside a remote free may have set the block's remote bit without marking the
-   * slab's state word, so the owner would never collect it: after a death, every slab with remote
-   * bits is marked (what the dead thread would have done next). Under the lock; walks the arena.
-   */
-  private markStrandedRemoteFrees(): void {
-    const m = this.m32;
-    const end = m[this.hw + H_FRONTIER]! >>> PAGE_SHIFT;
-    for (let pg = m[this.hw + H_ARENA_START]! >>> PAGE_SHIFT; pg < end; ) {
-      const e = getEntry(this, pg);
-      const kind = e & KIND_MASK;
-      if (kind === K_SLAB && ((e >>> E_BACK_SHIFT) & E_BACK_MASK) === 0) {
-        const s = pg << (PAGE_SHIFT - 2);
-        const pages = m[s + S_PAGES]!;
-        if (m[s + S_MAGIC] !== (SLAB_MAGIC ^ (s << 2)) || pages < 1) {
-          pg++;
-          continue;
-        }
-        const rb = s + m[s + S_RBITS]!;
-        for (let i = 0; i < pages * 8; i++) {
-          if (Atomics.load(m, rb + i) !== 0) {
-            this.markRemotePending(s);
-            break;
-          }
-        }
-        pg += pages;
-      } else if (kind === K_LARGE_HEAD || kind === K_FREE_HEAD || kind === K_CACHED_HEAD) {
-        pg += Math.max(1, e >>> 4);
-      } else {
-        pg++;
-      }
-    }
   }
 
   // Views of the whole heap. Each getter compares one header word with the generation its views
@@ -1111,15 +1076,27 @@ if (typeof Symbol.dispose === 'symbol') {
 }
 
 // The fast paths use these layout values as literals; fail at load time if layout.ts changes.
-const FAST_PATH_LAYOUT: [number, number][] = [
-  [S_FREE, 0], [S_ABITS, 14], [E_KEY_MASK, 0x3ff03f], [E_BACK_SHIFT, 6], [E_BACK_MASK, 63],
-  [SLAB_MAX, 32768], [SMALL_MAX, 1024], [PAGE_SHIFT, 12], [TOP_ENTRIES, 1024], [S_FIRST, 12], [S_END, 8],
-  [MARK_WORD, 1], [E_CLASS_SHIFT, 22], [LIST_SHIFT, 1], [L_HEAD, 0], [L_DIVC, 1], [LIST_COUNT_MASK, 31],
-  [LIST_COUNT_BITS, 5], [listFirst(-1), 0x7ffffff0], [listPush(16, 7), 40],
-  [SLAB_HEADER_BYTES, 64], [E_TID_SHIFT - E_BACK_SHIFT, 6], [NCLASSES, 72], [CLASS_MAP_ENTRIES, (SLAB_MAX >>> 4) + 1],
+/**
+ * Every literal the fast paths (malloc, free; SecureHeap's in secure.ts) write instead of an imported
+ * constant, with the constant it stands for: the module fails to load if layout.ts or
+ * size-classes.ts change under them.
+ */
+export const FAST_PATH_LAYOUT: [have: number, literal: number, what: string][] = [
+  [SLAB_MAX, 32768, 'SLAB_MAX'], [CLASS_MAP_ENTRIES, (32768 >>> 4) + 1, 'CLASS_MAP_ENTRIES'],
+  [REGION_SHIFT, 22, 'REGION_SHIFT (ptr >>> 22: page-map top index)'], [TOP_ENTRIES, 1 << (32 - 22), 'TOP_ENTRIES (any uint32 >>> 22)'], [PAGE_SHIFT, 12, 'PAGE_SHIFT'],
+  [LEAF_ENTRIES - 1, 1023, 'LEAF_ENTRIES - 1 (leaf index mask)'], [PAGE - 1, 4095, 'PAGE - 1 (offset in page)'],
+  [E_KEY_MASK, 0x3ff03f, 'E_KEY_MASK'], [E_SLAB_DIST_SHIFT, 6, 'E_SLAB_DIST_SHIFT'], [E_SLAB_DIST_MASK, 63, 'E_SLAB_DIST_MASK'],
+  [E_CLASS_SHIFT, 22, 'E_CLASS_SHIFT'], [PAGE_SHIFT - 4, 8, 'granules per page (<< 8)'], [SLAB_HEADER_BYTES >>> 4, 4, 'SLAB_HEADER_BYTES in granules'],
+  [MARK_WORD, 1, 'MARK_WORD'], [LIST_SHIFT, 1, 'LIST_SHIFT'], [L_HEAD, 0, 'L_HEAD'], [L_DIVC, 1, 'L_DIVC'],
+  [LIST_COUNT_MASK, 31, 'LIST_COUNT_MASK'], [LIST_COUNT_BITS, 5, 'LIST_COUNT_BITS'],
+  [listFirst(-1), 0x7ffffff0, 'listFirst'], [listPush(16, 7), 40, 'listPush'],
+  // SecureHeap
+  [SMALL_MAX, 1024, 'SMALL_MAX'], [S_FREE, 0, 'S_FREE'], [S_END, 8, 'S_END'], [S_FIRST, 12, 'S_FIRST'], [S_ALLOC_BITMAP, 14, 'S_ALLOC_BITMAP'],
+  [PAGE_SHIFT - 2, 10, 'words per page (<< 10)'], [E_TID_SHIFT - E_SLAB_DIST_SHIFT, 6, 'E_SLAB_DIST bits'],
+  [allocWord(Int32Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3000), 0, 5 << 12), 3000 - 0 + ((5 << 12) >>> 9), 'allocWord'],
 ];
-for (const [have, want] of FAST_PATH_LAYOUT) {
-  if (have !== want) throw new Error(`hakmem: heap.ts fast paths are out of date with layout.ts (${have} != ${want})`);
+for (const [have, literal, what] of FAST_PATH_LAYOUT) {
+  if (have !== literal) throw new Error(`hakmem: the fast paths' literal for ${what} is ${literal}, layout.ts says ${have}`);
 }
 
 /** Whether any allocated bit is set in the block [block, block + bsize) of slab s. */

@@ -3,18 +3,17 @@
  * thread's record in a new or given buffer; attachHeap gives a worker its own slot and record in a
  * heap another thread made (heap.handle). Options are read once, here, and checked (unknown keys
  * are errors). createHeapOf / attachHeapOf take the Heap class to make (Heap, SecureHeap, the
- * debug build's DebugHeap).
+ * debug build's heap class).
  */
 import { Backing, growHeapBuffer } from './memory.ts';
 import { describe } from './errors.ts';
 import {
-  H_ARENA_START, H_BASE, H_CLASS_MAP, CLASS_MAP_ENTRIES, H_DEAD_DIRECT, H_DEBUG_KEY, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC,
+  H_ARENA_START, H_BASE, H_CLASS_MAP, CLASS_MAP_ENTRIES, H_DEAD_DIRECT, DIRECT_ENTRIES, H_DEBUG_KEY, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC,
   H_MARK_KEY, H_MAX_END, H_MAX_THREADS, H_MIXED, H_NULL_LEAF, H_SECURE_KEY, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, H_VIEW_END,
   HEAP_MAGIC, HEAP_VERSION, LIST_SHIFT, MAX_HEAP_END, MAX_THREADS_LIMIT, PAGE, TOP_ENTRIES, headerPages,
 } from './layout.ts';
 import type { Arena } from './pages.ts';
 import { CLASS_OF } from './size-classes.ts';
-import { DIRECT_ENTRIES } from './slab.ts';
 import { CAN_BLOCK, lockAcquire, lockRelease } from './lock.ts';
 import { claimSlot, freeSlot, initRecord } from './threads.ts';
 import { OPTION_KEYS, checkOption, checkOptionKeys } from './args.ts';
@@ -33,7 +32,7 @@ export function createHeap(options: HeapOptions = {}): Heap {
   return typeof options === 'object' && options !== null && options.secure === true ? createHeapOf(SecureHeap, options) : createHeapOf(Heap, options);
 }
 
-/** A Heap subclass constructor (the debug build's DebugHeap). @internal */
+/** A Heap subclass constructor (the debug build passes its own). @internal */
 export type HeapClass<H extends Heap> = new (backing: Backing, hw: number, tid: number, name: string) => H;
 
 /** @internal createHeap for a given Heap class. */

@@ -127,7 +127,7 @@ export function slotIsAttached(state: number): boolean {
 }
 export const MAX_THREADS_LIMIT = 1023; // thread ids 1..1023 fit E_TID_MASK
 
-/** Bytes of header (rounded to pages) for a given thread count; the null leaf follows it. */
+/** Pages of header for a given thread count (its words rounded up to whole pages); the null leaf follows them. */
 export function headerPages(maxThreads: number): number {
   return Math.ceil(((H_THREADS + 2 * maxThreads) * 4) / PAGE);
 }
@@ -139,7 +139,7 @@ export function headerPages(maxThreads: number): number {
 // block start from an interior pointer with one multiply (see BLOCK_DIV in size-classes.ts).
 // Word offsets from the slab's first word:
 export const S_FREE = 0; // head of the free list malloc pops (byte offset, 0 = empty)
-export const S_RBITS = 1; // word offset (from the slab) of the remote-free bitmap, right after the allocated bitmap
+export const S_REMOTE_BITMAP = 1; // word offset (from the slab) of the remote-free bitmap, right after the allocated bitmap
 export const S_OWNER = 2; // owning thread id | OWNER_* flags (mirrored in the slab's page-map entries); 0 = abandoned
 export const S_REMOTE = 3; // remote-free state, remoteWord(slab byte offset, RS_*): see threads.ts
 export const S_CLASS = 4; // size-class index
@@ -155,10 +155,10 @@ export const S_MAGIC = 13; // SLAB_MAGIC ^ slab byte offset
 /**
  * Word offset (from the slab) of the allocated bitmap: one bit per 16-byte granule of the slab, set
  * <=> the block starting there is out of the slab (handed out, or on its owner's free list).
- * The remote-free bitmap (S_RBITS) has the same shape: a thread that does not own the slab frees a
+ * The remote-free bitmap (S_REMOTE_BITMAP) has the same shape: a thread that does not own the slab frees a
  * block by setting its bit with Atomics.or; the owner collects (Atomics.exchange per word).
  */
-export const S_ABITS = 14;
+export const S_ALLOC_BITMAP = 14;
 /** The owner's tidy count (slab.ts tidySlabs) when it parked this empty current slab in its partial queue; 0 = not parked. */
 export const S_PARKED = 15;
 /** Bytes of the slab header: block 0 starts here in every slab. */
@@ -182,8 +182,8 @@ export const OWNER_ALIGNED = 1 << 17;
  */
 export const E_FRESH = 1 << 4;
 export const E_ALIGNED = 1 << 5;
-export const E_BACK_SHIFT = 6;
-export const E_BACK_MASK = 63;
+export const E_SLAB_DIST_SHIFT = 6;
+export const E_SLAB_DIST_MASK = 63;
 export const E_TID_SHIFT = 12;
 export const E_TID_MASK = 0x3ff;
 export const E_CLASS_SHIFT = 22;
@@ -194,7 +194,7 @@ export const E_KEY_MASK = KIND_MASK | E_FRESH | E_ALIGNED | (E_TID_MASK << E_TID
 /** The page-map entry of page `back` pages into a slab of class cls with owner word `owner` (tid | OWNER_* flags). */
 export function slabEntry(owner: number, cls: number, back: number): number {
   const flags = (owner & OWNER_ALIGNED) !== 0 ? E_ALIGNED : 0;
-  return K_SLAB | flags | (back << E_BACK_SHIFT) | ((owner & OWNER_TID_MASK) << E_TID_SHIFT) | (cls << E_CLASS_SHIFT);
+  return K_SLAB | flags | (back << E_SLAB_DIST_SHIFT) | ((owner & OWNER_TID_MASK) << E_TID_SHIFT) | (cls << E_CLASS_SHIFT);
 }
 
 /** Metadata bytes of a slab of `pages` pages: its header and its two bitmaps (a multiple of 16). */
@@ -207,7 +207,7 @@ export function slabBitmapBytes(pages: number): number {
   return 2 * pages * (PAGE / 16 / 8);
 }
 
-/** S_ABITS of a slab of `pages` pages: its bitmaps fill its last slabBitmapBytes(pages) bytes. */
+/** S_ALLOC_BITMAP of a slab of `pages` pages: its bitmaps fill its last slabBitmapBytes(pages) bytes. */
 export function slabAbits(pages: number): number {
   return (pages * PAGE - slabBitmapBytes(pages)) >>> 2;
 }
@@ -218,12 +218,22 @@ export function slabAbits(pages: number): number {
  * the thread's lists and do not touch bitmaps.
  */
 export function allocWord(m: Int32Array, s: number, p: number): number {
-  return s + m[s + S_ABITS]! + ((p >>> 9) - (s >>> 7));
+  return s + m[s + S_ALLOC_BITMAP]! + ((p >>> 9) - (s >>> 7));
+}
+
+/** A K_SLAB page-map entry's distance in pages back to its slab's first page (0: the first page). */
+export function slabDist(e: number): number {
+  return (e >>> E_SLAB_DIST_SHIFT) & E_SLAB_DIST_MASK;
+}
+
+/** The slab (word index of its header) that byte offset p lies in, from p's K_SLAB page-map entry e. */
+export function slabOf(p: number, e: number): number {
+  return ((p >>> PAGE_SHIFT) - slabDist(e)) << (PAGE_SHIFT - 2);
 }
 
 /** As allocWord, for the remote-free bitmap. */
 export function remoteBitWord(m: Int32Array, s: number, p: number): number {
-  return s + m[s + S_RBITS]! + ((p >>> 9) - (s >>> 7));
+  return s + m[s + S_REMOTE_BITMAP]! + ((p >>> 9) - (s >>> 7));
 }
 
 /** The bit of byte offset p's 16-byte granule in its bitmap word (JS masks the shift count to 5 bits: (p >>> 4) & 31). */
@@ -251,6 +261,20 @@ export const T_FULL = 2; // head of this thread's list of full slabs (linked thr
 export const T_PENDING = 3; // first page of a large block being handed out (reclaim frees it if the thread died)
 export const T_TICK = 4; // refills this thread has done (a clock for the lists' idle test, see L_TICK)
 export const T_CUR = 16; // NCLASSES words: word index of the current slab per class (the sentinel if none)
+// Then, NCLASSES (72, checked in size-classes.ts) words each, all offsets from the record's first word:
+export const T_QHEAD = T_CUR + 72; // per class: head of the partial queue (FIFO: a relisted slab waits at the tail and gathers frees)
+export const T_QTAIL = T_CUR + 2 * 72; // per class: tail of the partial queue
+export const T_STEP = T_CUR + 3 * 72; // per class: slab growth step (the next new slab has SLAB_PAGES << step pages, capped)
+export const T_RELISTS = T_CUR + 4 * 72; // full slabs relisted since the last reclaim scan
+export const T_NPARTIAL = T_RELISTS + 1; // slabs in this thread's partial queues
+export const T_TIDIES = T_RELISTS + 2; // tidySlabs calls so far (never 0 once counting): the clock parked slabs age by
+/**
+ * The direct table (mimalloc's pages_direct): for each 16-byte size granule g of the small sizes
+ * (0..SMALL_MAX), the current slab of the class of g * 16, so the secure heap's malloc fast path
+ * finds its slab in one load. Kept equal to the current-slab table by setCurrent() (slab.ts).
+ */
+export const T_DIRECT = T_CUR + 4 * 72 + 16;
+export const DIRECT_ENTRIES = 65; // SMALL_MAX / 16 + 1 (checked in size-classes.ts)
 /**
  * The thread's free lists, the front end: per class c, two words at T_LISTS + (c << LIST_SHIFT), in
  * one cache line for the free fast path:
@@ -280,16 +304,13 @@ export function listPush(p: number, v: number): number {
 }
 /** NCLASSES words after the lists: T_TICK at each class's last refill (the idle test before the heap grows). */
 export const T_IDLE = T_LISTS + (72 << LIST_SHIFT); // 72 = NCLASSES (size-classes.ts; checked there)
-// Then, NCLASSES words each (offsets from T_CUR, in units of NCLASSES; see thread-record helpers in slab.ts):
-//   partial-queue head, partial-queue tail (FIFO: a relisted slab waits at the tail and gathers frees),
-//   slab growth step (the next new slab of the class has SLAB_PAGES << step pages, capped).
 
 /** Word of a free block (from its first word) that holds the marker `ptr ^ H_MARK_KEY` while it is on a thread list. */
 export const MARK_WORD = 1;
 
 // ---- free run (in-band, first words of its first page) ----
-export const R_NEXT = 0; // byte offset of the next run in the bin (0 = none)
-export const R_PREV = 1;
-export const R_PAGES = 2;
-export const R_MAGIC = 3;
+export const RUN_NEXT = 0; // byte offset of the next run in the bin (0 = none)
+export const RUN_PREV = 1;
+export const RUN_PAGES = 2;
+export const RUN_CHECK = 3;
 export const RUN_MAGIC = 0x0f4ee4f0;

@@ -17,7 +17,7 @@
 import {
   H_ARENA_START, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END,
   H_NULL_LEAF, H_PEAK_PAGES, H_TOP, H_USED_PAGES, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_META, KIND_MASK,
-  LEAF_ENTRIES, NBINS, PAGE, PAGE_SHIFT, REGION_SHIFT, RUN_MAGIC, R_MAGIC, R_NEXT, R_PAGES, R_PREV,
+  LEAF_ENTRIES, NBINS, PAGE, PAGE_SHIFT, REGION_SHIFT, RUN_MAGIC, RUN_CHECK, RUN_NEXT, RUN_PAGES, RUN_PREV,
 } from './layout.ts';
 
 /** What the page layer needs from a heap: its current views, header position and growth. */
@@ -64,11 +64,11 @@ function binInsert(a: Arena, pg: number, n: number): void {
   const bw = a.hw + H_BINS + b;
   const head = i32[bw]!;
   const w = pg << (PAGE_SHIFT - 2);
-  i32[w + R_NEXT] = head;
-  i32[w + R_PREV] = 0;
-  i32[w + R_PAGES] = n;
-  i32[w + R_MAGIC] = RUN_MAGIC ^ pg;
-  if (head !== 0) i32[(head >>> 2) + R_PREV] = pg << PAGE_SHIFT;
+  i32[w + RUN_NEXT] = head;
+  i32[w + RUN_PREV] = 0;
+  i32[w + RUN_PAGES] = n;
+  i32[w + RUN_CHECK] = RUN_MAGIC ^ pg;
+  if (head !== 0) i32[(head >>> 2) + RUN_PREV] = pg << PAGE_SHIFT;
   i32[bw] = pg << PAGE_SHIFT;
   i32[a.hw + H_BIN_MASK + (b >>> 5)]! |= 1 << (b & 31);
 }
@@ -77,11 +77,11 @@ function binRemove(a: Arena, pg: number, n: number): void {
   const i32 = a.m32;
   const b = binOf(n);
   const w = pg << (PAGE_SHIFT - 2);
-  const next = i32[w + R_NEXT]!;
-  const prev = i32[w + R_PREV]!;
-  if (prev !== 0) i32[(prev >>> 2) + R_NEXT] = next;
+  const next = i32[w + RUN_NEXT]!;
+  const prev = i32[w + RUN_PREV]!;
+  if (prev !== 0) i32[(prev >>> 2) + RUN_NEXT] = next;
   else i32[a.hw + H_BINS + b] = next;
-  if (next !== 0) i32[(next >>> 2) + R_PREV] = prev;
+  if (next !== 0) i32[(next >>> 2) + RUN_PREV] = prev;
   if (i32[a.hw + H_BINS + b] === 0) i32[a.hw + H_BIN_MASK + (b >>> 5)]! &= ~(1 << (b & 31));
 }
 
@@ -100,9 +100,9 @@ export function takeFromBins(a: Arena, n: number): number {
   // First fit within the request's own bin (its runs may be shorter than n), bounded.
   let r = i32[hw + H_BINS + b]!;
   for (let steps = 0; r !== 0 && steps < 32; steps++) {
-    const len = i32[(r >>> 2) + R_PAGES]!;
+    const len = i32[(r >>> 2) + RUN_PAGES]!;
     if (len >= n) return takeRun(a, r >>> PAGE_SHIFT, len, n);
-    r = i32[(r >>> 2) + R_NEXT]!;
+    r = i32[(r >>> 2) + RUN_NEXT]!;
   }
   // Any run in a higher bin is long enough: take the head of the lowest non-empty one.
   for (b = b + 1; b < NBINS; ) {
@@ -113,7 +113,7 @@ export function takeFromBins(a: Arena, n: number): number {
     }
     b = (b & ~31) + (31 - Math.clz32(word & -word));
     r = i32[hw + H_BINS + b]!;
-    return takeRun(a, r >>> PAGE_SHIFT, i32[(r >>> 2) + R_PAGES]!, n);
+    return takeRun(a, r >>> PAGE_SHIFT, i32[(r >>> 2) + RUN_PAGES]!, n);
   }
   return -1;
 }
@@ -124,8 +124,8 @@ export function hasExactRun(a: Arena, n: number): boolean {
   let r = i32[a.hw + H_BINS + binOf(n)]!;
   if (n <= 32) return r !== 0;
   for (let steps = 0; r !== 0 && steps < 32; steps++) {
-    if (i32[(r >>> 2) + R_PAGES] === n) return true;
-    r = i32[(r >>> 2) + R_NEXT]!;
+    if (i32[(r >>> 2) + RUN_PAGES] === n) return true;
+    r = i32[(r >>> 2) + RUN_NEXT]!;
   }
   return false;
 }
@@ -137,8 +137,8 @@ export function hasRunOf(a: Arena, n: number): boolean {
   const b = binOf(n);
   let r = i32[hw + H_BINS + b]!;
   for (let steps = 0; r !== 0 && steps < 32; steps++) {
-    if (i32[(r >>> 2) + R_PAGES]! >= n) return true;
-    r = i32[(r >>> 2) + R_NEXT]!;
+    if (i32[(r >>> 2) + RUN_PAGES]! >= n) return true;
+    r = i32[(r >>> 2) + RUN_NEXT]!;
   }
   for (let c = b + 1; c < NBINS; c = (c | 31) + 1) {
     if ((i32[hw + H_BIN_MASK + (c >>> 5)]! & (-1 << (c & 31))) !== 0) return true;

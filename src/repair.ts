@@ -15,7 +15,7 @@ import {
   BC_SLOTS, BIN_MASK_WORDS, H_ABANDONED, H_ARENA_START, H_BC, H_BC_PAGES, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER,
   H_HIGH_WATER, H_MAX_THREADS, H_NULL_LEAF, H_PEAK_PAGES, H_THREADS, H_TOP, H_USED_PAGES, K_FREE_BODY, K_LARGE_BODY,
   K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, NBINS, OWNER_TID_MASK, PAGE_SHIFT, S_CLASS, S_MAGIC, S_NEXT, S_OWNER, S_PAGES,
-  SLAB_MAGIC, TOP_ENTRIES, E_BACK_MASK, E_BACK_SHIFT, E_FRESH, slabEntry,
+  SLAB_MAGIC, TOP_ENTRIES, E_SLAB_DIST_MASK, slabDist, E_FRESH, slabEntry,
 } from './layout.ts';
 import { getEntry, makeFree, setEntry, type Arena } from './pages.ts';
 import { NCLASSES } from './size-classes.ts';
@@ -60,14 +60,14 @@ export function repairPages(a: Arena): void {
     let n = 0; // pages of a valid object starting at pg
     if (k === K_META && keep.has(pg)) {
       n = 1;
-    } else if (k === K_SLAB && ((e >>> E_BACK_SHIFT) & E_BACK_MASK) === 0) {
+    } else if (k === K_SLAB && slabDist(e) === 0) {
       const s = pg << (PAGE_SHIFT - 2);
       const pages = m[s + S_PAGES]!;
-      if (m[s + S_MAGIC] === (SLAB_MAGIC ^ (s << 2)) && pages >= 1 && pages <= E_BACK_MASK + 1 && pg + pages <= end) {
+      if (m[s + S_MAGIC] === (SLAB_MAGIC ^ (s << 2)) && pages >= 1 && pages <= E_SLAB_DIST_MASK + 1 && pg + pages <= end) {
         let ok = true;
         for (let i = 1; i < pages && ok; i++) {
           const f = getEntry(a, pg + i);
-          ok = (f & KIND_MASK) === K_SLAB && ((f >>> E_BACK_SHIFT) & E_BACK_MASK) === i;
+          ok = (f & KIND_MASK) === K_SLAB && slabDist(f) === i;
         }
         if (ok) {
           n = pages;

@@ -2,11 +2,12 @@
  * SecureHeap (createHeap({ secure: true })): the strict front end. Free-list links are stored
  * encoded and checked (see the class), and every malloc and free sets or checks its block's
  * allocated bit in the slab, as the release build did before the thread lists: no list, no marker
- * (H_MARK_KEY is 0 in a secure heap). Its own fast paths, so a plain heap's pay nothing for it.
+ * (H_MARK_KEY is 0 in a secure heap). Its own fast paths, so a plain heap's pay nothing for it; their
+ * literals are checked against layout.ts by FAST_PATH_LAYOUT (heap.ts).
  */
 import { HeapCorruptionError, fmt } from './errors.ts';
 import {
-  E_BACK_MASK, E_BACK_SHIFT, E_KEY_MASK, H_SECURE_KEY, K_SLAB, OWNER_TID_MASK, PAGE_SHIFT, S_END, S_FIRST, S_FREE, S_MAGIC,
+  slabOf, E_KEY_MASK, H_SECURE_KEY, K_SLAB, OWNER_TID_MASK, PAGE_SHIFT, S_END, S_FIRST, S_FREE, S_MAGIC,
   S_OWNER, SLAB_MAGIC, allocWord, granuleBit,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
@@ -43,7 +44,7 @@ export class SecureHeap extends Heap {
         const first = m[s + 12 /* S_FIRST */]!;
         if (next !== 0 && ((next & 15) !== 0 || ((next - first) >>> 0) >= ((m[s + 8 /* S_END */]! - first) >>> 0))) this.badLink(s, p, next);
         m[s] = next;
-        m[(s + m[s + 14 /* S_ABITS */]! - (s >>> 7) + (p >>> 9)) | 0]! |= 1 << (p >>> 4);
+        m[(s + m[s + 14 /* S_ALLOC_BITMAP */]! - (s >>> 7) + (p >>> 9)) | 0]! |= 1 << (p >>> 4);
         return p;
       }
     }
@@ -54,9 +55,9 @@ export class SecureHeap extends Heap {
     if (((ptr >> 4) << 4) === ptr) {
       const m = this.m32;
       const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
-      if ((e & 0x3ff03f /* E_KEY_MASK */) === this.fkey) {
+      if ((e & 0x3ff03f /* E_KEY_MASK */) === this.ownSlabKey) {
         const s = ((ptr >>> 12) - ((e >>> 6) & 63)) << 10;
-        const w = (s + m[s + 14 /* S_ABITS */]! - (s >>> 7) + (ptr >>> 9)) | 0;
+        const w = (s + m[s + 14 /* S_ALLOC_BITMAP */]! - (s >>> 7) + (ptr >>> 9)) | 0;
         const bits = m[w]!;
         const bit = 1 << (ptr >>> 4);
         const head = m[s]!;
@@ -93,8 +94,8 @@ export class SecureHeap extends Heap {
     let block = ptr;
     if (typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
       const e = getEntry(this, ptr >>> PAGE_SHIFT);
-      if ((e & E_KEY_MASK) === this.fkey) {
-        const q = ((ptr >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+      if ((e & E_KEY_MASK) === this.ownSlabKey) {
+        const q = slabOf(ptr, e);
         const m = this.m32;
         if (m[q + S_MAGIC] === (SLAB_MAGIC ^ (q << 2)) && ptr >= m[q + S_FIRST]! && ptr < m[q + S_END]! &&
           (m[allocWord(m, q, ptr)]! & granuleBit(ptr)) !== 0) s = q;

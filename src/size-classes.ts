@@ -5,7 +5,9 @@
  *
  * `CLASS_OF[(size + 15) >>> 4]` maps a size to its class in one load: the malloc fast path.
  */
-import { PAGE, slabHeaderBytes } from './layout.ts';
+import {
+  CLASS_MAP_ENTRIES, DIRECT_ENTRIES, H_ABANDONED, H_CLASS_MAP, H_DEAD_DIRECT, H_THREADS, PAGE, T_DIRECT, T_IDLE, T_LISTS, T_TIDIES, slabHeaderBytes,
+} from './layout.ts';
 
 export const SMALL_MAX = 1024;
 export const SLAB_MAX = 32768;
@@ -88,3 +90,17 @@ export const REFILL_FRESH_BYTES = 8192;
  */
 export const BLOCK_DIV: Int32Array = new Int32Array(CLASS_SIZE.map((size) => (size === 16 ? 0 : Math.ceil(2 ** 32 / (size / 16)) | 0)));
 export const REFILL: Int32Array = new Int32Array(CLASS_SIZE.map((size, c) => Math.max(1, Math.min(LIST_LIMIT[c]! >>> 1, Math.floor(REFILL_FRESH_BYTES / size)))));
+
+// layout.ts sizes the header's and the thread record's per-class and per-granule tables with
+// literals (it sits below this file); they must agree with the classes built here.
+const LAYOUT_AGREES: [boolean, string][] = [
+  [NCLASSES === 72, 'NCLASSES = 72 (T_QHEAD .. T_RELISTS, T_IDLE)'],
+  [DIRECT_ENTRIES === (SMALL_MAX >>> 4) + 1, 'DIRECT_ENTRIES = SMALL_MAX / 16 + 1'],
+  [CLASS_MAP_ENTRIES === CLASS_OF.length, 'CLASS_MAP_ENTRIES = SLAB_MAX / 16 + 1'],
+  [H_DEAD_DIRECT - H_ABANDONED >= NCLASSES, 'H_ABANDONED holds NCLASSES words'],
+  [H_CLASS_MAP - H_DEAD_DIRECT >= DIRECT_ENTRIES, 'H_DEAD_DIRECT holds DIRECT_ENTRIES words'],
+  [H_THREADS - H_CLASS_MAP >= CLASS_MAP_ENTRIES, 'H_CLASS_MAP holds CLASS_MAP_ENTRIES words'],
+  [T_DIRECT >= T_TIDIES + 1 && T_DIRECT + DIRECT_ENTRIES <= T_LISTS, 'T_DIRECT fits between T_TIDIES and T_LISTS'],
+  [T_IDLE + NCLASSES <= PAGE / 4, 'a thread record fits its page'],
+];
+for (const [ok, what] of LAYOUT_AGREES) if (!ok) throw new Error(`hakmem: layout.ts disagrees with size-classes.ts: ${what}`);

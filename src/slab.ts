@@ -23,43 +23,29 @@
  * iff it is handed out (at the block start, or at the aligned pointer inside it for alignedAlloc).
  */
 import {
-  E_BACK_MASK, E_BACK_SHIFT, E_CLASS_MASK, E_CLASS_SHIFT, E_FRESH, E_TID_MASK, E_TID_SHIFT, H_ARENA_START, H_FRONTIER, K_SLAB, KIND_MASK,
-  MARK_WORD, OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_ABITS, S_PARKED, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_RBITS, S_REMOTE, T_FULL,
+  slabOf, E_CLASS_MASK, E_CLASS_SHIFT, E_FRESH, E_TID_MASK, E_TID_SHIFT, H_ARENA_START, H_FRONTIER, K_SLAB, KIND_MASK,
+  MARK_WORD, OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_ALLOC_BITMAP, S_PARKED, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_REMOTE_BITMAP, S_REMOTE, T_FULL,
   SLAB_HEADER_BYTES, allocWord, granuleBit, slabAbits,
-  S_END, S_FIRST, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
+  S_END, S_FIRST, S_FREE, S_MAGIC, T_CUR, T_QHEAD, T_QTAIL, T_STEP, T_RELISTS, T_NPARTIAL, T_TIDIES, T_DIRECT, DIRECT_ENTRIES, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { getEntry, setEntry } from './pages.ts';
-import { CLASS_OF, CLASS_SIZE, NCLASSES, SLAB_PAGES, SMALL_MAX } from './size-classes.ts';
+import { CLASS_OF, CLASS_SIZE, NCLASSES, SLAB_PAGES } from './size-classes.ts';
 import type { Heap } from './heap.ts';
 
 /** Largest number of bytes of blocks carved into the free list at once. */
 const CARVE_BYTES = 16384;
 
-// Thread-record tables, as word offsets from h.tcur (the current-slab table), NCLASSES words each.
-export const TQ_HEAD = NCLASSES; // partial queue head per class
-export const TQ_TAIL = 2 * NCLASSES; // partial queue tail per class
-const T_STEP = 3 * NCLASSES; // slab growth step per class
-export const T_RELISTS = 4 * NCLASSES; // full slabs relisted since the last reclaim scan
-export const T_NPARTIAL = 4 * NCLASSES + 1; // slabs in this thread's partial queues
-const T_TIDIES = 4 * NCLASSES + 2; // tidySlabs calls so far (never 0 once counting): the clock parked slabs age by
-/**
- * The direct table (mimalloc's pages_direct): for each 16-byte size granule g of the small sizes
- * (0..SMALL_MAX), the current slab of the class of g * 16, so the malloc fast path finds its slab
- * in one load. Kept equal to the current-slab table by setCurrent().
- */
-export const T_DIRECT = 4 * NCLASSES + 16;
-export const DIRECT_ENTRIES = (SMALL_MAX >>> 4) + 1;
 
 /** Makes s (a slab word index, or the sentinel) the current slab of class cls for this thread. */
 export function setCurrent(h: Heap, cls: number, s: number): void {
-  setCurrentAt(h.m32, h.tcur, cls, s);
+  setCurrentAt(h.m32, h.rec, cls, s);
 }
 
-/** setCurrent on a thread record whose current-slab table starts at word tcur. */
-export function setCurrentAt(m: Int32Array, tcur: number, cls: number, s: number): void {
-  m[tcur + cls] = s;
+/** setCurrent on the thread record at word rec. */
+export function setCurrentAt(m: Int32Array, rec: number, cls: number, s: number): void {
+  m[rec + T_CUR + cls] = s;
   const hi = DIRECT_LAST[cls]!;
-  for (let g = DIRECT_FIRST[cls]!; g <= hi; g++) m[tcur + T_DIRECT + g] = s;
+  for (let g = DIRECT_FIRST[cls]!; g <= hi; g++) m[rec + T_DIRECT + g] = s;
 }
 
 // The size granules of the direct table that map to each class: [DIRECT_FIRST, DIRECT_LAST]
@@ -94,8 +80,8 @@ function slabInit(h: Heap, pg: number, pages: number, cls: number, tid: number):
   m[s + S_BUMP] = base + SLAB_HEADER_BYTES;
   m[s + S_END] = base + SLAB_HEADER_BYTES + cap * bsize;
   m[s + S_PAGES] = pages;
-  m[s + S_ABITS] = abits;
-  m[s + S_RBITS] = abits + pages * 8;
+  m[s + S_ALLOC_BITMAP] = abits;
+  m[s + S_REMOTE_BITMAP] = abits + pages * 8;
   m[s + S_REMOTE] = remoteWord(base, RS_IDLE);
   m[s + S_MAGIC] = SLAB_MAGIC ^ base;
   m[s + S_OWNER] = tid;
@@ -197,7 +183,7 @@ export function slabGiveBack(h: Heap, s: number, p: number): void {
  * twice as large (up to GROW_PAGES): few pages for a class used lightly, few slow paths for a busy one.
  */
 export function slabNew(h: Heap, cls: number, grow: boolean): number {
-  const sw = h.tcur + T_STEP + cls;
+  const sw = h.rec + T_STEP + cls;
   const step = h.m32[sw]!;
   const pages = slabPagesAt(cls, step);
   // Pages and their slab entries change together under the lock (a thread that dies in between
@@ -221,30 +207,30 @@ function unlinkPartial(h: Heap, cls: number, s: number): void {
   const next = m[s + S_NEXT]!;
   const prev = m[s + S_PREV]!;
   if (prev !== 0) m[prev + S_NEXT] = next;
-  else m[h.tcur + TQ_HEAD + cls] = next;
+  else m[h.rec + T_QHEAD + cls] = next;
   if (next !== 0) m[next + S_PREV] = prev;
-  else m[h.tcur + TQ_TAIL + cls] = prev;
+  else m[h.rec + T_QTAIL + cls] = prev;
   m[s + S_NEXT] = 0;
   m[s + S_PREV] = 0;
-  m[h.tcur + T_NPARTIAL]!--;
+  m[h.rec + T_NPARTIAL]!--;
 }
 
 /** True if every block of slab s handed out has been freed (locally, or remotely and not yet collected). */
 export function slabIsEmpty(h: Heap, s: number): boolean {
   const m = h.m32;
-  const d = m[s + S_RBITS]! - m[s + S_ABITS]!;
-  const end = s + m[s + S_ABITS]! + m[s + S_PAGES]! * 8;
-  for (let w = s + m[s + S_ABITS]!; w < end; w++) if ((m[w]! & ~Atomics.load(m, w + d)) !== 0) return false;
+  const d = m[s + S_REMOTE_BITMAP]! - m[s + S_ALLOC_BITMAP]!;
+  const end = s + m[s + S_ALLOC_BITMAP]! + m[s + S_PAGES]! * 8;
+  for (let w = s + m[s + S_ALLOC_BITMAP]!; w < end; w++) if ((m[w]! & ~Atomics.load(m, w + d)) !== 0) return false;
   return true;
 }
 
 /** Blocks of slab s in use: handed out and not freed remotely (a popcount of its bitmaps). */
 export function slabUsed(h: Heap, s: number): number {
   const m = h.m32;
-  const d = m[s + S_RBITS]! - m[s + S_ABITS]!;
-  const end = s + m[s + S_ABITS]! + m[s + S_PAGES]! * 8;
+  const d = m[s + S_REMOTE_BITMAP]! - m[s + S_ALLOC_BITMAP]!;
+  const end = s + m[s + S_ALLOC_BITMAP]! + m[s + S_PAGES]! * 8;
   let n = 0;
-  for (let w = s + m[s + S_ABITS]!; w < end; w++) {
+  for (let w = s + m[s + S_ALLOC_BITMAP]!; w < end; w++) {
     let x = m[w]! & ~m[w + d]!;
     x = x - ((x >>> 1) & 0x55555555);
     x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -268,9 +254,9 @@ export function slabRelease(h: Heap, s: number): void {
  */
 export function reclaimEmptySlabs(h: Heap, current: boolean): number {
   let released = 0;
-  h.m32[h.tcur + T_RELISTS] = 0;
+  h.m32[h.rec + T_RELISTS] = 0;
   for (let cls = 0; cls < NCLASSES; cls++) {
-    let s = h.m32[h.tcur + TQ_HEAD + cls]!;
+    let s = h.m32[h.rec + T_QHEAD + cls]!;
     while (s !== 0) {
       const next = h.m32[s + S_NEXT]!;
       if (slabIsEmpty(h, s)) {
@@ -281,7 +267,7 @@ export function reclaimEmptySlabs(h: Heap, current: boolean): number {
       s = next;
     }
     if (!current) continue;
-    const c = h.m32[h.tcur + cls]!;
+    const c = h.m32[h.rec + T_CUR + cls]!;
     if (c !== h.sentinel && slabIsEmpty(h, c)) {
       setCurrent(h, cls, h.sentinel);
       slabRelease(h, c);
@@ -294,8 +280,8 @@ export function reclaimEmptySlabs(h: Heap, current: boolean): number {
 /** Whether enough full slabs were relisted since the last scan that a reclaim scan is worth it. */
 export function reclaimDue(h: Heap): boolean {
   const m = h.m32;
-  const relists = m[h.tcur + T_RELISTS]!;
-  return relists > 0 && relists * 4 >= m[h.tcur + T_NPARTIAL]!;
+  const relists = m[h.rec + T_RELISTS]!;
+  return relists > 0 && relists * 4 >= m[h.rec + T_NPARTIAL]!;
 }
 
 /**
@@ -309,7 +295,7 @@ export function listBlockSlab(h: Heap, p: number, cls: number, tid: number): num
   if ((p & 15) !== 0 || p < m[h.hw + H_ARENA_START]! || p >= m[h.hw + H_FRONTIER]!) return 0;
   const e = getEntry(h, p >>> PAGE_SHIFT);
   if ((e & KIND_MASK) !== K_SLAB || ((e >>> E_CLASS_SHIFT) & E_CLASS_MASK) !== cls || ((e >>> E_TID_SHIFT) & E_TID_MASK) !== tid) return 0;
-  const s = ((p >>> PAGE_SHIFT) - ((e >>> E_BACK_SHIFT) & E_BACK_MASK)) << (PAGE_SHIFT - 2);
+  const s = slabOf(p, e);
   if (m[s + S_MAGIC] !== (SLAB_MAGIC ^ (s << 2))) return 0;
   const first = m[s + S_FIRST]!;
   if (p < first || p >= m[s + S_BUMP]! || (p - first) % m[s + S_BSIZE]! !== 0) return 0;
@@ -337,38 +323,38 @@ const PARK_AGE = 8;
  */
 export function tidySlabs(h: Heap): number {
   const m = h.m32;
-  let now = (m[h.tcur + T_TIDIES]! + 1) | 0;
+  let now = (m[h.rec + T_TIDIES]! + 1) | 0;
   if (now === 0) now = 1;
-  m[h.tcur + T_TIDIES] = now;
+  m[h.rec + T_TIDIES] = now;
   const walk = reclaimDue(h);
-  if (walk) m[h.tcur + T_RELISTS] = 0;
+  if (walk) m[h.rec + T_RELISTS] = 0;
   let released = 0;
   for (let cls = 0; cls < NCLASSES; cls++) {
-    for (let s = m[h.tcur + TQ_HEAD + cls]!; s !== 0; ) {
+    for (let s = m[h.rec + T_QHEAD + cls]!; s !== 0; ) {
       const next = m[s + S_NEXT]!;
       const parked = m[s + S_PARKED]!;
       if ((parked === 0 || ((now - parked) | 0) >= PARK_AGE) && slabIsEmpty(h, s)) {
         unlinkPartial(h, cls, s);
-        if (parked !== 0 && m[h.tcur + cls] === h.sentinel) m[h.tcur + T_STEP + cls] = 0;
+        if (parked !== 0 && m[h.rec + T_CUR + cls] === h.sentinel) m[h.rec + T_STEP + cls] = 0;
         slabRelease(h, s);
         released++;
       }
       if (!walk) break;
       s = next;
     }
-    const c = m[h.tcur + cls]!;
+    const c = m[h.rec + T_CUR + cls]!;
     if (c === h.sentinel || !slabIsEmpty(h, c)) continue;
     // A partial slab must have a free block: collect the remote frees first (all its blocks may be such).
     collectPending(h, c);
     if (m[c + S_FREE] === 0 && m[c + S_BUMP]! >= m[c + S_END]!) continue;
     setCurrent(h, cls, h.sentinel);
-    const head = m[h.tcur + TQ_HEAD + cls]!;
+    const head = m[h.rec + T_QHEAD + cls]!;
     m[c + S_PREV] = 0;
     m[c + S_NEXT] = head;
     if (head !== 0) m[head + S_PREV] = c;
-    else m[h.tcur + TQ_TAIL + cls] = c;
-    m[h.tcur + TQ_HEAD + cls] = c;
-    m[h.tcur + T_NPARTIAL]!++;
+    else m[h.rec + T_QTAIL + cls] = c;
+    m[h.rec + T_QHEAD + cls] = c;
+    m[h.rec + T_NPARTIAL]!++;
     m[c + S_PARKED] = now;
   }
   return released;
@@ -394,8 +380,8 @@ export function blockStart(h: Heap, s: number, ptr: number): number {
 export function collectRemote(h: Heap, s: number): number {
   const m = h.m32;
   const nw = m[s + S_PAGES]! * 8;
-  const ab = s + m[s + S_ABITS]!;
-  const rb = s + m[s + S_RBITS]!;
+  const ab = s + m[s + S_ALLOC_BITMAP]!;
+  const rb = s + m[s + S_REMOTE_BITMAP]!;
   const aligned = (m[s + S_OWNER]! & OWNER_ALIGNED) !== 0;
   const hi = s >>> 7;
   const key = h.markKey;
@@ -475,15 +461,15 @@ export function slabRelist(h: Heap, s: number): void {
   else m[h.rec + T_FULL] = next;
   if (next !== 0) m[next + S_PREV] = prev;
   const cls = m[s + S_CLASS]!;
-  const tw = h.tcur + TQ_TAIL + cls;
+  const tw = h.rec + T_QTAIL + cls;
   const tail = m[tw]!;
   m[s + S_NEXT] = 0;
   m[s + S_PREV] = tail;
   if (tail !== 0) m[tail + S_NEXT] = s;
-  else m[h.tcur + TQ_HEAD + cls] = s;
+  else m[h.rec + T_QHEAD + cls] = s;
   m[tw] = s;
-  m[h.tcur + T_NPARTIAL]!++;
-  m[h.tcur + T_RELISTS]!++;
+  m[h.rec + T_NPARTIAL]!++;
+  m[h.rec + T_RELISTS]!++;
 }
 
 /**
@@ -504,8 +490,8 @@ export function collectNotified(h: Heap): void {
 export function slabRebuild(h: Heap, s: number): void {
   const m = h.m32;
   const nw = m[s + S_PAGES]! * 8;
-  const ab = s + m[s + S_ABITS]!;
-  const rb = s + m[s + S_RBITS]!;
+  const ab = s + m[s + S_ALLOC_BITMAP]!;
+  const rb = s + m[s + S_REMOTE_BITMAP]!;
   for (let w = 0; w < nw; w++) {
     const r = Atomics.exchange(m, rb + w, 0);
     if (r !== 0) m[ab + w] = m[ab + w]! & ~r;

@@ -5,7 +5,7 @@
 import {
   H_ARENA_START, H_BASE, H_BC_PAGES, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END, H_PEAK_PAGES,
   H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE, PAGE_SHIFT,
-  S_ABITS, S_BSIZE, S_CAP, S_CLASS, S_FIRST, S_OWNER, S_RBITS, S_PAGES, OWNER_ALIGNED, H_MAX_THREADS, H_THREADS, slotIsAttached, T_LISTS, LIST_SHIFT, L_HEAD, LIST_COUNT_MASK,
+  S_ALLOC_BITMAP, S_BSIZE, S_CAP, S_CLASS, S_FIRST, S_OWNER, S_REMOTE_BITMAP, S_PAGES, OWNER_ALIGNED, H_MAX_THREADS, H_THREADS, slotIsAttached, T_LISTS, LIST_SHIFT, L_HEAD, LIST_COUNT_MASK,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
 import { CLASS_SIZE, LIST_BASE, NCLASSES, SMALL_MAX } from './size-classes.ts';
@@ -54,10 +54,10 @@ function alignedOffsets(h: Heap, s: number): number {
   const first = m[s + S_FIRST]!;
   const bsize = m[s + S_BSIZE]!;
   const base = s << 2;
-  const rbits = s + m[s + S_RBITS]!;
+  const rbits = s + m[s + S_REMOTE_BITMAP]!;
   let sum = 0;
   for (let i = 0; i < m[s + S_PAGES]! * 8; i++) {
-    const w = m[s + m[s + S_ABITS]! + i]! & ~m[rbits + i]!; // freed remotely, not yet collected: not in use
+    const w = m[s + m[s + S_ALLOC_BITMAP]! + i]! & ~m[rbits + i]!; // freed remotely, not yet collected: not in use
     for (let b = 0; w !== 0 && b < 32; b++) {
       if (((w >>> b) & 1) !== 0) sum += (base + (i * 32 + b) * 16 - first) % bsize;
     }

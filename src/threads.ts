@@ -19,9 +19,9 @@
  * the lock over and repair.ts rebuilds them from the page map before anything else.
  */
 import {
-  H_ABANDONED, H_FRONTIER, H_ARENA_START, H_MAX_THREADS, H_SENTINEL, H_THREADS, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK,
+  H_ABANDONED, H_FRONTIER, K_FREE_HEAD, K_CACHED_HEAD, S_REMOTE_BITMAP, H_ARENA_START, H_MAX_THREADS, H_SENTINEL, H_THREADS, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BUMP, S_CLASS, S_END, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV,
-  allocWord, granuleBit, S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, slotIsAttached, T_CUR, T_LISTS, LIST_SHIFT, L_DIVC, L_HEAD, listFirst, T_PENDING, T_TID, E_BACK_MASK, E_BACK_SHIFT,
+  allocWord, granuleBit, S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, slotIsAttached, T_LISTS, LIST_SHIFT, L_DIVC, L_HEAD, listFirst, T_PENDING, T_TID, slabDist,
 } from './layout.ts';
 import { getEntry, markRun, takeFromBins, extendFrontier, type Arena } from './pages.ts';
 import { BLOCK_DIV, LIST_BASE, LIST_LIMIT, NCLASSES } from './size-classes.ts';
@@ -60,7 +60,7 @@ export function initRecord(a: Arena, tid: number): boolean {
   m.fill(0, rec, rec + PAGE / 4);
   m[rec + T_TID] = tid;
   for (let c = 0; c < NCLASSES; c++) {
-    setCurrentAt(m, rec + T_CUR, c, hw + H_SENTINEL);
+    setCurrentAt(m, rec, c, hw + H_SENTINEL);
     m[rec + T_LISTS + (c << LIST_SHIFT) + L_HEAD] = LIST_BASE[c]!; // empty
     m[rec + T_LISTS + (c << LIST_SHIFT) + L_DIVC] = BLOCK_DIV[c]!;
   }
@@ -102,7 +102,7 @@ export function abandonThread(h: Heap, tid: number): void {
   const end = h.m32[hw + H_FRONTIER]! >>> PAGE_SHIFT;
   for (let pg = first; pg < end; ) {
     const e = getEntry(h, pg);
-    if ((e & KIND_MASK) !== K_SLAB || ((e >>> E_BACK_SHIFT) & E_BACK_MASK) !== 0) {
+    if ((e & KIND_MASK) !== K_SLAB || slabDist(e) !== 0) {
       pg++;
       continue;
     }
@@ -211,4 +211,38 @@ export function releaseAbandonedEmpty(h: Heap): number {
     }
   }
   return released;
+}
+
+/**
+ * A thread killed inside a remote free may have set the block's remote bit without marking the
+ * slab's state word, so the owner would never collect it: after a death, every slab with remote
+ * bits is marked (what the dead thread would have done next). Under the lock; walks the arena.
+ */
+export function markStrandedRemoteFrees(h: Heap): void {
+  const m = h.m32;
+  const end = m[h.hw + H_FRONTIER]! >>> PAGE_SHIFT;
+  for (let pg = m[h.hw + H_ARENA_START]! >>> PAGE_SHIFT; pg < end; ) {
+    const e = getEntry(h, pg);
+    const kind = e & KIND_MASK;
+    if (kind === K_SLAB && slabDist(e) === 0) {
+      const s = pg << (PAGE_SHIFT - 2);
+      const pages = m[s + S_PAGES]!;
+      if (m[s + S_MAGIC] !== (SLAB_MAGIC ^ (s << 2)) || pages < 1) {
+        pg++;
+        continue;
+      }
+      const rb = s + m[s + S_REMOTE_BITMAP]!;
+      for (let i = 0; i < pages * 8; i++) {
+        if (Atomics.load(m, rb + i) !== 0) {
+          h.markRemotePending(s);
+          break;
+        }
+      }
+      pg += pages;
+    } else if (kind === K_LARGE_HEAD || kind === K_FREE_HEAD || kind === K_CACHED_HEAD) {
+      pg += Math.max(1, e >>> 4);
+    } else {
+      pg++;
+    }
+  }
 }

@@ -9,11 +9,11 @@ import { createHeap, HeapCorruptionError, SIZE_CLASSES, type Heap } from '../src
 import {
   BC_SLOTS, H_ARENA_START, H_BC, H_BC_PAGES, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAGIC,
   H_MAX_THREADS, H_NULL_LEAF, H_SENTINEL, H_THREADS, H_USED_PAGES, K_FREE_HEAD, K_LARGE_HEAD, K_NONE, KIND_MASK,
-  PAGE, PAGE_SHIFT, R_MAGIC, R_NEXT, R_PAGES, R_PREV, REGION_SHIFT, allocWord, granuleBit, S_BUMP, S_END, S_FREE, S_MAGIC, S_NEXT,
+  PAGE, PAGE_SHIFT, RUN_CHECK, RUN_NEXT, RUN_PAGES, RUN_PREV, REGION_SHIFT, allocWord, granuleBit, S_BUMP, S_END, S_FREE, S_MAGIC, S_NEXT,
   S_OWNER, S_PAGES, S_PREV, S_REMOTE, SLAB_MAGIC, T_TID, LIST_SHIFT, LIST_COUNT_MASK, listFirst, MARK_WORD,
 } from '../src/layout.ts';
 import { binOf, entryIndex, getEntry } from '../src/pages.ts';
-import { TQ_HEAD, TQ_TAIL } from '../src/slab.ts';
+import { T_CUR, T_QHEAD, T_QTAIL } from '../src/layout.ts';
 
 export interface Scene {
   h: Heap;
@@ -167,9 +167,9 @@ export const CASES: Case[] = [
   { name: 'a listed block\'s marker erased (written after free)', corrupt: ({ h, listed }) => { h.i32[word(h, listed[2]!) + MARK_WORD] = 0; } },
   { name: 'a listed block\'s allocated bit cleared', corrupt: ({ h, listed }) => { flipBit(h, listed[2]!); } },
   // ---- slab lists of the thread
-  { name: 'a current-slab pointer to a non-slab page', corrupt: ({ h, large }) => { h.i32[h.tcur + CLS48] = large >>> 2; } },
-  { name: 'the partial queue head emptied', corrupt: ({ h }) => { h.i32[h.tcur + TQ_HEAD + CLS48] = 0; } },
-  { name: 'the partial queue tail', corrupt: ({ h }) => { h.i32[h.tcur + TQ_TAIL + CLS48] = 0; } },
+  { name: 'a current-slab pointer to a non-slab page', corrupt: ({ h, large }) => { h.i32[h.rec + T_CUR + CLS48] = large >>> 2; } },
+  { name: 'the partial queue head emptied', corrupt: ({ h }) => { h.i32[h.rec + T_QHEAD + CLS48] = 0; } },
+  { name: 'the partial queue tail', corrupt: ({ h }) => { h.i32[h.rec + T_QTAIL + CLS48] = 0; } },
   { name: 'a partial slab linking to itself', corrupt: ({ h, small }) => { const s = slabOf(h, small[0]!); h.i32[s + S_NEXT] = s; } },
   { name: 'a partial slab back link', corrupt: ({ h, small }) => { const s = slabOf(h, small[0]!); h.i32[s + S_PREV] = s; } },
   { name: 'the thread id of the thread record', corrupt: ({ h }) => { h.i32[h.i32[h.hw + H_THREADS]! + T_TID]! += 1; } },
@@ -190,11 +190,11 @@ export const CASES: Case[] = [
   { name: 'a top-table entry pointing at a slab page', corrupt: ({ h, small }) => { h.i32[h.topw + (small[0]! >>> REGION_SHIFT)] = slabOf(h, small[0]!); } },
   { name: 'a top-table entry pointing at the null leaf', corrupt: ({ h, small }) => { h.i32[h.topw + (small[0]! >>> REGION_SHIFT)] = h.i32[h.hw + H_NULL_LEAF]!; } },
   // ---- free runs and bins
-  { name: 'a free run header magic', corrupt: ({ h, run }) => { h.i32[word(h, run) + R_MAGIC]! ^= 1; } },
-  { name: 'a free run header length', corrupt: ({ h, run }) => { h.i32[word(h, run) + R_PAGES]! += 1; } },
-  { name: 'a free run linking to itself (bin cycle)', corrupt: ({ h, run }) => { h.i32[word(h, run) + R_NEXT] = run; } },
-  { name: 'a free run linking to a live block', corrupt: ({ h, run, large }) => { h.i32[word(h, run) + R_NEXT] = large; } },
-  { name: 'a free run back link', corrupt: ({ h, run }) => { h.i32[word(h, run) + R_PREV] = run; } },
+  { name: 'a free run header magic', corrupt: ({ h, run }) => { h.i32[word(h, run) + RUN_CHECK]! ^= 1; } },
+  { name: 'a free run header length', corrupt: ({ h, run }) => { h.i32[word(h, run) + RUN_PAGES]! += 1; } },
+  { name: 'a free run linking to itself (bin cycle)', corrupt: ({ h, run }) => { h.i32[word(h, run) + RUN_NEXT] = run; } },
+  { name: 'a free run linking to a live block', corrupt: ({ h, run, large }) => { h.i32[word(h, run) + RUN_NEXT] = large; } },
+  { name: 'a free run back link', corrupt: ({ h, run }) => { h.i32[word(h, run) + RUN_PREV] = run; } },
   { name: 'a bin head emptied', corrupt: ({ h }) => { h.i32[h.hw + H_BINS + binOf(40)] = 0; } },
   { name: 'a bin head pointing at a live large block', corrupt: ({ h, large }) => { h.i32[h.hw + H_BINS + binOf(40)] = large; } },
   { name: 'a bin head pointing outside the arena', corrupt: ({ h }) => { h.i32[h.hw + H_BINS + binOf(40)] = PAGE; } },
@@ -256,7 +256,7 @@ export function describeScene(sc: Scene): Record<string, number> {
   const { h } = sc;
   return {
     freedOnList: sc.freed.filter((p) => freeList(h, slabOf(h, sc.freed[0]!)).includes(p)).length,
-    partialHead: h.i32[h.tcur + TQ_HEAD + CLS48]!,
+    partialHead: h.i32[h.rec + T_QHEAD + CLS48]!,
     firstSlab: slabOf(h, sc.small[0]!),
     runKind: getEntry(h, sc.run >>> PAGE_SHIFT) & KIND_MASK,
     runPages: getEntry(h, sc.run >>> PAGE_SHIFT) >>> 4,

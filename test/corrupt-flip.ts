@@ -20,11 +20,11 @@
 import { attachHeap, createHeap, HeapCorruptionError, type Heap } from '../src/index.ts';
 import {
   H_ABANDONED, H_BC, H_BINS, H_BIN_MASK, H_DEAD_DIRECT, H_FRONTIER, H_ARENA_START, H_MAX_THREADS, H_NULL_LEAF,
-  H_SENTINEL, H_THREADS, H_TOP, K_FREE_HEAD, K_SLAB, KIND_MASK, PAGE_SHIFT, R_MAGIC, S_ABITS, S_FREE, S_PAGES, T_LISTS, LIST_SHIFT,
-  S_RBITS, slotIsAttached, T_CUR, TOP_ENTRIES, BC_SLOTS, NBINS, E_BACK_SHIFT, E_BACK_MASK,
+  H_SENTINEL, H_THREADS, H_TOP, K_FREE_HEAD, K_SLAB, KIND_MASK, PAGE_SHIFT, RUN_CHECK, S_ALLOC_BITMAP, S_FREE, S_PAGES, T_LISTS, LIST_SHIFT,
+  S_REMOTE_BITMAP, slotIsAttached, TOP_ENTRIES, BC_SLOTS, NBINS, E_SLAB_DIST_SHIFT, E_SLAB_DIST_MASK,
 } from '../src/layout.ts';
 import { getEntry } from '../src/pages.ts';
-import { DIRECT_ENTRIES, T_DIRECT } from '../src/slab.ts';
+import { DIRECT_ENTRIES, T_DIRECT } from '../src/layout.ts';
 import { NCLASSES } from '../src/size-classes.ts';
 import { Rng } from './fuzz-core.ts';
 
@@ -124,7 +124,7 @@ export function findRegions(h: Heap): Map<string, Region[]> {
   for (let t = 0; t < maxThreads; t++) {
     const rec = m[hw + H_THREADS + t]!;
     const attached = slotIsAttached(m[hw + H_THREADS + maxThreads + t]!);
-    if (rec !== 0) add(attached ? 'thread record' : 'thread record (free slot)', rec, T_CUR + T_DIRECT + DIRECT_ENTRIES);
+    if (rec !== 0) add(attached ? 'thread record' : 'thread record (free slot)', rec, T_DIRECT + DIRECT_ENTRIES);
     if (rec !== 0 && attached) {
       add('thread free lists', rec + T_LISTS, NCLASSES << LIST_SHIFT);
       // links and markers of the blocks on the lists
@@ -136,18 +136,18 @@ export function findRegions(h: Heap): Map<string, Region[]> {
   for (let pg = arena >>> PAGE_SHIFT; pg < frontier >>> PAGE_SHIFT; pg++) {
     const e = getEntry(h, pg);
     const kind = e & KIND_MASK;
-    if (kind === K_SLAB && ((e >>> E_BACK_SHIFT) & E_BACK_MASK) === 0) {
+    if (kind === K_SLAB && ((e >>> E_SLAB_DIST_SHIFT) & E_SLAB_DIST_MASK) === 0) {
       const s = pg << (PAGE_SHIFT - 2);
       const pages = m[s + S_PAGES]!;
-      const abits = m[s + S_ABITS]!;
-      const rbits = m[s + S_RBITS]!;
-      add('slab header', s, S_ABITS + 1);
+      const abits = m[s + S_ALLOC_BITMAP]!;
+      const rbits = m[s + S_REMOTE_BITMAP]!;
+      add('slab header', s, S_ALLOC_BITMAP + 1);
       add('slab allocated bitmap', s + abits, rbits - abits);
       add('slab remote bitmap', s + rbits, pages * 8);
       // free-list links
       for (let p = m[s + S_FREE]!, n = 0; p !== 0 && n < 64; p = m[p >>> 2]!, n++) add('free-list link', p >>> 2, 1);
     } else if (kind === K_FREE_HEAD) {
-      add('free-run header', pg << (PAGE_SHIFT - 2), R_MAGIC + 1);
+      add('free-run header', pg << (PAGE_SHIFT - 2), RUN_CHECK + 1);
     }
   }
   return out;
