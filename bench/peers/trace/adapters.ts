@@ -77,10 +77,33 @@ export interface TraceInstance {
   diag?(): unknown;
 }
 
+/**
+ * createHeap options of an allocator spec `hakmem/key=value/key=value` (each value parsed as JSON
+ * when it parses, else kept as a string: `hakmem/mode=learning`, `hakmem/secure=true`); undefined
+ * when the spec does not name hakmem.
+ */
+export function hakmemOptions(spec: string): Record<string, unknown> | undefined {
+  const [name, ...kv] = spec.split('/');
+  if (name !== 'hakmem') return undefined;
+  const o: Record<string, unknown> = {};
+  for (const s of kv) {
+    const i = s.indexOf('=');
+    if (i < 1) throw new Error(`allocator ${spec}: "${s}" is not key=value`);
+    const v = s.slice(i + 1);
+    try {
+      o[s.slice(0, i)] = JSON.parse(v);
+    } catch {
+      o[s.slice(0, i)] = v;
+    }
+  }
+  return o;
+}
+
 export async function createInstance(name: string, t: Trace, upTo = t.ops): Promise<TraceInstance> {
-  if (name === 'hakmem') {
+  const options = hakmemOptions(name);
+  if (options) {
     const { createHeap } = await import('../../../src/index.ts');
-    const heap = createHeap();
+    const heap = createHeap(options as Parameters<typeof createHeap>[0]);
     return {
       alloc: heap,
       highWater: () => heap.stats().heapHighWater,
@@ -92,6 +115,8 @@ export async function createInstance(name: string, t: Trace, upTo = t.ops): Prom
           inUseBytes: s.inUseBytes, usedPagesBytes: s.usedPagesBytes, peakUsedPagesBytes: s.peakUsedPagesBytes,
           heapBytes: s.heapBytes, heapHighWater: s.heapHighWater, freeBytes: s.freeBytes, large: s.large,
           classes: s.classes.filter((c) => c.slabs > 0).map((c) => [c.size, c.slabs, c.inUse, c.free]),
+          // what a mode reports about itself, when the build has modes
+          config: (s as unknown as Record<string, unknown>).config, learning: (s as unknown as Record<string, unknown>).learning,
         };
       },
     };
@@ -114,5 +139,5 @@ export async function createInstance(name: string, t: Trace, upTo = t.ops): Prom
   }
   const ext = await (await import('./built.ts')).traceInstance(name, t); // tlsf
   if (ext) return ext;
-  throw new Error(`unknown allocator ${name} (trace replay supports hakmem, floor, tlsf, wasm-dlmalloc, wasm-emmalloc, native-glibc, native-mimalloc, native-jemalloc)`);
+  throw new Error(`unknown allocator ${name} (trace replay supports hakmem, hakmem/option=value/..., floor, tlsf, wasm-dlmalloc, wasm-emmalloc, native-glibc, native-mimalloc, native-jemalloc)`);
 }
