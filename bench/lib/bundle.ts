@@ -25,7 +25,7 @@ import { BENCH_DIR as BENCH, CACHE_DIR, ROOT } from './paths.ts';
 
 const BUNDLES = join(CACHE_DIR, 'bundles');
 /** every entry point bundled together (shared code is one chunk); spawned by synthetic/run.ts and trace/run.ts */
-export const CHILD_ENTRIES = ['synthetic/child.ts', 'trace/child.ts', 'trace/phase/child.ts'];
+export const CHILD_ENTRIES = ['synthetic/child.ts', 'trace/child.ts', 'trace/phase/child.ts', 'latency/child.ts'];
 
 /** The node arguments that run bench/<entry> (e.g. 'synthetic/child.ts') as a fresh process. */
 export async function childArgv(entry: string, nodeFlags: string[] = []): Promise<string[]> {
