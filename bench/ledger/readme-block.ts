@@ -31,10 +31,13 @@ export function quiet(r: LedgerRecord): boolean {
   return !r.load || Math.max(r.load.before, r.load.after) <= 0.25;
 }
 
+/** the record kinds docs/benchmarks.md shows, in its order */
+export const KINDS = ['workloads', 'replay', 'larson', 'latency', 'phase', 'trace-mt'];
+
 /** the records the README shows: per kind, the newest complete, quiet one with >= 5 runs from a clean source (workloads: of the default set if there is one) */
 export function selectRecords(ledger: LoadedRecord[]): LoadedRecord[] {
   const out: LoadedRecord[] = [];
-  for (const kind of ['workloads', 'replay']) {
+  for (const kind of KINDS) {
     const ok = ledger.filter(({ record: r }) =>
       r.kind === kind && r.status === 'complete' && Number(r.options.runs) >= 5 && sourceClean(r) && quiet(r) &&
       validateRecord(r).length === 0 && (kind !== 'workloads' || (r.options.set !== 'quick' && r.groups.some((g) => g.rows.some((x) => x.allocator === 'hakmem' && x.stats)))));
@@ -82,7 +85,7 @@ function workloadsSection(file: string, r: LedgerRecord): string[] {
   const ref = groups[0]?.ref ?? 'floor';
   const names = [...new Set(groups.flatMap((g) => g.rows.map((x) => x.allocator)))];
   const about = (r.extra?.allocators ?? {}) as Record<string, string>;
-  out.push('### Workloads A and C2 (`npm run bench`)');
+  out.push('### Workloads A, C1 and C2 (`npm run bench`)');
   out.push('');
   out.push('Workload A (random-mixed malloc/free, after the native hakmem `bench_random_mixed`) and C2 (large');
   out.push('blocks, 64 KiB to 4 MiB) of the shared workload definitions. A: time per operation (one malloc or one');
@@ -165,81 +168,82 @@ function replaySection(file: string, r: LedgerRecord): string[] {
 
 interface Target { what: string; measured: string; met: string }
 
-function targets(w?: LoadedRecord, t?: LoadedRecord): Target[] {
+/** The open issues' targets, each from the records shown (ratios of medians within one record). */
+function targets(records: LoadedRecord[]): Target[] {
   const out: Target[] = [];
-  const g = (id: string) => w?.record.groups.find((x) => x.id === id);
-  const notIn = (what: string) => ({ measured: `not measured (${what})`, met: '—' });
-  const ratio = (id: string, num: string | RegExp, den: string | RegExp, what: string, limit: number, peerWhy: string) => {
-    const a = rowOf(g(id), num);
-    const b = rowOf(g(id), den);
-    if (!a || !b) return { what, ...notIn(peerWhy) };
-    const v = a.stats!.median / b.stats!.median;
-    return { what, measured: `${fmtNum(v)}x (${fmtNum(a.stats!.median)} / ${fmtNum(b.stats!.median)} ns/op)`, met: v <= limit ? 'yes' : 'no' };
+  const rec = (kind: string) => records.find((x) => x.record.kind === kind)?.record;
+  const w = rec('workloads');
+  const t = rec('replay');
+  const l = rec('larson');
+  const lat = rec('latency');
+  const ph = rec('phase');
+  const g = (r: LedgerRecord | undefined, id: string | RegExp) => r?.groups.find((x) => (typeof id === 'string' ? x.id === id : id.test(x.id)));
+  const no = (what: string, why: string): Target => ({ what, measured: `not measured (${why})`, met: '—' });
+  const med = (r: LedgerRecord | undefined, id: string | RegExp, name: string | RegExp) => rowOf(g(r, id), name)?.stats?.median;
+  /** a / b <= limit (lower is better: times), or a / b >= limit with `atLeast` (throughput) */
+  const ratio = (what: string, a: number | undefined, b: number | undefined, limit: number, unit: string, why: string, atLeast = false): Target => {
+    if (a === undefined || b === undefined) return no(what, why);
+    const v = a / b;
+    return { what, measured: `${fmtNum(v)}x (${fmtNum(a)} / ${fmtNum(b)} ${unit})`, met: (atLeast ? v >= limit : v <= limit) ? 'yes' : 'no' };
   };
+  const every = (what: string, per: { id: string; v: number }[], limit: number, why: string, fmt = (v: number) => `${fmtNum(v)}x`): Target =>
+    per.length ? { what, measured: per.map((p) => `${p.id} ${fmt(p.v)}`).join(', '), met: per.every((p) => p.v <= limit) ? 'yes' : `no (${per.filter((p) => p.v > limit).length} of ${per.length})` } : no(what, why);
   const H = 'A 10Mx8192 seed 42 rand2';
   const B = 'A 2Mx65536 seed 42 rand';
-  out.push(ratio(H, 'hakmem', 'floor', `${H}: hakmem <= 1.10x the floor (issue 2)`, 1.1, 'no floor row in the record'));
-  out.push(ratio(B, 'hakmem', 'floor', `${B}: hakmem <= 1.25x the floor (issue 2)`, 1.25, 'no floor row in the record'));
-  out.push(ratio(H, 'hakmem', 'floor', `${H}: hakmem (thread-safe) <= 1.10x the single-thread floor (issue 3)`, 1.1, 'no floor row in the record'));
-  out.push(ratio(H, 'hakmem', 'hakmem-nochecks', `${H}: the release build's checks cost <= 3%: hakmem / hakmem-nochecks (issue 5)`, 1.03, 'no hakmem-nochecks row: run with --allocators ...,hakmem-nochecks'));
-  // What an option costs against the defaults: reported, no limit.
-  const cost = (peer: string, what: string, always: boolean) => {
-    const a = rowOf(g(H), peer);
-    const b = rowOf(g(H), 'hakmem');
-    if (a && b) out.push({ what, measured: `${fmtNum(a.stats!.median / b.stats!.median)}x (${fmtNum(a.stats!.median)} / ${fmtNum(b.stats!.median)} ns/op)`, met: '—' });
-    else if (always) out.push({ what, ...notIn(`no ${peer} row: run with --allocators ...,${peer}`) });
-  };
-  cost('hakmem-secure', `${H}: cost of secure: true, hakmem-secure / hakmem (issue 5: reported, no limit)`, true);
-  cost('hakmem-array', `${H}: cost of memory: 'array' (a resizable ArrayBuffer), hakmem-array / hakmem (reported, no limit)`, false);
-  out.push(ratio(H, 'hakmem', /mimalloc/, `${H}: hakmem <= 1.0x native mimalloc (issue 4)`, 1.0, 'no native mimalloc peer in the record'));
-  {
-    const what = `${H}: hakmem >= 4x faster than AssemblyScript TLSF (issue 4)`;
-    const a = rowOf(g(H), 'hakmem');
-    const b = rowOf(g(H), /tlsf/);
-    out.push(a && b ? { what, measured: `${fmtNum(b.stats!.median / a.stats!.median)}x faster`, met: b.stats!.median / a.stats!.median >= 4 ? 'yes' : 'no' } : { what, ...notIn('no TLSF peer in the record') });
+  // issue 11: user form
+  out.push(ratio(`${H}: user form costs <= 5% over a cached view, hakmem / hakmem-cached (issue 11)`, med(w, H, 'hakmem'), med(w, H, 'hakmem-cached'), 1.05, 'ns/op', 'no hakmem-cached row'));
+  for (const n of [1, 2]) {
+    out.push(ratio(`larson ${n} thread${n > 1 ? 's' : ''}: user form within 5% of a cached view, hakmem-cached / hakmem (issue 11)`,
+      med(l, `B larson ${n}T`, 'hakmem-cached'), med(l, `B larson ${n}T`, 'hakmem'), 1.05, 'Mops/s', 'no larson record with hakmem and hakmem-cached'));
   }
+  out.push(ratio('larson: 2 threads give >= 2x the throughput of one, hakmem (issue 11)', med(l, 'B larson 2T', 'hakmem'), med(l, 'B larson 1T', 'hakmem'), 2, 'Mops/s', 'no larson record with 1 and 2 threads', true));
+  const perTrace = (mode: 'cold' | 'warm') => (t?.groups ?? []).filter((x) => (mode === 'warm') === x.id.endsWith(' warm')).flatMap((x) => {
+    const a = rowOf(x, 'hakmem')?.stats?.median;
+    const b = rowOf(x, 'tlsf')?.stats?.median;
+    return a !== undefined && b !== undefined ? [{ id: String(x.params.trace), v: a / b }] : [];
+  });
+  out.push(every('traces cold: hakmem <= 1.0x TLSF on every trace (issue 11)', perTrace('cold'), 1.0, 'no replay record with tlsf'));
+  out.push(every('traces warm: hakmem <= 0.8x TLSF on every trace (issue 11)', perTrace('warm'), 0.8, 'no warm replay with tlsf'));
   {
-    const what = 'A: hakmem >= 10x faster than Buffer.allocUnsafe (issue 2)';
-    const per = (w?.record.groups ?? []).filter((x) => x.params.kind === 'A').flatMap((x) => {
+    const per = (t?.groups ?? []).filter((x) => !x.id.endsWith(' warm')).flatMap((x) => {
       const a = rowOf(x, 'hakmem');
-      const b = rowOf(x, 'buffer');
-      return a && b ? [{ id: shortId(x), v: b.stats!.median / a.stats!.median }] : [];
+      const limit = (x.peakLiveBytes ?? 0) < 8 * 1048576 ? 1.5 : 1.3;
+      return a?.highWaterPerPeakLive ? [{ id: String(x.params.trace), v: a.highWaterPerPeakLive / limit, shown: a.highWaterPerPeakLive, limit }] : [];
     });
-    out.push(per.length ? { what, measured: per.map((p) => `${p.id}: ${fmtNum(p.v)}x`).join('; '), met: per.every((p) => p.v >= 10) ? 'yes' : 'no' } : { what, ...notIn('no buffer row') });
+    const what = 'traces: hakmem high-water <= 1.3x peak live (<= 1.5x when peak live < 8 MiB) (issue 11)';
+    out.push(per.length ? { what, measured: per.map((p) => `${p.id} ${fmtNum(p.shown)}x (limit ${p.limit})`).join(', '), met: per.every((p) => p.v <= 1) ? 'yes' : `no (${per.filter((p) => p.v > 1).length} of ${per.length})` } : no(what, 'no replay record'));
   }
-  const hw = (id: string, what: string, limit: number) => {
-    const a = rowOf(g(id), 'hakmem');
-    return a?.highWaterPerPeakLive ? { what, measured: `${fmtNum(a.highWaterPerPeakLive)}x`, met: a.highWaterPerPeakLive <= limit ? 'yes' : 'no' } : { what, ...notIn('no hakmem high-water') };
-  };
-  out.push(hw(B, `${B}: hakmem high-water <= 1.3x peak live (issue 2)`, 1.3));
-  out.push(hw('C2 2000x16 seed 42', 'C2: hakmem high-water <= 1.5x peak live (issue 2)', 1.5));
+  out.push(every('a trace replayed 4 times on one heap: high-water growth after pass 1 <= 5%, hakmem (issue 11)',
+    (ph?.groups ?? []).filter((x) => / growth$/.test(x.id)).flatMap((x) => { const r = rowOf(x, 'hakmem'); return r ? [{ id: String(x.params.trace), v: r.stats!.median }] : []; }),
+    5, 'no phase record (bench/trace/phase/run.ts) with hakmem', (v) => `${fmtNum(v)}%`));
+  // issue 12: the front end
+  out.push(ratio(`${H}: hakmem with a cached view <= 1.15x the floor (issue 12)`, med(w, H, 'hakmem-cached'), med(w, H, 'floor'), 1.15, 'ns/op', 'no hakmem-cached or floor row'));
+  out.push(ratio(`${H}: hakmem (user form) <= 1.20x the floor (issue 12)`, med(w, H, 'hakmem'), med(w, H, 'floor'), 1.2, 'ns/op', 'no floor row'));
+  out.push(ratio(`${B}: hakmem <= 1.15x the floor (issue 12)`, med(w, B, 'hakmem'), med(w, B, 'floor'), 1.15, 'ns/op', 'no floor row'));
+  out.push(ratio(`${H}: hakmem <= 1.05x native mimalloc (issue 12)`, med(w, H, 'hakmem'), med(w, H, /mimalloc/), 1.05, 'ns/op', 'no native-mimalloc row'));
+  out.push(ratio('larson 2 threads: hakmem (user form) >= 0.9x the multi-thread floor (issue 12)', med(l, 'B larson 2T', 'hakmem'), med(l, 'B larson 2T', 'mt-floor'), 0.9, 'Mops/s', 'no larson record with mt-floor', true));
   {
-    // glibc measured in the same record (the C replayer, same verification) when it ran, else FORMAT.md's figure
-    const measured = (t?.record.groups ?? []).some((x) => rowOf(x, 'native-glibc'));
-    const what = `traces: hakmem ns/op <= native glibc on every single-thread trace (issue 4; glibc ${measured ? 'measured in the same record' : 'from FORMAT.md'})`;
-    const per = (t?.record.groups ?? []).flatMap((x) => {
-      const a = rowOf(x, 'hakmem');
-      const glibc = measured ? rowOf(x, 'native-glibc')?.stats?.median : (x.params as { nativeGlibc?: number }).nativeGlibc;
-      return a && glibc ? [{ id: x.id.replace(/^trace /, ''), v: a.stats!.median / glibc }] : [];
-    });
-    out.push(per.length ? { what, measured: per.map((p) => `${p.id} ${fmtNum(p.v)}x`).join(', '), met: per.every((p) => p.v <= 1) ? 'yes' : `no (${per.filter((p) => p.v > 1).length} of ${per.length} slower)` } : { what, ...notIn('no replay record') });
+    const what = 'tail latency: p99.99 of one malloc or free <= 20 us, hakmem (issue 12)';
+    const gr = g(lat, /^latency p99\.99 /);
+    const per = (gr?.rows ?? []).filter((x) => /^hakmem/.test(x.allocator) && !x.allocator.endsWith('+touched') && x.stats).map((x) => ({ id: x.allocator, v: x.stats!.median }));
+    out.push(every(what, per, 20, 'no latency record', (v) => `${fmtNum(v)} us`));
   }
+  // issue 14: modes
+  const minimal = (id: string) => med(w, id, 'hakmem-minimal');
+  out.push(ratio(`${H}: the default mode <= 1.03x minimal, hakmem / hakmem-minimal (issue 14)`, med(w, H, 'hakmem'), minimal(H), 1.03, 'ns/op', 'no hakmem-minimal row'));
   {
-    const what = 'traces: hakmem high-water <= 1.3x peak live on every trace (issue 4)';
-    const per = (t?.record.groups ?? []).flatMap((x) => {
-      const a = rowOf(x, 'hakmem');
-      return a?.highWaterPerPeakLive ? [{ id: x.id.replace(/^trace /, ''), v: a.highWaterPerPeakLive }] : [];
-    });
-    out.push(per.length ? { what, measured: per.map((p) => `${p.id} ${fmtNum(p.v)}x`).join(', '), met: per.every((p) => p.v <= 1.3) ? 'yes' : `no (${per.filter((p) => p.v > 1.3).length} of ${per.length} over)` } : { what, ...notIn('no replay record') });
-  }
-  {
-    const what = 'the default `npm run bench` takes about a minute (issue 4)';
-    const r = w?.record;
-    const optIn = ((r?.options.allocators ?? []) as string[]).filter((a) => /^hakmem-(nochecks|secure|array)$|native-glibc|jemalloc|wasm-/.test(a));
-    if (optIn.length) out.push({ what, ...notIn(`this record also ran the opt-in ${optIn.join(', ')}`) });
-    else out.push(r?.options.set === 'default' && r.elapsedSeconds !== undefined
-      ? { what, measured: `${Math.round(r.elapsedSeconds)} s of runs`, met: r.elapsedSeconds <= 90 ? 'yes' : 'no' }
-      : { what, ...notIn('the record is not of the default set') });
+    const what = 'workload P: learning beats the best static mode by >= 10% in time or high-water (issue 14)';
+    const seq = g(ph, 'P sequence');
+    const learn = rowOf(seq, /mode=learning$/);
+    const statics = (seq?.rows ?? []).filter((x) => /^hakmem(\/mode=(minimal|fast|balanced))?$/.test(x.allocator) && x.stats);
+    if (!learn || !statics.length) out.push(no(what, 'no phase record with hakmem/mode=learning and static modes'));
+    else {
+      const bestT = Math.min(...statics.map((x) => x.stats!.median));
+      const bestH = Math.min(...statics.map((x) => x.highWaterBytes ?? Infinity));
+      const dt = learn.stats!.median / bestT;
+      const dh = (learn.highWaterBytes ?? Infinity) / bestH;
+      out.push({ what, measured: `time ${fmtNum(dt)}x, high-water ${fmtNum(dh)}x of the best static`, met: dt <= 0.9 || dh <= 0.9 ? 'yes' : 'no' });
+    }
   }
   return out;
 }
@@ -261,7 +265,7 @@ export function renderBlock(records: LoadedRecord[]): string {
   out.push('');
   out.push('| target | measured | met |');
   out.push('|---|---|---|');
-  for (const x of targets(w, t)) out.push(`| ${x.what} | ${x.measured} | ${x.met} |`);
+  for (const x of targets(records)) out.push(`| ${x.what} | ${x.measured} | ${x.met} |`);
   out.push('');
   out.push(`Every figure above, and every run behind it, is in the named ledger records; \`${REPORT_HTML_REL}\` has`);
   out.push('charts of them and of the whole ledger\'s history.');
@@ -270,15 +274,95 @@ export function renderBlock(records: LoadedRecord[]): string {
   return out.join('\n');
 }
 
-/** any other kind of record (e.g. larson): one table of medians per group */
+const KIND_TITLES: Record<string, string> = {
+  larson: 'Larson: blocks handed between threads (workload B, `npm run larson`)',
+  latency: 'Tail latency of single calls (`npm run bench:latency`)',
+  phase: 'Workload P: real programs back to back on one heap (`bench/trace/phase/run.ts`)',
+  'trace-mt': 'A multi-thread trace, one worker per trace thread (`bench/trace/mt/run.ts`)',
+};
+
+/** any other kind of record: one table, allocators by groups, median (fastest–slowest), then high-water */
 function genericSection(file: string, r: LedgerRecord): string[] {
-  const out = [`### ${r.kind}`, '', provenance(file, r), ''];
-  for (const g of r.groups) {
-    const { unit, scale } = display(g.unit, false);
-    out.push(`${g.title} (${unit}, ${g.better} is better): ${g.rows.filter((x) => x.stats).map((x) => `${x.allocator} ${span(x, scale)}`).join('; ')}`);
+  const out = [`### ${KIND_TITLES[r.kind] ?? r.kind}`, '', provenance(file, r), ''];
+  const groups = r.groups.filter((g) => g.rows.some((x) => x.stats));
+  for (const g of groups) out.push(`- **${g.id}**: ${g.title}; ${display(g.unit, false).unit}, ${g.better} is better.`);
+  out.push('');
+  const names = [...new Set(groups.flatMap((g) => g.rows.map((x) => x.allocator)))];
+  out.push(`| allocator | ${groups.map((g) => `${g.id} ${display(g.unit, false).unit}`).join(' | ')} |`);
+  out.push(`|---|${groups.map(() => '---').join('|')}|`);
+  for (const n of names) {
+    const cells = groups.map((g) => {
+      const x = g.rows.find((y) => y.allocator === n);
+      if (!x?.stats) return x?.errors?.length ? 'failed' : '—';
+      const ref = x.ratioToRef !== undefined && g.ref && g.ref !== n ? ` [${fmtNum(x.ratioToRef)}x ${g.ref}]` : '';
+      return `${span(x, display(g.unit).scale)}${ref}`;
+    });
+    out.push(`| ${n === 'hakmem' ? '**hakmem**' : n} | ${cells.join(' | ')} |`);
+  }
+  const hw = groups.filter((g) => g.rows.some((x) => x.highWaterPerPeakLive));
+  if (hw.length) {
     out.push('');
+    out.push('Heap high-water (the largest of the runs) / peak live bytes:');
+    out.push('');
+    out.push(`| allocator | ${hw.map((g) => g.id).join(' | ')} |`);
+    out.push(`|---|${hw.map(() => '---').join('|')}|`);
+    for (const n of names) {
+      const cells = hw.map((g) => {
+        const x = g.rows.find((y) => y.allocator === n);
+        return x?.highWaterPerPeakLive && x.highWaterBytes ? `${fmtNum(x.highWaterPerPeakLive)}x (${mib(x.highWaterBytes)} MiB)` : '—';
+      });
+      if (cells.some((c) => c !== '—')) out.push(`| ${n === 'hakmem' ? '**hakmem**' : n} | ${cells.join(' | ')} |`);
+    }
   }
   return out;
+}
+
+/**
+ * The README's short performance summary, from the same records: hakmem against the floor, native
+ * mimalloc and TLSF where they ran, larson at 2 threads, the traces, the tail; docs/benchmarks.md
+ * has the tables.
+ */
+export function renderSummary(records: LoadedRecord[]): string {
+  const files = records.map((x) => `${LEDGER_REL}/${basename(x.file)}`);
+  const out: string[] = [];
+  out.push(`${BEGIN}: generated by \`npm run bench:report\` from ${files.join(' ')}; edit ${BLOCK_SOURCE_REL}, not this block -->`);
+  out.push('');
+  out.push('| workload (user form: block memory through `heap.u8[...]`) | hakmem | compared with |');
+  out.push('|---|---|---|');
+  const rec = (kind: string) => records.find((x) => x.record.kind === kind);
+  const w = rec('workloads')?.record;
+  const vs = (g: LedgerGroup | undefined, peers: (string | RegExp)[]) => peers.flatMap((p) => {
+    const h = rowOf(g, 'hakmem')?.stats?.median;
+    const x = rowOf(g, p);
+    return h !== undefined && x?.stats ? [`${x.allocator} ${fmtNum(x.stats.median)} (${fmtNum(h / x.stats.median)}x)`] : [];
+  }).join('; ') || '—';
+  for (const g of (w?.groups ?? []).filter((x) => x.params.kind === 'A')) {
+    const h = rowOf(g, 'hakmem');
+    if (h) out.push(`| ${g.id} (ns/op) | ${fmtNum(h.stats!.median)} | ${vs(g, ['floor', /mimalloc/, 'tlsf', 'buffer'])} |`);
+  }
+  const l = rec('larson')?.record;
+  for (const g of l?.groups ?? []) {
+    const h = rowOf(g, 'hakmem');
+    if (h) out.push(`| ${g.id} (Mops/s, higher is better) | ${fmtNum(h.stats!.median)} | ${vs(g, ['mt-floor', 'hakmem-cached'])} |`);
+  }
+  const t = rec('replay')?.record;
+  for (const g of t?.groups ?? []) {
+    const h = rowOf(g, 'hakmem');
+    if (h) out.push(`| ${g.id} (ns/op) | ${fmtNum(h.stats!.median)} | ${vs(g, ['tlsf', 'native-glibc', 'native-mimalloc'])} |`);
+  }
+  const lat = rec('latency')?.record;
+  const p9999 = lat?.groups.find((g) => /^latency p99\.99 /.test(g.id));
+  if (p9999) {
+    const h = rowOf(p9999, 'hakmem');
+    if (h) out.push(`| ${p9999.id} (us) | ${fmtNum(h.stats!.median)} | ${vs(p9999, ['floor', 'tlsf'])} |`);
+  }
+  out.push('');
+  out.push('Medians of 5 or more fresh processes per cell, interleaved; (Nx) = hakmem / that allocator, below 1 = hakmem');
+  out.push('faster (or, for Mops/s, slower). Every table, the spread of the runs, memory high-water and the targets:');
+  out.push('[docs/benchmarks.md](docs/benchmarks.md).');
+  out.push('');
+  out.push(END);
+  return out.join('\n');
 }
 
 // ---- checking -----------------------------------------------------------------------------------
@@ -320,6 +404,15 @@ const NUMBER = /\d[\d,]*(?:\.\d+)?/g;
  * records give; no performance figure may appear outside the block.
  */
 export function checkReadme(text: string, dir = LEDGER_DIR): string[] {
+  return checkDoc(text, dir, renderSummary);
+}
+
+/** checkReadme for docs/benchmarks.md: its block is the full one (renderBlock). */
+export function checkBenchmarksDoc(text: string, dir = LEDGER_DIR): string[] {
+  return checkDoc(text, dir, renderBlock);
+}
+
+function checkDoc(text: string, dir: string, render: (records: LoadedRecord[]) => string): string[] {
   const problems: string[] = [];
   const parts = splitReadme(text);
   const outside = parts ? parts.before + '\n' + parts.after : text;
@@ -343,7 +436,7 @@ export function checkReadme(text: string, dir = LEDGER_DIR): string[] {
     records.push({ file, record });
   }
   if (problems.length) return problems;
-  const want = renderBlock(records).split('\n');
+  const want = render(records).split('\n');
   const have = block.split('\n');
   for (let i = 0; i < Math.max(want.length, have.length); i++) {
     const h = have[i] ?? '';
