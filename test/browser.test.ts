@@ -1,5 +1,5 @@
 /**
- * Issue 3 stress test in headless Chromium with Web Workers: the same stress-core.js as
+ * Issue 3 stress test in headless Chromium with Web Workers: the same helpers/stress.js as
  * test/threads-stress.test.ts, run against the built package (dist/, which `npm test` builds first).
  * A small static server on 127.0.0.1 (a random port) serves dist/ and test/ with the COOP/COEP
  * headers that make the page cross-origin isolated (SharedArrayBuffer); Debian's `chromium` is driven
@@ -73,7 +73,7 @@ test('stress in headless Chromium: 4 Web Workers x 1M ops on the built package',
       if (process.env[env]) q.set(key, process.env[env]!);
     }
     const { port } = server.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/test/browser/stress.html?${q}`);
+    await page.goto(`http://127.0.0.1:${port}/test/helpers/browser/stress.html?${q}`);
     await page.waitForFunction(() => (globalThis as { __stress?: unknown }).__stress !== undefined, undefined, { timeout: 280_000, polling: 500 });
     const r = (await page.evaluate(() => (globalThis as { __stress?: unknown }).__stress)) as { ok: boolean; error?: string; summary?: unknown };
     assert.ok(r.ok, r.error);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createHeap, attachHeap, DoubleFreeError, HeapOverflowError, UseAfterFreeError, InvalidFreeError, HeapExhaustedError } from '../src/debug.ts';
 import * as release from '../src/index.ts';
-import { runRandom } from './model-run.ts';
+import { runRandom } from './helpers/model.ts';
 
 test('debug: a write past the requested size is a HeapOverflowError at free, realloc and check()', () => {
   for (const size of [1, 10, 16, 100, 1000, 20000, 70000]) {

@@ -14,32 +14,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Worker } from 'node:worker_threads';
-import { createHeap, type Heap } from '../src/index.ts';
-import { envInt, tsWorker } from './threads-util.ts';
+import { createHeap } from '../src/index.ts';
+import { abort, B_ABORT, gather, release } from './helpers/barrier.ts';
+import { auditTable } from './helpers/block-table.ts';
+import { envInt } from './helpers/env.ts';
+import { tsWorker } from './helpers/workers.ts';
 
 const WORKERS = 4;
 const ROUNDS = envInt('HAKMEM_EXHAUST_ROUNDS', 100);
 const SLOTS = 8192;
 const MAX_BYTES = 6 << 20;
-
-function audit(heap: Heap, table: Int32Array, where: string): { blocks: number; bytes: number } {
-  const blocks: [number, number][] = [];
-  const u32 = heap.u32;
-  let bytes = 0;
-  for (let i = 0; i < table.length; i++) {
-    const p = Atomics.load(table, i);
-    if (p === 0) continue;
-    const n = heap.usableSize(p);
-    if (u32[p >>> 2] !== p || u32[(p + n - 4) >>> 2] !== p) assert.fail(`${where}: block ${p} (slot ${i}) was overwritten`);
-    blocks.push([p, n]);
-    bytes += n;
-  }
-  blocks.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < blocks.length; i++) {
-    if (blocks[i - 1]![0] + blocks[i - 1]![1] > blocks[i]![0]) assert.fail(`${where}: live blocks at ${blocks[i - 1]![0]} and ${blocks[i]![0]} overlap`);
-  }
-  return { blocks: blocks.length, bytes };
-}
 
 test(`faults: ${WORKERS} workers exhaust a ${MAX_BYTES >> 20} MiB heap at once, ${ROUNDS} rounds; check(), no overlap, stats, all freeable`, { timeout: 300_000 }, async (t) => {
   const heap = createHeap({ maxBytes: MAX_BYTES, maxThreads: WORKERS + 1 });
@@ -49,29 +33,23 @@ test(`faults: ${WORKERS} workers exhaust a ${MAX_BYTES >> 20} MiB heap at once, 
   let failure: Error | undefined;
   const done: Promise<{ zeros: number; allocs: number }>[] = [];
   for (let w = 0; w < WORKERS; w++) {
-    const wk = tsWorker('./faults-exhaust-worker.ts', { handle: heap.handle, table, region: w, slots: SLOTS, rounds: ROUNDS, seed: 777 + w * 31, ctl, index: w });
+    const wk = tsWorker(new URL('./helpers/faults-exhaust-worker.ts', import.meta.url), { handle: heap.handle, table, region: w, slots: SLOTS, rounds: ROUNDS, seed: 777 + w * 31, ctl, index: w });
     workers.push(wk);
     done.push(new Promise((resolve) => {
       wk.on('message', (m: { type: string; zeros: number; allocs: number; error?: string }) => {
         if (m.type === 'done') resolve(m);
-        if (m.type === 'error') { failure ??= new Error(`worker ${w}: ${m.error}`); Atomics.store(ctl, 2, 1); resolve(m); }
+        if (m.type === 'error') { failure ??= new Error(`worker ${w}: ${m.error}`); Atomics.store(ctl, B_ABORT, 1); resolve(m); }
       });
-      wk.on('error', (e) => { failure ??= new Error(`worker ${w} crashed: ${String(e)}`); Atomics.store(ctl, 2, 1); resolve({ zeros: 0, allocs: 0 }); });
+      wk.on('error', (e) => { failure ??= new Error(`worker ${w} crashed: ${String(e)}`); Atomics.store(ctl, B_ABORT, 1); resolve({ zeros: 0, allocs: 0 }); });
       wk.on('exit', () => resolve({ zeros: 0, allocs: 0 }));
     }));
   }
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      const t0 = Date.now();
-      while (Atomics.load(ctl, 0) < WORKERS) {
-        if (failure) throw failure;
-        if (Date.now() - t0 > 120_000) assert.fail(`round ${round}: the workers did not reach the barrier in 120 s (deadlock at exhaustion?)`);
-        await sleep(1);
-      }
+      await gather(ctl, WORKERS, { failed: () => failure, stallMs: 120_000, stuck: `round ${round}: the workers did not reach the barrier in 120 s (deadlock at exhaustion?)` });
       const where = `round ${round}`;
       heap.check();
-      const held = audit(heap, table, where);
+      const held = auditTable(heap, table, where);
       const s = heap.stats();
       let blocks = 0;
       let bytes = 0;
@@ -84,9 +62,7 @@ test(`faults: ${WORKERS} workers exhaust a ${MAX_BYTES >> 20} MiB heap at once, 
       assert.equal(s.inUseBytes, bytes, `${where}: stats().inUseBytes`);
       assert.ok(s.heapBytes <= MAX_BYTES && s.heapHighWater <= MAX_BYTES + 65536, `${where}: heapBytes ${s.heapBytes} / high water ${s.heapHighWater} over maxBytes ${MAX_BYTES}`);
       assert.ok(s.usedPagesBytes <= s.heapBytes, `${where}: usedPagesBytes ${s.usedPagesBytes} > heapBytes ${s.heapBytes}`);
-      Atomics.store(ctl, 0, 0);
-      Atomics.add(ctl, 1, 1);
-      Atomics.notify(ctl, 1);
+      release(ctl);
     }
     const results = await Promise.all(done);
     if (failure) throw failure;
@@ -94,14 +70,12 @@ test(`faults: ${WORKERS} workers exhaust a ${MAX_BYTES >> 20} MiB heap at once, 
     for (const [w, r] of results.entries()) assert.equal(r.zeros, 5 * ROUNDS, `worker ${w}: malloc returned 0 ${r.zeros} times, not once per phase`);
     t.diagnostic(`allocations: ${results.map((r) => r.allocs).join(', ')}; malloc returned 0: ${results.map((r) => r.zeros).join(', ')} times`);
   } finally {
-    Atomics.store(ctl, 2, 1);
-    Atomics.add(ctl, 1, 1);
-    Atomics.notify(ctl, 1);
+    abort(ctl);
     for (const wk of workers) void wk.terminate();
   }
   // Everything freed, every worker detached.
   heap.check();
-  assert.equal(audit(heap, table, 'end').blocks, 0);
+  assert.equal(auditTable(heap, table, 'end').blocks, 0);
   const s = heap.stats();
   assert.equal(s.inUseBlocks, 0);
   assert.equal(s.inUseBytes, 0);

@@ -1,19 +1,20 @@
 /**
- * The fuzz campaign of `npm run fuzz` (test/fuzz-run.ts, model in test/fuzz-core.ts) in CI, against
- * the release build: valid operations mixed with misuse (double and cross-thread double frees,
- * interior / stale / foreign / wild pointers, bad sizes and alignments, calls after detach), each
- * bad call's error class predicted by the model, the heap audited (check(), contents, stats)
- * meanwhile. One thread and 4 workers; >= 10^6 operations each.
+ * The fuzz campaigns of `npm run fuzz` (helpers/fuzz-campaign.ts, model in helpers/fuzz-model.ts)
+ * in CI, against the release build: valid operations mixed with misuse (double and cross-thread
+ * double frees, interior / stale / foreign / wild pointers, bad sizes and alignments, calls after
+ * detach), each bad call's error class predicted by the model, the heap audited (check(), contents,
+ * stats) meanwhile. One thread and 4 workers; >= 10^6 operations each.
  *
  * The same against hakmem/debug (fewer operations: its calls cost O(block size)).
  *
  * HAKMEM_FUZZ_OPS=N sets the operations of each of the two release campaigns (default 1000000),
  * HAKMEM_FUZZ_DEBUG_OPS=N those of the debug ones (default 100000 one thread, twice that with workers).
+ * The short fuzz tests (the model can fail, calls after detach) are in test/fuzz.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatResult, runCampaign, DEFAULTS, type CampaignResult } from './fuzz-run.ts';
-import { envInt } from './threads-util.ts';
+import { envInt } from './helpers/env.ts';
+import { formatResult, runCampaign, DEFAULTS, type CampaignResult } from './helpers/fuzz-campaign.ts';
 
 const OPS = envInt('HAKMEM_FUZZ_OPS', 1_000_000);
 let total = 0;
@@ -68,28 +69,7 @@ test(`fuzz hakmem/debug: 4 workers, ${2 * DEBUG_OPS} ops with misuse and handoff
   assert.ok((s.misuse['cross-thread-double-free'] ?? 0) > 0, 'no cross-thread double free ran');
 });
 
-test('fuzz hakmem/debug: a write after free of an aligned small block is found', async () => {
-  const { createHeap } = await import('../src/debug.ts');
-  const h = createHeap();
-  const p = h.alignedAlloc(4096, 300);
-  h.free(p);
-  h.u8[p + 100]! ^= 1;
-  assert.throws(() => h.check(), { name: 'UseAfterFreeError' });
-});
-
-test('fuzz hakmem/debug: calls on a detached DebugHeap leave live blocks alone', async () => {
-  await runCampaign({ ...DEFAULTS, ops: 30_000, seed: 23, workers: 0, debug: true, strictDetach: true });
-});
-
 test('fuzz: at least 10^6 operations ran in this file', () => {
   assert.ok(total >= 1_000_000, `only ${total} operations ran`);
 });
 
-test('fuzz: a wrong prediction fails the campaign (one thread and workers)', async () => {
-  await assert.rejects(runCampaign({ ...DEFAULTS, ops: 50_000, seed: 13, workers: 0, breakKind: 'double-free' }), /misuse double-free: .* threw DoubleFreeError.*expected InvalidFreeError/);
-  await assert.rejects(runCampaign({ ...DEFAULTS, ops: 40_000, seed: 14, workers: 2, epoch: 10_000, breakKind: 'cross-thread-double-free' }), /cross-thread-double-free: .* threw DoubleFreeError/);
-});
-
-test('fuzz: every call on a detached Heap is refused with DetachedError', async () => {
-  await runCampaign({ ...DEFAULTS, ops: 100_000, seed: 15, workers: 0, strictDetach: true });
-});

@@ -1,6 +1,6 @@
 /**
  * Model-based tests: random sequences of malloc/calloc/realloc/alignedAlloc/free over every tier
- * (sizes 0 .. 3 MiB, alignments 1 .. 1 MiB), each checked against the model in test/model-run.ts
+ * (sizes 0 .. 3 MiB, alignments 1 .. 1 MiB), each checked against the model in test/helpers/model.ts
  * (no overlap, alignment, usableSize, contents kept until free and across realloc, calloc zeroed,
  * stats().inUseBlocks / inUseBytes, heap.check()).
  *
@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createHeap, SIZE_CLASSES } from '../src/index.ts';
-import { Model, describeOp, footprint, recover, runRandom, type Op, type RunSummary } from './model-run.ts';
+import { Model, describeOp, footprint, recover, runRandom, type Op, type RunSummary } from './helpers/model.ts';
 
 let totalOps = 0;
 

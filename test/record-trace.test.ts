@@ -2,7 +2,7 @@
 // is read by the bench's parser and replayed by the bench's replayers (bench/trace.ts single-thread,
 // bench/trace-mt.ts one worker per trace thread), and op count and peak live bytes are the
 // program's own. The multi-thread program's phases make its peak known whatever the interleaving
-// (test/record-trace-worker.ts).
+// (test/helpers/record-trace-worker.ts).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { createInstance } from '../bench/peers/trace/adapters.ts';
 import { nextMessage, startTsWorker } from '../bench/lib/spawn.ts';
 import { createHeap, type Heap } from '../src/index.ts';
 import { recordTrace } from '../src/record.ts';
-import type { RecordWorkerData, RecordWorkerResult } from './record-trace-worker.ts';
+import type { RecordWorkerData, RecordWorkerResult } from './helpers/record-trace-worker.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hakmem-record-'));
 
@@ -147,7 +147,7 @@ test('2 workers and the main thread: global order, cross-thread frees, thread id
   const BLOCKS = 3000;
   const control = new SharedArrayBuffer((4 + WORKERS * BLOCKS) * 4);
   const workers = Array.from({ length: WORKERS }, (_, index) => startTsWorker(
-    new URL('./record-trace-worker.ts', import.meta.url),
+    new URL('./helpers/record-trace-worker.ts', import.meta.url),
     { heap: h.handle, trace: h.traceHandle, control, index, workers: WORKERS, blocks: BLOCKS, seed: 11 + index } satisfies RecordWorkerData,
   ));
   const results = await Promise.all(workers.map((w) => nextMessage<RecordWorkerResult>(w)));

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attachHeap, createHeap, HeapCorruptionError, SecureHeap } from '../src/index.ts';
-import { runRandom } from './model-run.ts';
+import { runRandom } from './helpers/model.ts';
 
 test('secure: a stray write into a freed block cannot redirect malloc (plain heap: it can)', () => {
   for (const secure of [false, true]) {

@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { attachHeap, createHeap, type Heap, type HeapHandle } from '../src/index.ts';
 import * as debug from '../src/debug.ts';
 import { defineStruct, type FieldType, type ScalarType, type StructFields } from '../src/struct.ts';
-import { tsWorker } from './threads-util.ts';
+import { tsWorker } from './helpers/workers.ts';
 
 const MiB = 1024 * 1024;
 const TYPES: ScalarType[] = ['i8', 'u8', 'i16', 'u16', 'i32', 'u32', 'f32', 'f64', 'i64', 'u64'];
@@ -652,7 +652,7 @@ function registerTests(): void {
       for (let k = 0; k < count; k++) checkRec(h, arr + k * Rec.size, k, 'main, before the worker starts');
       const len0 = h.u8.length;
       const gen0 = h.generation;
-      const w = tsWorker('./struct.test.ts', { handle: h.handle, arr, count } satisfies WorkerIn);
+      const w = tsWorker(new URL(import.meta.url), { handle: h.handle, arr, count } satisfies WorkerIn);
       try {
         const msg = await new Promise<WorkerOut>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('the worker did not report within 60 s')), 60_000);

@@ -16,9 +16,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Worker } from 'node:worker_threads';
 import * as hakmem from '../src/index.ts';
-import { Actor, STRESS_DEFAULTS, countLive, createShared, verifyPattern } from './stress-core.js';
-import { churnTables, type ChurnMessage } from './threads-churn-shared.ts';
-import { envInt, tsWorker } from './threads-util.ts';
+import { Actor, STRESS_DEFAULTS, countLive, createShared, verifyPattern } from './helpers/stress.js';
+import { churnTables, type ChurnMessage } from './helpers/threads-churn.ts';
+import { envInt } from './helpers/env.ts';
+import { tsWorker } from './helpers/workers.ts';
 
 const GENS = Math.min(60, envInt('HAKMEM_CHURN_GENS', 24));
 const OPS = envInt('HAKMEM_CHURN_OPS', 30_000);
@@ -38,7 +39,7 @@ interface Outcome { killed: boolean; tid: number; error?: string }
 interface Prepared { w: Worker; loaded: Promise<void> }
 
 function prepare(): Prepared {
-  const w = tsWorker('./threads-churn-worker.ts');
+  const w = tsWorker(new URL('./helpers/threads-churn-worker.ts', import.meta.url));
   const loaded = new Promise<void>((resolve) => {
     const onMessage = (m: { type: string }) => {
       if (m.type === 'loaded') {

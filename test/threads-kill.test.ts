@@ -9,40 +9,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHeap, type Heap } from '../src/index.ts';
-import { envInt, tsWorker } from './threads-util.ts';
 import type { Worker } from 'node:worker_threads';
+import { createHeap } from '../src/index.ts';
+import { auditTable, tagBlock } from './helpers/block-table.ts';
+import { envInt } from './helpers/env.ts';
+import { tsWorker } from './helpers/workers.ts';
 
 const ROUNDS = envInt('HAKMEM_KILL_ROUNDS', 100);
 const SLOTS = 2048;
-
-function spawn(file: string, data: unknown): Worker {
-  return tsWorker(file, data);
-}
-
-/** Live blocks in the table: all intact, none overlapping another. Returns their count. */
-function audit(heap: Heap, table: Int32Array, where: string): number {
-  const blocks: [number, number][] = [];
-  const u32 = heap.u32;
-  for (let i = 0; i < table.length; i++) {
-    const p = Atomics.load(table, i);
-    if (p === 0) continue;
-    const n = heap.usableSize(p);
-    if (u32[p >>> 2] !== p || u32[(p + n - 4) >>> 2] !== p) assert.fail(`${where}: block ${p} (slot ${i}) was overwritten`);
-    blocks.push([p, n]);
-  }
-  blocks.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < blocks.length; i++) {
-    if (blocks[i - 1]![0] + blocks[i - 1]![1] > blocks[i]![0]) assert.fail(`${where}: live blocks at ${blocks[i - 1]![0]} and ${blocks[i]![0]} overlap: memory handed out twice`);
-  }
-  return blocks.length;
-}
+const WORKER = new URL('./helpers/threads-kill-worker.ts', import.meta.url);
 
 test(`faults: ${ROUNDS} workers terminated at random moments, reclaimed; a survivor keeps working`, { timeout: 600_000 }, async () => {
   const heap = createHeap({ initialBytes: 1 << 20, maxThreads: 4 });
   const table = new Int32Array(new SharedArrayBuffer(3 * SLOTS * 4)); // regions: 0 survivor, 1 victims, 2 main
   const stop = new Int32Array(new SharedArrayBuffer(12)); // [0] survivor: finish, [1] pause request, [2] paused
-  const survivor = spawn('./threads-kill-worker.ts', { handle: heap.handle, table, region: 0, slots: SLOTS, seed: 99, survivor: true, stop });
+  const survivor = tsWorker(WORKER, { handle: heap.handle, table, region: 0, slots: SLOTS, seed: 99, survivor: true, stop });
   const survivorDone = new Promise<void>((resolve, reject) => {
     survivor.on('error', reject);
     survivor.on('message', (m: { type: string }) => { if (m.type === 'done') resolve(); });
@@ -55,7 +36,7 @@ test(`faults: ${ROUNDS} workers terminated at random moments, reclaimed; a survi
     let rng = 12345;
     const rand = (n: number) => { rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5; return (rng >>> 0) % n; };
     for (let round = 0; round < ROUNDS; round++) {
-      const w = victim = spawn('./threads-kill-worker.ts', { handle: heap.handle, table, region: 1, slots: SLOTS, seed: 1000 + round, survivor: false, stop });
+      const w = victim = tsWorker(WORKER, { handle: heap.handle, table, region: 1, slots: SLOTS, seed: 1000 + round, survivor: false, stop });
       const tid = await new Promise<number>((resolve, reject) => {
         w.on('error', reject);
         w.once('message', (m: { type: string; tid: number }) => resolve(m.tid));
@@ -76,7 +57,7 @@ test(`faults: ${ROUNDS} workers terminated at random moments, reclaimed; a survi
         await new Promise((r) => setTimeout(r, 1));
       }
       heap.check();
-      audit(heap, table, where);
+      auditTable(heap, table, where);
       for (let i = 0; i < 64; i++) {
         const slot = SLOTS + rand(SLOTS);
         const p = Atomics.exchange(table, slot, 0);
@@ -85,8 +66,7 @@ test(`faults: ${ROUNDS} workers terminated at random moments, reclaimed; a survi
         const q = Atomics.exchange(table, m, 0);
         if (q !== 0) heap.free(q);
         const r = heap.malloc(16 + rand(3000));
-        heap.u32[r >>> 2] = r;
-        heap.u32[(r + heap.usableSize(r) - 4) >>> 2] = r;
+        tagBlock(heap, r);
         Atomics.store(table, m, r);
       }
       heap.check();
@@ -106,7 +86,7 @@ test(`faults: ${ROUNDS} workers terminated at random moments, reclaimed; a survi
   }
   await survivorDone;
   heap.check();
-  audit(heap, table, 'end');
+  auditTable(heap, table, 'end');
   for (let i = 0; i < table.length; i++) {
     const p = Atomics.exchange(table, i, 0);
     if (p !== 0) heap.free(p);

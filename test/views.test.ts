@@ -8,7 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHeap, type Heap } from '../src/index.ts';
-import { tsWorker } from './threads-util.ts';
+import { tsWorker } from './helpers/workers.ts';
 
 const MiB = 1024 * 1024;
 
@@ -90,7 +90,7 @@ describe('views and the view generation', () => {
     const h = createHeap({ initialBytes: 65536 });
     const gen0 = h.generation;
     const u8Before = h.u8;
-    const w = tsWorker('./views-worker.ts', h.handle);
+    const w = tsWorker(new URL('./helpers/views-worker.ts', import.meta.url), h.handle);
     try {
       const msg = await new Promise<{ ptrs: number[]; size: number; error?: string }>((resolve, reject) => {
         w.once('message', resolve);

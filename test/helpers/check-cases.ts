@@ -2,18 +2,18 @@
  * Corruption cases for test/check.test.ts. Each case builds a fresh heap with live and free blocks in
  * every tier (scene()), overwrites metadata words through heap.i32 at positions found with the
  * constants of src/layout.ts and the helpers of src/pages.ts, and expects heap.check() to throw
- * HeapCorruptionError. runCase() runs in a worker (test/check-worker.ts) so that a check() that
+ * HeapCorruptionError. runCase() runs in a worker (check-worker.ts, case-runner.ts) so that a check() that
  * never returns shows up as a failed test, not a hung test run.
  */
-import { createHeap, HeapCorruptionError, SIZE_CLASSES, type Heap } from '../src/index.ts';
+import { createHeap, HeapCorruptionError, SIZE_CLASSES, type Heap } from '../../src/index.ts';
 import {
   BC_SLOTS, H_ARENA_START, H_BC, H_BC_PAGES, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAGIC,
   H_MAX_THREADS, H_NULL_LEAF, H_SENTINEL, H_THREADS, H_USED_PAGES, K_FREE_HEAD, K_LARGE_HEAD, K_NONE, KIND_MASK,
   PAGE, PAGE_SHIFT, RUN_CHECK, RUN_NEXT, RUN_PAGES, RUN_PREV, REGION_SHIFT, allocWord, granuleBit, S_BUMP, S_END, S_FREE, S_MAGIC, S_NEXT,
   S_OWNER, S_PAGES, S_PREV, S_REMOTE, SLAB_MAGIC, T_TID, LIST_SHIFT, LIST_COUNT_MASK, listFirst, MARK_WORD,
-} from '../src/layout.ts';
-import { binOf, entryIndex, getEntry } from '../src/pages.ts';
-import { T_CUR, T_QHEAD, T_QTAIL } from '../src/layout.ts';
+} from '../../src/layout.ts';
+import { binOf, entryIndex, getEntry } from '../../src/pages.ts';
+import { T_CUR, T_QHEAD, T_QTAIL } from '../../src/layout.ts';
 
 export interface Scene {
   h: Heap;

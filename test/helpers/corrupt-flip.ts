@@ -3,7 +3,8 @@
  * 32-bit mask) of one word of allocator metadata of a heap with live blocks in every tier, runs
  * heap.check(), and restores the word. check() must pass (the bits meant nothing there) or throw
  * HeapCorruptionError: any other exception is a failure, and the test runs this in a worker with a
- * watchdog, so a check() that never returns (or crashes the thread) fails too.
+ * watchdog (corrupt-flip-worker.ts, case-runner.ts), so a check() that never returns (or crashes the
+ * thread) fails too.
  *
  * The scene (buildScene) has, for a seed: small, mid and large blocks live and freed (slab free
  * lists, partial and full slabs, free runs, the BigCache), aligned blocks (aligned slabs), a second
@@ -17,16 +18,16 @@
  * slab headers, allocated bitmaps and remote bitmaps; free-run headers; free-list links (the first
  * word of a block on a slab's free list).
  */
-import { attachHeap, createHeap, HeapCorruptionError, type Heap } from '../src/index.ts';
+import { attachHeap, createHeap, HeapCorruptionError, type Heap } from '../../src/index.ts';
 import {
   H_ABANDONED, H_BC, H_BINS, H_BIN_MASK, H_DEAD_DIRECT, H_FRONTIER, H_ARENA_START, H_MAX_THREADS, H_NULL_LEAF,
   H_SENTINEL, H_THREADS, H_TOP, K_FREE_HEAD, K_SLAB, KIND_MASK, PAGE_SHIFT, RUN_CHECK, S_ALLOC_BITMAP, S_FREE, S_PAGES, T_LISTS, LIST_SHIFT,
   S_REMOTE_BITMAP, slotIsAttached, TOP_ENTRIES, BC_SLOTS, NBINS, E_SLAB_DIST_SHIFT, E_SLAB_DIST_MASK,
-} from '../src/layout.ts';
-import { getEntry } from '../src/pages.ts';
-import { DIRECT_ENTRIES, T_DIRECT } from '../src/layout.ts';
-import { NCLASSES } from '../src/size-classes.ts';
-import { Rng } from './fuzz-core.ts';
+} from '../../src/layout.ts';
+import { getEntry } from '../../src/pages.ts';
+import { DIRECT_ENTRIES, T_DIRECT } from '../../src/layout.ts';
+import { NCLASSES } from '../../src/size-classes.ts';
+import { Rng } from './rng.ts';
 
 export interface Region {
   kind: string;

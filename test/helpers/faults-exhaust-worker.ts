@@ -6,22 +6,14 @@
  * verified before it is freed and at every barrier. Any exception is reported and fails the test.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachHeap } from '../src/index.ts';
+import { attachHeap } from '../../src/index.ts';
+import { abort, arriveAndWait } from './barrier.ts';
+import { tagBlock, tagIntact } from './block-table.ts';
 
 const { handle, table, region, slots, rounds, seed, ctl, index } = workerData as {
   handle: Parameters<typeof attachHeap>[0]; table: Int32Array; region: number; slots: number; rounds: number; seed: number; ctl: Int32Array; index: number;
 };
-// ctl: [0] arrive, [1] generation, [2] abort; per worker at 4 + 4 * index: zeros, live, usable bytes, allocations
-const ARRIVE = 0, GEN = 1, ABORT = 2;
-
-function barrier(): void {
-  const g = Atomics.load(ctl, GEN);
-  Atomics.add(ctl, ARRIVE, 1);
-  while (Atomics.load(ctl, GEN) === g) {
-    if (Atomics.load(ctl, ABORT) !== 0) throw new Error('aborted');
-    Atomics.wait(ctl, GEN, g, 200);
-  }
-}
+// ctl: the barrier's words (barrier.ts), then per worker at 4 + 4 * index: zeros, live, usable bytes, allocations
 
 try {
   const h = attachHeap(handle);
@@ -35,9 +27,8 @@ try {
   let allocs = 0;
   let usable = 0;
   const verify = (p: number, where: string) => {
-    const u32 = h.u32;
     const n = h.usableSize(p);
-    if (u32[p >>> 2] !== p || u32[(p + n - 4) >>> 2] !== p) throw new Error(`${where}: block ${p} (${n} B) was overwritten`);
+    if (!tagIntact(h, p, n)) throw new Error(`${where}: block ${p} (${n} B) was overwritten`);
     return n;
   };
   const allocUntilZero = () => {
@@ -53,9 +44,7 @@ try {
       allocs++;
       const n = h.usableSize(p);
       if (n < size) throw new Error(`usableSize(${p}) = ${n} < ${size}`);
-      const u32 = h.u32;
-      u32[p >>> 2] = p;
-      u32[(p + n - 4) >>> 2] = p;
+      tagBlock(h, p, n);
       const s = free.pop()!;
       Atomics.store(table, base + s, p);
       live.push(s);
@@ -91,7 +80,7 @@ try {
     }
     for (const s of live) verify(Atomics.load(table, base + s), `round ${round}`);
     publish();
-    barrier(); // the main thread checks the heap
+    arriveAndWait(ctl); // the main thread checks the heap
     freeSome(round % 3 === 2 ? 1 : 0.3); // sometimes everything
     publish();
   }
@@ -100,6 +89,6 @@ try {
   h.detach();
   parentPort!.postMessage({ type: 'done', zeros, allocs });
 } catch (e) {
-  Atomics.store(ctl, ABORT, 1);
+  abort(ctl);
   parentPort!.postMessage({ type: 'error', error: (e as Error).stack ?? String(e) });
 }

@@ -1,37 +1,26 @@
 /**
- * `npm run fuzz -- --ops N --seed S [--workers W] [--debug]`: a fuzz campaign against the release
- * build, or with --debug against hakmem/debug (model and predictions in test/fuzz-core.ts). Prints a summary: operations, valid calls by kind,
- * misuse calls by kind, errors raised by class, audits, time.
- *
- *   --ops N          operations in all (split between the workers), default 1000000
- *   --seed S         default 1
- *   --workers W      0 = one thread (default); W >= 1: W workers on one heap, the main thread quiet
- *   --check-every N  one thread: heap.check() + every block + stats() every N ops (default 20000)
- *   --epoch N        workers: operations per worker between two barriers, where the main thread
- *                    runs check() and compares stats() with the workers' models (default 50000)
- *   --misuse R       share of misuse calls (default 0.05)
- *   --break KIND     expect the wrong error for one misuse kind (shows that the fuzz can fail)
- *   --strict-detach  no effect (kept for old commands): every call on a detached Heap is made
- *   --debug          run against hakmem/debug (src/debug.ts) instead of the release build
- *   --secure         a heap created with secure: true (release build)
+ * The fuzz campaigns of test/fuzz.test.ts, test/fuzz-long.test.ts and `npm run fuzz` (fuzz-cli.ts):
+ * the model of fuzz-model.ts run against the release build, or against hakmem/debug, on one thread
+ * or on workers (fuzz-worker.ts) sharing one heap.
  *
  * Worker mode: each worker runs its own model on its own blocks, hands about 3% of its blocks to
  * other workers through single-producer rings in shared memory (the receiver verifies them), and
  * frees "pool" blocks that the main thread allocated before the workers started: the main thread
  * then stays quiet (never allocates, so it never collects), which makes a second free of a pool
  * block by a worker a deterministic DoubleFreeError (README: "already freed by a thread that does
- * not own its slab"). Every `epoch` operations the workers meet at a barrier: they stop sending,
- * receive what is in flight, verify all their blocks and publish their live count and bytes; the
- * main thread runs heap.check() and compares stats() with the sum. At the end every worker frees
- * everything, detaches, and checks that its detached Heap refuses calls with DetachedError; the
- * main thread checks that the heap is empty and consistent.
+ * not own its slab"). Every `epoch` operations the workers meet at a barrier (barrier.ts): they stop
+ * sending, receive what is in flight, verify all their blocks and publish their live count and
+ * bytes; the main thread runs heap.check() and compares stats() with the sum. At the end every
+ * worker frees everything, detaches, and checks that its detached Heap refuses calls with
+ * DetachedError; the main thread checks that the heap is empty and consistent.
  */
-import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
-import { createHeap as createRelease, attachHeap as attachRelease, type Heap, type HeapOptions } from '../src/index.ts';
-import { createHeap as createDebug, attachHeap as attachDebug } from '../src/debug.ts';
-import { FuzzModel, mergeSummaries, Rng, writePattern, type FuzzOptions, type FuzzSummary } from './fuzz-core.ts';
-import { tsWorker } from './threads-util.ts';
+import { createHeap as createRelease, attachHeap as attachRelease, type Heap, type HeapOptions } from '../../src/index.ts';
+import { createHeap as createDebug, attachHeap as attachDebug } from '../../src/debug.ts';
+import { abort, B_ABORT, B_ARRIVE, gather, release } from './barrier.ts';
+import { FuzzModel, mergeSummaries, writePattern, type FuzzOptions, type FuzzSummary } from './fuzz-model.ts';
+import { Rng } from './rng.ts';
+import { tsWorker } from './workers.ts';
 
 export interface CampaignOptions {
   ops: number;
@@ -116,11 +105,7 @@ export function runSingle(o: CampaignOptions): CampaignResult {
 
 // ------------------------------------------------------------------ worker mode
 
-/** Control words (Int32Array over a SharedArrayBuffer). */
-export const C_ARRIVE = 0;
-export const C_GEN = 1;
-export const C_ABORT = 2;
-/** Per worker w: [C_W + 4w] live blocks, [+1] live usable bytes, [+2] operations done. */
+/** Control words (Int32Array over a SharedArrayBuffer): the barrier's (barrier.ts), then per worker w: [C_W + 4w] live blocks, [+1] live usable bytes, [+2] operations done. */
 export const C_W = 8;
 export const RING_CAP = 64;
 /** Words per ring: head (consumer), tail (producer), RING_CAP entries of (ptr, size, seed). */
@@ -179,46 +164,35 @@ export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
       handle: heap.handle, index: w, workers: W, ops: opsPer, epoch: o.epoch, seed: o.seed * 1000 + w + 1,
       misuseRate: o.misuseRate, ctl, rings, pool: pools[w]!, breakKind: o.breakKind, strictDetach: o.strictDetach, debug: o.debug,
     };
-    const wk = tsWorker('./fuzz-worker.ts', data);
+    const wk = tsWorker(new URL('./fuzz-worker.ts', import.meta.url), data);
     workers.push(wk);
     done.push(new Promise<void>((resolve) => {
       let answered = false;
       wk.on('message', (msg: { type: string; summary?: FuzzSummary; error?: string }) => {
         if (msg.type === 'done') { summaries.push(msg.summary!); answered = true; resolve(); }
-        if (msg.type === 'error') { failure ??= new Error(`worker ${w}: ${msg.error}`); answered = true; Atomics.store(ctl, C_ABORT, 1); resolve(); }
+        if (msg.type === 'error') { failure ??= new Error(`worker ${w}: ${msg.error}`); answered = true; Atomics.store(ctl, B_ABORT, 1); resolve(); }
       });
-      wk.on('error', (e) => { failure ??= new Error(`worker ${w} crashed: ${String(e)}`); Atomics.store(ctl, C_ABORT, 1); resolve(); });
+      wk.on('error', (e) => { failure ??= new Error(`worker ${w} crashed: ${String(e)}`); Atomics.store(ctl, B_ABORT, 1); resolve(); });
       wk.on('exit', (code) => {
-        if (!answered) { failure ??= new Error(`worker ${w} exited (code ${code}) without a result`); Atomics.store(ctl, C_ABORT, 1); }
+        if (!answered) { failure ??= new Error(`worker ${w} exited (code ${code}) without a result`); Atomics.store(ctl, B_ABORT, 1); }
         resolve();
       });
     }));
   }
-  const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-  /** Waits until every worker is at the barrier (they wait for C_GEN to change). */
-  const gather = async (where: string) => {
-    let last = Date.now();
-    let seen = 0;
-    while (Atomics.load(ctl, C_ARRIVE) < W) {
-      if (failure) throw failure;
-      let n = Atomics.load(ctl, C_ARRIVE);
-      for (let w = 0; w < W; w++) n += Atomics.load(ctl, C_W + 4 * w + 2);
-      if (n !== seen) { seen = n; last = Date.now(); }
-      if (Date.now() - last > 300_000) throw new Error(`${where}: no progress at the barrier for 300 s (deadlock?)`);
-      await sleep(1);
-    }
+  /** Arrivals and operations done: what moves while the workers run towards the barrier. */
+  const progress = () => {
+    let n = Atomics.load(ctl, B_ARRIVE);
+    for (let w = 0; w < W; w++) n += Atomics.load(ctl, C_W + 4 * w + 2);
+    return n;
   };
-  const release = () => {
-    Atomics.store(ctl, C_ARRIVE, 0);
-    Atomics.add(ctl, C_GEN, 1);
-    Atomics.notify(ctl, C_GEN);
-  };
+  /** Waits until every worker is at the barrier. */
+  const gatherAll = (where: string) => gather(ctl, W, { failed: () => failure, stallMs: 300_000, stuck: `${where}: no progress at the barrier for 300 s (deadlock?)`, progress });
   let barrierChecks = 0;
   try {
     for (let e = 0; e < epochs; e++) {
-      await gather(`epoch ${e}, barrier A`);
-      release(); // workers receive what is in flight, verify their blocks, publish their counts
-      await gather(`epoch ${e}, barrier B`);
+      await gatherAll(`epoch ${e}, barrier A`);
+      release(ctl); // workers receive what is in flight, verify their blocks, publish their counts
+      await gatherAll(`epoch ${e}, barrier B`);
       try {
         heap.check();
         let blocks = 0;
@@ -239,14 +213,12 @@ export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
         for (let w = 0; w < W; w++) n += Atomics.load(ctl, C_W + 4 * w + 2);
         o.log(`  epoch ${e + 1}/${epochs}: ${n} ops, ${Math.round(n / ((performance.now() - t0) / 1000))} ops/s, check() and stats ok`);
       }
-      release();
+      release(ctl);
     }
     await Promise.all(done);
     if (failure) throw failure;
   } catch (err) {
-    Atomics.store(ctl, C_ABORT, 1);
-    Atomics.add(ctl, C_GEN, 1);
-    Atomics.notify(ctl, C_GEN);
+    abort(ctl);
     for (const wk of workers) void wk.terminate();
     throw failure ?? err;
   }
@@ -280,48 +252,3 @@ export function formatResult(s: CampaignResult): string[] {
     `  audits: ${s.audits} by the thread itself${s.workers > 0 ? `, ${s.barrierChecks} check()+stats at barriers by the main thread` : ''}; allocations returning 0: ${s.zeros}`,
   ];
 }
-
-// ------------------------------------------------------------------ command line
-
-function parseArgs(argv: string[]): CampaignOptions {
-  const o: CampaignOptions = { ...DEFAULTS, log: (l) => console.log(l) };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i]!;
-    const v = argv[i + 1];
-    const num = () => {
-      const n = Number(v);
-      if (v === undefined || !Number.isFinite(n) || n < 0) throw new Error(`fuzz: ${k} needs a number, got ${v}`);
-      i++;
-      return n;
-    };
-    switch (k) {
-      case '--ops': o.ops = num(); break;
-      case '--seed': o.seed = num(); break;
-      case '--workers': o.workers = num(); break;
-      case '--check-every': o.checkEvery = num(); break;
-      case '--epoch': o.epoch = num(); break;
-      case '--misuse': o.misuseRate = num(); break;
-      case '--break': o.breakKind = v; i++; break;
-      case '--strict-detach': o.strictDetach = true; break;
-      case '--debug': o.debug = true; break;
-      case '--secure': o.secure = true; break;
-      case '--quiet': o.log = undefined; break;
-      default: throw new Error(`usage: npm run fuzz -- [--ops N] [--seed S] [--workers W] [--check-every N] [--epoch N] [--misuse R] [--break KIND] [--strict-detach] [--debug] [--secure] [--quiet] (bad: ${k})`);
-    }
-  }
-  return o;
-}
-
-async function main(): Promise<void> {
-  const o = parseArgs(process.argv.slice(2));
-  console.log(`hakmem fuzz (${o.debug ? 'hakmem/debug' : `release build${o.secure ? ', secure: true' : ''}`}): ${o.ops} ops, seed ${o.seed}, ${o.workers === 0 ? 'one thread' : `${o.workers} workers`}, misuse rate ${o.misuseRate}`);
-  try {
-    const s = await runCampaign(o);
-    for (const l of formatResult(s)) console.log(l);
-  } catch (e) {
-    console.error(`FAILED: ${(e as Error).message}`);
-    process.exitCode = 1;
-  }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) void main();

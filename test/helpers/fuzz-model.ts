@@ -1,5 +1,5 @@
 /**
- * The fuzz model of `npm run fuzz` (test/fuzz-run.ts) and test/fuzz.test.ts: random valid
+ * The fuzz model of `npm run fuzz` (fuzz-cli.ts, fuzz-campaign.ts) and test/fuzz*.test.ts: random valid
  * operations mixed with misuse, against the release build. The model mirrors every live block it
  * holds (pointer, requested size, usableSize, a content seed) and predicts, for every bad call,
  * exactly which error class it must raise (README, "What the release build detects"):
@@ -18,7 +18,7 @@
  *
  * After each misuse the blocks it named are verified (contents, usableSize) and every `checkEvery`
  * operations heap.check() runs, every live block's contents are re-read and stats() is compared with
- * the model (one thread; with workers the main thread does it at a barrier, see fuzz-run.ts).
+ * the model (one thread; with workers the main thread does it at a barrier, see fuzz-campaign.ts).
  *
  * In worker mode (`mt`), misuse is limited to calls whose outcome does not depend on other threads:
  * no stale, foreign-heap or random arena pointers (they may be another worker's live block), double
@@ -27,33 +27,11 @@
  */
 import {
   attachHeap, DetachedError, DoubleFreeError, HeapOverflowError, InvalidFreeError, SIZE_CLASSES, UseAfterFreeError, type Heap,
-} from '../src/index.ts';
-import { H_ARENA_START, H_MAX_END, K_LARGE_HEAD, KIND_MASK, PAGE_SHIFT } from '../src/layout.ts';
-import { getEntry } from '../src/pages.ts';
-import { lowerBound } from './model-run.ts';
-
-// ------------------------------------------------------------------ random numbers
-
-/** mulberry32. */
-export class Rng {
-  constructor(private s: number) {}
-  u32(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  next(): number {
-    return this.u32() / 4294967296;
-  }
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[Math.floor(this.next() * a.length)]!;
-  }
-}
+} from '../../src/index.ts';
+import { H_ARENA_START, H_MAX_END, K_LARGE_HEAD, KIND_MASK, PAGE_SHIFT } from '../../src/layout.ts';
+import { getEntry } from '../../src/pages.ts';
+import { lowerBound } from './model.ts';
+import { Rng } from './rng.ts';
 
 // ------------------------------------------------------------------ blocks and patterns
 
@@ -80,7 +58,8 @@ export interface FBlock {
 
 const SLAB_MAX = 32768;
 
-function pat(seed: number, i: number): number {
+/** Word i of the pattern of a block with this seed (not model.ts's byte pattern: one word per 4 bytes). */
+function wordPat(seed: number, i: number): number {
   return Math.imul(seed, 0x9e3779b1) ^ Math.imul(i + 1, 0x85ebca6b);
 }
 
@@ -99,13 +78,13 @@ function forWords(usable: number, f: (i: number) => boolean): number {
 
 export function writePattern(u32: Uint32Array, b: { ptr: number; usable: number; seed: number }): void {
   const w = b.ptr >>> 2;
-  forWords(b.usable, (i) => { u32[w + i] = pat(b.seed, i); return true; });
+  forWords(b.usable, (i) => { u32[w + i] = wordPat(b.seed, i); return true; });
 }
 
 /** Index of the first pattern word below `limit` bytes that differs, or -1. */
 export function checkPattern(u32: Uint32Array, b: { ptr: number; usable: number; seed: number }, limit = b.usable): number {
   const w = b.ptr >>> 2;
-  return forWords(b.usable, (i) => 4 * i + 4 > limit || u32[w + i] === (pat(b.seed, i) >>> 0));
+  return forWords(b.usable, (i) => 4 * i + 4 > limit || u32[w + i] === (wordPat(b.seed, i) >>> 0));
 }
 
 // ------------------------------------------------------------------ the model

@@ -1,10 +1,10 @@
 /**
- * Minimal reproductions of what the fuzz campaigns (test/fuzz-run.ts) found, one line each:
- * `node --import tsx test/fuzz-repros.ts`. Each prints "BUG" while the behaviour differs from the
+ * Minimal reproductions of what the fuzz campaigns (test/helpers/fuzz-campaign.ts) found, one line each:
+ * `node --import tsx test/helpers/fuzz-repros-cli.ts`. Each prints "BUG" while the behaviour differs from the
  * README, "ok" once fixed (1-3 were fixed in 039bd66; the fuzz tests cover them). Not a test file.
  */
-import * as release from '../src/index.ts';
-import * as debug from '../src/debug.ts';
+import * as release from '../../src/index.ts';
+import * as debug from '../../src/debug.ts';
 
 function outcome(f: () => unknown): string {
   try {

@@ -1,26 +1,18 @@
 /**
- * A worker of the fuzz campaign in worker mode (test/fuzz-run.ts): attaches, runs its own
- * FuzzModel (test/fuzz-core.ts, `mt`: only misuse whose outcome does not depend on other threads),
+ * A worker of the fuzz campaign in worker mode (fuzz-campaign.ts): attaches, runs its own
+ * FuzzModel (fuzz-model.ts, `mt`: only misuse whose outcome does not depend on other threads),
  * hands blocks to other workers through single-producer rings, meets the others at barriers
- * (where the main thread checks the heap), and at the end frees everything, detaches and checks
- * that its detached Heap refuses calls.
+ * (barrier.ts: the main thread checks the heap there), and at the end frees everything, detaches
+ * and checks that its detached Heap refuses calls.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { FOREIGN, FuzzModel, POOL, Rng } from './fuzz-core.ts';
-import { build, C_ABORT, C_ARRIVE, C_GEN, C_W, RING_CAP, RING_WORDS, type WorkerData } from './fuzz-run.ts';
+import { abort, arriveAndWait } from './barrier.ts';
+import { build, C_W, RING_CAP, RING_WORDS, type WorkerData } from './fuzz-campaign.ts';
+import { FOREIGN, FuzzModel, POOL } from './fuzz-model.ts';
+import { Rng } from './rng.ts';
 
 const d = workerData as WorkerData;
 const { ctl, rings, index: me, workers: W } = d;
-
-function barrier(): void {
-  const g = Atomics.load(ctl, C_GEN);
-  Atomics.add(ctl, C_ARRIVE, 1);
-  while (Atomics.load(ctl, C_GEN) === g) {
-    if (Atomics.load(ctl, C_ABORT) !== 0) throw new Error('aborted (another thread failed)');
-    Atomics.wait(ctl, C_GEN, g, 200);
-  }
-  if (Atomics.load(ctl, C_ABORT) !== 0) throw new Error('aborted (another thread failed)');
-}
 
 function run(): void {
   const attach = build(d.debug).attach;
@@ -92,11 +84,11 @@ function run(): void {
       }
     }
     done += n;
-    barrier(); // A: nobody sends any more
+    arriveAndWait(ctl); // A: nobody sends any more
     receive();
     m.verifyAll();
     publish();
-    barrier(); // B: the main thread checks the heap
+    arriveAndWait(ctl); // B: the main thread checks the heap
   }
   // The end: free everything (own, foreign, pool, sub-heap blocks), detach, and the Heap refuses calls.
   m.drain();
@@ -110,7 +102,6 @@ function run(): void {
 try {
   run();
 } catch (e) {
-  Atomics.store(ctl, C_ABORT, 1);
-  Atomics.notify(ctl, C_GEN);
+  abort(ctl);
   parentPort!.postMessage({ type: 'error', error: (e as Error).stack ?? String(e) });
 }

@@ -1,21 +1,18 @@
 /**
- * The model used by test/model.test.ts, and a command line for long runs:
- *
- *   node --import tsx test/model-run.ts --ops 5000000 --seed 7
- *   options: --ops N  --seed N  --max-bytes N (a small cap makes allocations fail)  --check-every N
- *            --live-bytes N (budget of live bytes the random driver keeps under)
- *            --memory 0|1|2 ('shared' (default), 'array', a non-shared WebAssembly.Memory)
+ * The model of test/model.test.ts, the debug and secure tests, and of
+ * `npm run model` (model-cli.ts).
  *
  * A Model applies operations to a real heap and mirrors them in a Map id -> {ptr, size, usable, seed}.
  * After every operation it checks what the API promises: blocks are 16-byte (and `alignment`-) aligned,
  * usableSize >= size, live blocks never overlap (their whole usable ranges), a block's contents (a
- * pattern from its seed, written over its usable bytes) survive until it is freed and across realloc up
- * to the smaller size, calloc memory reads zero. Every `checkEvery` operations (and in audit()) it also
- * runs heap.check(), re-reads every live block and compares stats() with the model.
+ * pattern from its seed, written over its usable bytes: byte-pattern.ts) survive until it is freed and
+ * across realloc up to the smaller size, calloc memory reads zero. Every `checkEvery` operations (and
+ * in audit()) it also runs heap.check(), re-reads every live block and compares stats() with the model.
  */
-import { pathToFileURL } from 'node:url';
-import { createHeap, SIZE_CLASSES, type Heap } from '../src/index.ts';
-import { createHeap as createDebugHeap } from '../src/debug.ts';
+import { createHeap, SIZE_CLASSES, type Heap } from '../../src/index.ts';
+import { createHeap as createDebugHeap } from '../../src/debug.ts';
+import { bytePat, firstWrongByte, writeBytePattern } from './byte-pattern.ts';
+import { Rng } from './rng.ts';
 
 export type Op =
   | { kind: 'malloc'; size: number }
@@ -41,11 +38,6 @@ export interface ModelOptions {
 
 /** Blocks up to this usable size get the pattern on every byte; larger ones on samples. */
 const FULL_PATTERN = 8192;
-const EDGE = 64;
-
-function pat(seed: number, i: number): number {
-  return 1 + ((seed + i * 13) % 255); // never 0, so a calloc that did not zero shows
-}
 
 function fail(msg: string): never {
   throw new Error(`model: ${msg}`);
@@ -236,36 +228,13 @@ export class Model {
 
   /** Writes the block's pattern over its usable bytes (all of them, or samples for big blocks). */
   private write(b: Block): void {
-    const u8 = this.heap.u8;
-    const { ptr, usable, seed } = b;
-    if (usable <= FULL_PATTERN) {
-      for (let i = 0; i < usable; i++) u8[ptr + i] = pat(seed, i);
-      return;
-    }
-    for (let i = 0; i < EDGE; i++) u8[ptr + i] = pat(seed, i);
-    for (let i = usable - EDGE; i < usable; i++) u8[ptr + i] = pat(seed, i);
-    for (let i = 4096; i < usable; i += 4096) {
-      u8[ptr + i - 1] = pat(seed, i - 1);
-      u8[ptr + i] = pat(seed, i);
-    }
+    writeBytePattern(this.heap.u8, b.ptr, b.usable, b.seed, FULL_PATTERN);
   }
 
   /** Checks the pattern written by write() at the offsets below `limit`. */
   verify(b: Block, limit: number): void {
-    const u8 = this.heap.u8;
-    const { ptr, usable, seed } = b;
-    const bad = (i: number): never =>
-      fail(`block #${b.id} at ${ptr} (${b.size} B, usable ${usable}): byte ${i} is ${u8[ptr + i]}, expected ${pat(seed, i)} (overwritten)`);
-    if (usable <= FULL_PATTERN) {
-      for (let i = 0; i < limit; i++) if (u8[ptr + i] !== pat(seed, i)) bad(i);
-      return;
-    }
-    for (let i = 0; i < Math.min(EDGE, limit); i++) if (u8[ptr + i] !== pat(seed, i)) bad(i);
-    for (let i = usable - EDGE; i < limit; i++) if (u8[ptr + i] !== pat(seed, i)) bad(i);
-    for (let i = 4096; i <= limit; i += 4096) {
-      if (u8[ptr + i - 1] !== pat(seed, i - 1)) bad(i - 1);
-      if (i < limit && u8[ptr + i] !== pat(seed, i)) bad(i);
-    }
+    const i = firstWrongByte(this.heap.u8, b.ptr, b.usable, b.seed, limit, FULL_PATTERN);
+    if (i >= 0) fail(`block #${b.id} at ${b.ptr} (${b.size} B, usable ${b.usable}): byte ${i} is ${this.heap.u8[b.ptr + i]}, expected ${bytePat(b.seed, i)} (overwritten)`);
   }
 
   private expectZero(p: number, n: number): void {
@@ -279,21 +248,6 @@ export class Model {
 }
 
 // ------------------------------------------------------------------ seeded random operations
-
-/** mulberry32: a small deterministic PRNG. */
-export class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-}
 
 export const MAX_SIZE = 3 << 20;
 
@@ -427,47 +381,6 @@ export function recover(m: Model, failed: Op, where: string): void {
   m.drain();
   m.audit();
 }
-
-// ------------------------------------------------------------------ command line
-
-function parseArgs(argv: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const k = argv[i]!;
-    const v = Number(argv[i + 1]);
-    if (!k.startsWith('--') || !Number.isFinite(v)) throw new Error(`usage: model-run.ts [--ops N] [--seed N] [--max-bytes N] [--check-every N] [--live-bytes N] [--memory 0|1|2] (bad: ${k} ${argv[i + 1]})`);
-    out[k.slice(2)] = v;
-  }
-  return out;
-}
-
-function main(): void {
-  const a = parseArgs(process.argv.slice(2));
-  const maxBytes = a['max-bytes'];
-  const opts: RunOptions = {
-    seed: a['seed'] ?? 1,
-    ops: a['ops'] ?? 1_000_000,
-    maxBytes,
-    checkEvery: a['check-every'] ?? 1000,
-    liveBytes: a['live-bytes'] ?? 64 << 20,
-    memory: (['shared', 'array', 'wasm'] as const)[a['memory'] ?? 0],
-    maxLive: 4000,
-    drainEvery: maxBytes !== undefined ? 500 : undefined,
-  };
-  console.log(`hakmem model: ${opts.ops} ops, seed ${opts.seed}, ${maxBytes !== undefined ? `maxBytes ${maxBytes}` : 'uncapped'}, check every ${opts.checkEvery}`);
-  try {
-    const s = runRandom(opts);
-    console.log(`ok: ${s.ops} ops in ${(s.ms / 1000).toFixed(1)} s (${Math.round(s.ops / (s.ms / 1000))} ops/s)`);
-    console.log(`  by kind: ${Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    console.log(`  allocations returning 0: ${s.failures}, recoveries checked: ${s.recoveries}`);
-    console.log(`  peak live blocks ${s.peakLive}, peak live usable bytes ${s.peakUsableBytes}, heap high water ${s.heapHighWater}`);
-  } catch (e) {
-    console.error(`FAILED: ${(e as Error).message}`);
-    process.exitCode = 1;
-  }
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) main();
 
 /** Index of the first block in `sorted` (ascending by ptr) whose ptr is >= p. */
 export function lowerBound(sorted: readonly { ptr: number }[], p: number): number {

@@ -5,8 +5,8 @@
 // and its own, shrinking some first). So the trace's peak live bytes is known exactly: the live
 // bytes at the end of the alloc-only phase, whatever the interleaving.
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachHeap, type HeapHandle } from '../src/index.ts';
-import { recordTrace, type TraceHandle } from '../src/record.ts';
+import { attachHeap, type HeapHandle } from '../../src/index.ts';
+import { recordTrace, type TraceHandle } from '../../src/record.ts';
 
 export interface RecordWorkerData {
   heap: HeapHandle;

@@ -1,4 +1,4 @@
-// Types for stress-core.js (plain JavaScript so that the browser loads it as it is).
+// Types for stress.js (plain JavaScript so that the browser loads it as it is).
 export interface StressOptions {
   workers?: number;
   opsPerWorker?: number;

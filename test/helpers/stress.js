@@ -1,7 +1,7 @@
 /**
  * The multi-thread stress test of issue 3, written once in plain ESM JavaScript with no Node or DOM
  * API, so that the Node test (test/threads-stress.test.ts, worker_threads) and the browser test
- * (test/browser/, Web Workers in headless Chromium) run exactly the same code. The hakmem module
+ * (test/helpers/browser/, Web Workers in headless Chromium) run exactly the same code. The hakmem module
  * (src/index.ts in Node, dist/index.js in the browser) is passed in as a parameter.
  *
  * - W workers (default 4) each run `opsPerWorker` (default 1M) malloc / calloc / alignedAlloc /

@@ -4,9 +4,9 @@
  * detaches or, at op `killAt`, asks to be killed and spins until the main thread terminates it.
  */
 import { parentPort } from 'node:worker_threads';
-import * as hakmem from '../src/index.ts';
-import { Actor, describeError } from './stress-core.js';
-import { churnOwned, churnTables, type ChurnMessage } from './threads-churn-shared.ts';
+import * as hakmem from '../../src/index.ts';
+import { Actor, describeError } from './stress.js';
+import { churnOwned, churnTables, type ChurnMessage } from './threads-churn.ts';
 
 parentPort!.postMessage({ type: 'loaded' });
 parentPort!.once('message', (msg: ChurnMessage) => {

@@ -1,5 +1,5 @@
 /** Shared by test/threads-churn.test.ts and its worker. */
-import type { StressMessage } from './stress-core.js';
+import type { StressMessage } from './stress.js';
 
 export interface ChurnMessage {
   handle: unknown;

@@ -8,7 +8,8 @@
  * acknowledging in stop[2], so that the main thread can run check().
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachHeap } from '../src/index.ts';
+import { attachHeap } from '../../src/index.ts';
+import { tagBlock, tagIntact } from './block-table.ts';
 
 const { handle, table, region, slots, seed, survivor, stop } = workerData as {
   handle: Parameters<typeof attachHeap>[0]; table: Int32Array; region: number; slots: number; seed: number; survivor: boolean; stop: Int32Array;
@@ -32,9 +33,7 @@ for (let op = 0; ; op++) {
   const slot = base + ((x >>> 8) % slots);
   const p = Atomics.load(table, slot);
   if (p !== 0) {
-    const u32 = h.u32;
-    const end = (p + h.usableSize(p) - 4) >>> 2;
-    if (u32[p >>> 2] !== p || u32[end] !== p) throw new Error(`block ${p} was overwritten (${u32[p >>> 2]}, ${u32[end]})`);
+    if (!tagIntact(h, p)) throw new Error(`block ${p} was overwritten (${h.u32[p >>> 2]}, ${h.u32[(p + h.usableSize(p) - 4) >>> 2]})`);
     Atomics.store(table, slot, 0);
     h.free(p);
     continue;
@@ -43,9 +42,7 @@ for (let op = 0; ; op++) {
   const size = r < 40 ? 8 + (x & 255) : r < 56 ? 300 + (x & 8191) : r < 60 ? 40000 + (x & 0x3ffff) : 100;
   const q = r >= 60 ? h.alignedAlloc(1 << (4 + (x & 7)), size) : h.malloc(size);
   if (q === 0) continue;
-  const u32 = h.u32;
-  u32[q >>> 2] = q;
-  u32[(q + h.usableSize(q) - 4) >>> 2] = q;
+  tagBlock(h, q);
   Atomics.store(table, slot, q);
 }
 h.detach();

@@ -1,7 +1,7 @@
 // Worker of test/views.test.ts: attaches, grows the heap with blocks that it fills through the
 // getters, posts their pointers (the synchronisation), then detaches when told.
 import { parentPort, workerData } from 'node:worker_threads';
-import { attachHeap, type HeapHandle } from '../src/index.ts';
+import { attachHeap, type HeapHandle } from '../../src/index.ts';
 
 const h = attachHeap(workerData as HeapHandle);
 const size = 40000;

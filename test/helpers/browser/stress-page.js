@@ -1,8 +1,8 @@
-// The browser side of test/browser.test.ts: runs stress-core.js's runStress with Web Workers
+// The browser side of test/browser.test.ts: runs stress.js's runStress with Web Workers
 // against the built package (dist/), and leaves the outcome in window.__stress.
 // Query parameters: ops, workers, seed.
 import * as hakmem from '/dist/index.js';
-import { runStress } from '/test/stress-core.js';
+import { runStress } from '/test/helpers/stress.js';
 
 const q = new URLSearchParams(location.search);
 const options = {};
