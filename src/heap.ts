@@ -105,38 +105,38 @@ export type TypedArrayConstructor =
 export class Heap implements Arena {
   // `declare`: set only in the constructor, never first as undefined (what an ES2022 class field
   // does), so V8 knows their types and the fast paths load them without a check per call.
-  /** Fixed-length Int32 view of the whole buffer (internal; rebuilt after growth). */
+  /** @internal Fixed-length Int32 view of the whole buffer (internal; rebuilt after growth). */
   declare m32: Int32Array;
-  /** Fixed-length Uint8 view of the whole buffer (internal). */
+  /** @internal Fixed-length Uint8 view of the whole buffer (internal). */
   declare m8: Uint8Array;
-  /** Fixed-length Float64 view of the whole buffer (internal: zeroing). */
+  /** @internal Fixed-length Float64 view of the whole buffer (internal: zeroing). */
   declare m64: Float64Array;
-  /** Word index of the header. */
+  /** @internal Word index of the header. */
   declare readonly hw: number;
-  /** Word index of the page map's top table. */
+  /** @internal Word index of the page map's top table. */
   declare readonly topw: number;
-  /** This thread's id (the owner value its slabs carry); 0 once detached. */
+  /** @internal This thread's id (the owner value its slabs carry); 0 once detached. */
   declare tid: number;
-  /** K_SLAB | tid in page-map entry form: what the free fast path compares an entry's key bits with. */
+  /** @internal K_SLAB | tid in page-map entry form: what the free fast path compares an entry's key bits with. */
   declare ownSlabKey: number;
-  /** Word index of this thread's free lists (T_LISTS: head, room per class); the null leaf once detached. */
+  /** @internal Word index of this thread's free lists (T_LISTS: head, room per class); the null leaf once detached. */
   declare tl: number;
-  /** Word index of the heap's class map (H_CLASS_MAP): size granule -> offset of its class's list. */
+  /** @internal Word index of the heap's class map (H_CLASS_MAP): size granule -> offset of its class's list. */
   declare readonly cmap: number;
-  /** The heap's free-block marker key (H_MARK_KEY): a block on a thread list holds ptr ^ markKey in its MARK_WORD. */
+  /** @internal The heap's free-block marker key (H_MARK_KEY): a block on a thread list holds ptr ^ markKey in its MARK_WORD. */
   declare readonly markKey: number;
-  /** Word index of this thread's direct table: small size granule -> current slab. */
+  /** @internal Word index of this thread's direct table: small size granule -> current slab. */
   declare tdir: number;
   /** Nesting depth of lock() in this thread (the lock is taken at depth 0 -> 1). */
   declare private lockDepth: number;
   /** Whether this thread may block in Atomics.wait (shared memory, not a browser main thread). */
   declare private readonly canWait: boolean;
-  /** Word index of this thread's record (T_* fields). */
+  /** @internal Word index of this thread's record (T_* fields). */
   declare rec: number;
-  /** Word index of the sentinel slab: a current slab with an always-empty free list. */
+  /** @internal Word index of the sentinel slab: a current slab with an always-empty free list. */
   declare readonly sentinel: number;
   declare readonly name: string;
-  /** Largest size a request may name (the heap's maxBytes). */
+  /** @internal Largest size a request may name (the heap's maxBytes). */
   declare readonly maxRequest: number;
   declare private readonly backing: Backing;
   /** One-word view of the header's H_GEN (rebuilt with the others: a WebAssembly.Memory's buffer changes). */
@@ -500,6 +500,7 @@ export class Heap implements Arena {
   }
 
   /**
+   * @internal
    * The free-list link stored in block p of slab s, and storing one: plain words here (V8 inlines
    * these to one load / store); SecureHeap (secure: true) stores them encoded and checks them.
    * The fast paths of each class do their own, the slow paths and slab.ts call these.
@@ -508,6 +509,7 @@ export class Heap implements Arena {
     return this.m32[p >>> 2]!;
   }
 
+  /** @internal */
   writeLink(p: number, next: number): void {
     this.m32[p >>> 2] = next;
   }
@@ -534,7 +536,7 @@ export class Heap implements Arena {
     throw new DetachedError(`hakmem: ${op} on ${this.name} after this thread's detach(); attach again with attachHeap(handle)`);
   }
 
-  /** Takes the heap's slow-path lock (re-entrant within this thread). */
+  /** @internal Takes the heap's slow-path lock (re-entrant within this thread). */
   lock(): void {
     if (this.lockDepth++ === 0) {
       lockAcquire(this.m32, this.hw + H_LOCK, this.tid, this.canWait, 0);
@@ -542,6 +544,7 @@ export class Heap implements Arena {
     }
   }
 
+  /** @internal */
   unlock(): void {
     if (--this.lockDepth === 0) lockRelease(this.m32, this.hw + H_LOCK);
   }
@@ -652,6 +655,7 @@ export class Heap implements Arena {
   }
 
   /**
+   * @internal
    * Page-run allocation for every tier: free runs; else the BigCache's blocks and this thread's
    * empty slabs (when frees made some likely) go back to the pool first; else the heap grows; else
    * (out of memory) every empty slab of this thread is released and it tries once more.
@@ -708,6 +712,7 @@ export class Heap implements Arena {
     return n;
   }
 
+  /** @internal */
   freePages(pg: number, n: number): void {
     this.lock();
     try {
@@ -717,12 +722,12 @@ export class Heap implements Arena {
     }
   }
 
-  /** n new pages at the frontier (for in-place growth); -1 if the heap cannot grow. Under the lock. */
+  /** @internal n new pages at the frontier (for in-place growth); -1 if the heap cannot grow. Under the lock. */
   extendPages(n: number): number {
     return extendFrontier(this, n);
   }
 
-  /** Grows the buffer to cover `bytes` (bounded by the heap's end) and rebuilds the views. Under the lock. */
+  /** @internal Grows the buffer to cover `bytes` (bounded by the heap's end) and rebuilds the views. Under the lock. */
   growTo(bytes: number): boolean {
     if (!growHeapBuffer(this.backing, this.hw, bytes)) return false;
     this.syncViews();
@@ -730,6 +735,7 @@ export class Heap implements Arena {
   }
 
   /**
+   * @internal
    * Rebuilds the views if the heap's view generation moved (growth here, or in another thread
    * this thread has synchronised with) or the buffer was detached (a non-shared WebAssembly.Memory
    * grown from outside: the old view reads undefined). One load and a compare otherwise.

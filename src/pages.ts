@@ -22,11 +22,13 @@ import {
 
 /** What the page layer needs from a heap: its current views, header position and growth. */
 export interface Arena {
+  /** @internal */
   m32: Int32Array;
+  /** @internal */
   m8: Uint8Array;
-  /** Word index of the header's first word. */
+  /** @internal Word index of the header's first word. */
   readonly hw: number;
-  /** Grows the buffer so that it covers `bytes` (and refreshes the views); false when impossible. */
+  /** @internal Grows the buffer so that it covers `bytes` (and refreshes the views); false when impossible. */
   growTo(bytes: number): boolean;
 }
 

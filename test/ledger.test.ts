@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ENV_NAMES, ENV_PREFIXES, LEDGER_DIR, loadLedger, SCHEMA, validateRecord, type LedgerRecord } from '../bench/ledger/ledger.ts';
-import { BEGIN, checkReadme, END, PERF_FIGURE, splitReadme } from '../bench/ledger/readme-block.ts';
+import { BEGIN, checkBenchmarksDoc, checkReadme, END, PERF_FIGURE, splitReadme } from '../bench/ledger/readme-block.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const README = readFileSync(join(root, 'README.md'), 'utf8');
@@ -29,6 +29,15 @@ test('the README shows no performance figure that no ledger record holds', () =>
   assert.ok(splitReadme(README), 'README has no generated performance block');
   const problems = checkReadme(README);
   assert.deepEqual(problems, [], 'run npm run bench:report (and commit the ledger record it cites)');
+});
+
+test('docs/benchmarks.md shows no performance figure that no ledger record holds', () => {
+  const doc = readFileSync(join(root, 'docs', 'benchmarks.md'), 'utf8');
+  assert.ok(splitReadme(doc), 'docs/benchmarks.md has no generated block');
+  assert.deepEqual(checkBenchmarksDoc(doc), [], 'run npm run bench:report (and commit the ledger record it cites)');
+  // and it can fail: a hand-written figure outside its block
+  const edited = checkBenchmarksDoc(doc + '\nhakmem does 12.5 ns/op.\n');
+  assert.equal(edited.length, 1, edited.join('\n'));
 });
 
 // The check above must be able to fail: feed it READMEs with figures the ledger does not hold.
