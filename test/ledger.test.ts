@@ -112,10 +112,10 @@ function assertProvenance(r: LedgerRecord, script: string) {
   assert.equal(typeof r.git.dirty, r.git.commit ? 'boolean' : 'object');
   assert.equal(r.node, process.version);
   assert.ok(r.cpu && r.cpu.cores > 0 && r.cpu.model.length > 0);
-  assert.ok(r.os && r.os.platform && r.os.arch);
+  assert.ok(r.os?.platform && r.os.arch);
   assert.ok(r.command.includes(script), r.command);
   assert.ok(r.argv.some((a) => a.endsWith(script)));
-  assert.ok(r.env && r.env.note.includes('reads no environment variables'));
+  assert.ok(r.env?.note.includes('reads no environment variables'));
   assert.equal(r.env!.set.HAKMEM_TEST_MARK, 'x');
   assert.equal(r.env!.set.NODE_OPTIONS, '');
   for (const k of Object.keys(r.env!.set)) assert.ok(ENV_NAMES.includes(k) || ENV_PREFIXES.some((p) => k.startsWith(p)), k);

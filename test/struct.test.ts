@@ -444,7 +444,7 @@ function registerTests(): void {
       const snapshot = () => h.u8.slice(p - 16, p + S.size + 16);
       const before = snapshot();
       for (const i of [-1, 3, 4, 1.5, NaN, Infinity, -0.5, 2 ** 32, 2 ** 32 + 1, '1', null, undefined]) {
-        const re = new RegExp(`^hakmem: struct field "pos": index .* is not an integer from 0 to 2$`);
+        const re = /^hakmem: struct field "pos": index .* is not an integer from 0 to 2$/;
         assert.throws(() => v.pos(p, i as number), (e: unknown) => e instanceof RangeError && re.test(e.message), `pos(p, ${String(i)})`);
         assert.throws(() => v.setPos(p, i as number, 9), (e: unknown) => e instanceof RangeError && re.test(e.message), `setPos(p, ${String(i)})`);
       }

@@ -13,8 +13,10 @@ import { derive, SCHEMA, type LedgerGroup, type LedgerRecord, type LedgerRow } f
 
 const [from, to, origin] = process.argv.slice(2);
 if (!from || !to) throw new Error('usage: bench/ledger/convert.ts OLD.json NEW.json');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const old = JSON.parse(readFileSync(from, 'utf8')) as any;
+/** The old (pre-ledger) result files: untyped JSON, read once by this converter. */
+// biome-ignore lint/suspicious/noExplicitAny: the old format has no type; every field is checked by the new record's validateRecord
+type OldJson = any;
+const old = JSON.parse(readFileSync(from, 'utf8')) as OldJson;
 const fullCommit = (short: string) => execFileSync('git', ['rev-parse', short], { cwd: ROOT, encoding: 'utf8' }).trim();
 const headAt = (iso: string) => execFileSync('git', ['rev-list', '-1', `--before=${iso}`, 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
 // "AMD EPYC x2, linux x64, node v20.20.2" or "AMD EPYC x2, node v20.20.2"
@@ -43,8 +45,7 @@ if (old.workloads) {
   const load = /(\d+)% just before, (\d+)% just after/.exec(old.load as string);
   const workloads = old.workloads as Workload[];
   const groups: LedgerGroup[] = workloads.map((w) => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const rows = (old.results as any[]).filter((r) => label(r.workload.cycles === w.cycles ? r.workload : { ...r.workload, cycles: w.cycles }) === label(w));
+    const rows = (old.results as OldJson[]).filter((r) => label(r.workload.cycles === w.cycles ? r.workload : { ...r.workload, cycles: w.cycles }) === label(w));
     const full = rows.find((r) => !r.cyclesCapped);
     return {
       id: label(w),
@@ -85,11 +86,9 @@ if (old.workloads) {
   };
 } else {
   const commit = headAt(old.date);
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const traces = [...new Set((old.results as any[]).map((r) => r.trace as string))];
+  const traces = [...new Set((old.results as OldJson[]).map((r) => r.trace as string))];
   const groups: LedgerGroup[] = traces.map((t) => {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const rows = (old.results as any[]).filter((r) => r.trace === t);
+    const rows = (old.results as OldJson[]).filter((r) => r.trace === t);
     const r0 = rows[0];
     return {
       id: `trace ${t}`,

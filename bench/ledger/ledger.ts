@@ -301,7 +301,7 @@ export function deriveGroups(record: LedgerRecord): void {
 export function derive(g: LedgerGroup): LedgerGroup {
   for (const r of g.rows) {
     r.stats = stats(r.runs);
-    if (r.highWaterRuns && r.highWaterRuns.length) r.highWaterBytes = Math.max(...r.highWaterRuns);
+    if (r.highWaterRuns?.length) r.highWaterBytes = Math.max(...r.highWaterRuns);
     const peak = r.peakLiveBytes ?? g.peakLiveBytes;
     r.highWaterPerPeakLive = r.highWaterBytes && peak ? r.highWaterBytes / peak : undefined;
   }

@@ -69,8 +69,8 @@ export function loadTrace(file: string): Trace {
     if (e < 0) e = n;
     return [buf.toString('latin1', at, e), e + 1];
   };
-  let header: string;
-  [header, i] = lineAt(0);
+  const [header, afterHeader] = lineAt(0);
+  i = afterHeader;
   const hm = /^# trace (\S+) ops=(\d+) peak_live_bytes=(\d+) threads=(\d+)\s*$/.exec(header);
   if (!hm) throw new Error(`${file}: bad header line: ${header.slice(0, 120)}`);
   const ops = Number(hm[2]);

@@ -68,7 +68,7 @@ export function slabOf(h: Heap, ptr: number): number {
   throw new Error(`no slab holds ${ptr}`);
 }
 
-function word(h: Heap, byteOffset: number): number {
+function word(_h: Heap, byteOffset: number): number {
   return byteOffset >>> 2;
 }
 

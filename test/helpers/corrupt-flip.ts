@@ -75,7 +75,11 @@ export function buildScene(seed: number): Scene {
   const t3 = attachHeap(h.handle);
   const t3blocks: number[] = [];
   for (let i = 0; i < 400; i++) t3blocks.push(t3.malloc(r.next() < 0.8 ? r.int(0, 1024) : r.int(1025, 20000)));
-  const t3live = t3blocks.filter((p) => (r.next() < 0.2 ? (t3.free(p), false) : true));
+  const t3live = t3blocks.filter((p) => {
+    if (r.next() >= 0.2) return true;
+    t3.free(p);
+    return false;
+  });
   t3.detach();
   for (const p of t3live) if (r.next() < 0.2) h.free(p);
   // more churn on the main thread after all that (relists, adoption)

@@ -32,7 +32,7 @@ try {
     return n;
   };
   const allocUntilZero = () => {
-    for (let tries = 0; free.length > 0; tries++) {
+    while (free.length > 0) {
       const r = rnd();
       const k = r & 15;
       const size = k < 9 ? (r >>> 4) & 1023 : k < 13 ? 1024 + ((r >>> 4) & 32767) : k < 15 ? 32769 + ((r >>> 4) & 262143) : 100 + ((r >>> 4) & 4095);

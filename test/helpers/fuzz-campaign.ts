@@ -136,7 +136,6 @@ export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
   const rings = new Int32Array(new SharedArrayBuffer(4 * W * W * RING_WORDS));
   const r = new Rng(o.seed ^ 0x9001);
   const pools: number[][] = [];
-  let poolLive = 0;
   for (let w = 0; w < W; w++) {
     const pool: number[] = [];
     for (let i = 0; i < 300; i++) {
@@ -148,7 +147,6 @@ export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
       const seed = 0x7000000 + w * 1000 + i;
       writePattern(heap.u32, { ptr: p, usable: heap.usableSize(p), seed });
       pool.push(p, size, seed);
-      poolLive++;
     }
     pools.push(pool);
   }

@@ -278,7 +278,7 @@ export class FuzzModel {
     if (x < 0.65) return r.int(0, 512);
     if (x < 0.75) return SIZE_CLASSES[r.int(0, SIZE_CLASSES.length - 1)]! + r.int(-1, 1);
     if (x < 0.96) return r.int(513, SLAB_MAX);
-    return Math.floor((SLAB_MAX + 1) * Math.pow(this.o.maxSize / (SLAB_MAX + 1), r.next()));
+    return Math.floor((SLAB_MAX + 1) * (this.o.maxSize / (SLAB_MAX + 1)) ** r.next());
   }
 
   /** One random operation: valid, or misuse with probability misuseRate. */

@@ -257,7 +257,7 @@ export function randomSize(r: Rng, maxSize = MAX_SIZE): number {
   if (x < 0.6) return r.int(0, 1024);
   if (x < 0.7) return SIZE_CLASSES[r.int(0, SIZE_CLASSES.length - 1)]! + r.int(-1, 1);
   if (x < 0.9) return r.int(1025, 32768);
-  return Math.floor(32769 * Math.pow(maxSize / 32769, r.next()));
+  return Math.floor(32769 * (maxSize / 32769) ** r.next());
 }
 
 /** Powers of two 1 .. 1 MiB, mostly up to a page. */

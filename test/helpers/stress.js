@@ -73,8 +73,8 @@ export function pickSize(rng, largeRate) {
   const x = rng.float();
   if (x < 0.6) return rng.int(129);
   if (x < 0.95) return 129 + rng.int(896);
-  if (x < 1 - largeRate) return Math.floor(1025 * Math.pow(32768 / 1025, rng.float()));
-  return 32769 + Math.floor(32768 * (Math.pow(8, rng.float()) - 1));
+  if (x < 1 - largeRate) return Math.floor(1025 * (32768 / 1025) ** rng.float());
+  return 32769 + Math.floor(32768 * (8 ** rng.float() - 1));
 }
 
 function hex(n) {
@@ -591,7 +591,7 @@ export async function runStress({ hakmem, spawn, options = {}, log = () => {} })
   const all = new Promise((resolve) => {
     workers.forEach((wk, w) => {
       wk.result.then(
-        (r) => { results[w] = r; if (!r || !r.ok) failures.push(r?.error ?? `worker ${w}: no result`); },
+        (r) => { results[w] = r; if (!r?.ok) failures.push(r?.error ?? `worker ${w}: no result`); },
         (e) => { results[w] = { ok: false }; failures.push(`worker ${w} crashed: ${describeError(e)}`); Atomics.store(ctl, C_STOP, 1); },
       ).finally(() => { if (++settled === cfg.workers) resolve(); });
     });

@@ -53,6 +53,7 @@ export function preloadPath(lib: NativeLib): string {
 /** "glibc 2.36", "mimalloc 2.0.9+ds-2" (the Debian package's version when dpkg knows it) */
 export function libVersion(lib: NativeLib): string {
   const pkg = lib === 'glibc' ? 'libc6' : PRELOAD[lib].pkg;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format string
   const v = run('dpkg-query', ['-W', '-f', '${Version}', pkg])?.trim();
   return v ? `${lib} ${v}` : lib;
 }
