@@ -30,7 +30,7 @@ export function checkOption(name: string, v: unknown, min: number, max: number):
 
 
 /** The options createHeap reads; any other key is a TypeError (a misspelled option must not be ignored). */
-export const OPTION_KEYS = ['memory', 'initialBytes', 'maxBytes', 'start', 'end', 'maxThreads', 'name', 'secure'];
+export const OPTION_KEYS = ['memory', 'initialBytes', 'maxBytes', 'start', 'end', 'maxThreads', 'name', 'secure', 'mode', 'policy', 'learn'];
 
 /** Throws a TypeError naming the keys of `options` that are not in `known` (with the nearest known one). */
 export function checkOptionKeys(options: object, known: readonly string[], what: string): void {
@@ -42,7 +42,8 @@ export function checkOptionKeys(options: object, known: readonly string[], what:
   }
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance (the nearest-name hints of option and mode errors). */
+export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];

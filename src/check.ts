@@ -14,9 +14,10 @@ import {
   CLASS_MAP_ENTRIES, H_CLASS_MAP, granuleBit, remoteBitWord, slabAbits, SLAB_HEADER_BYTES, E_FRESH, MARK_WORD, slabDist, H_ABANDONED, H_BASE, H_DEAD_DIRECT, H_VERSION, HEAP_VERSION, slotIsAttached, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
-import { BLOCK_DIV, CLASS_OF, CLASS_SIZE, LIST_BASE, LIST_LIMIT, NCLASSES } from './size-classes.ts';
-import { DIRECT_ENTRIES, T_QHEAD, T_QTAIL, T_DIRECT, T_NPARTIAL } from './layout.ts';
-import { listBlockSlab, slabPagesAt } from './slab.ts';
+import { BLOCK_DIV, CLASS_OF, CLASS_SIZE, NCLASSES } from './size-classes.ts';
+import { MODES, policyWordsProblem, slabSizeValid } from './policy.ts';
+import { DIRECT_ENTRIES, T_QHEAD, T_QTAIL, T_DIRECT, T_NPARTIAL, T_LIMIT, H_MODE, H_POLICY } from './layout.ts';
+import { listBlockSlab } from './slab.ts';
 import type { Heap } from './heap.ts';
 
 /** The name of the heap being checked (for error messages). */
@@ -48,6 +49,9 @@ export function checkHeap(h: Heap): void {
   for (let i = 0; i < 16; i++) if (m[h.sentinel + i] !== 0) fail('the sentinel slab was written to', h.sentinel << 2);
   if (m[hw + H_VERSION] !== HEAP_VERSION) fail(`heap format version is ${m[hw + H_VERSION]}, not ${HEAP_VERSION}`, (hw + H_VERSION) << 2);
   if (m[hw + H_BASE] !== hb) fail(`the header's base field ${m[hw + H_BASE]} is not the header's offset ${hb}`, (hw + H_BASE) << 2);
+  if (!(m[hw + H_MODE]! >= 1 && m[hw + H_MODE]! <= MODES.length)) fail(`the heap's mode word ${m[hw + H_MODE]} names no mode`, (hw + H_MODE) << 2);
+  const policyProblem = policyWordsProblem(m, hw + H_POLICY);
+  if (policyProblem !== '') fail(`the policy in force is invalid (${policyProblem})`, (hw + H_POLICY) << 2);
   for (let g = 0; g < CLASS_MAP_ENTRIES; g++) {
     if (m[hw + H_CLASS_MAP + g] !== CLASS_OF[g]! << LIST_SHIFT) fail(`the class map entry for ${g * 16} bytes is overwritten`, (hw + H_CLASS_MAP + g) << 2);
   }
@@ -245,15 +249,17 @@ export function checkHeap(h: Heap): void {
     if (m[rec + T_NPARTIAL] !== npartial) fail(`thread ${tid} counts ${m[rec + T_NPARTIAL]} partial slabs but its queues hold ${npartial}`, (rec + T_NPARTIAL) << 2);
     // Free lists: every block a valid listed block of this thread and class (marker, allocated bit,
     // block start, not freed remotely), each once, no more than the limit; each list word's count
-    // one more than the next one's, down to the empty list's LIST_BASE.
+    // one more than the next one's, down to the empty list's count, 31 - its limit (T_LIMIT, 0 to 31).
     for (let c = 0; c < NCLASSES; c++) {
       const hw0 = rec + T_LISTS + (c << LIST_SHIFT);
       if (m[hw0 + L_DIVC] !== BLOCK_DIV[c]) fail(`thread ${tid}'s block-start test of class ${CLASS_SIZE[c]} is overwritten`, (hw0 + L_DIVC) << 2);
+      const limit = m[rec + T_LIMIT + c]!;
+      if (!(limit >= 0 && limit <= LIST_COUNT_MASK)) fail(`thread ${tid}'s list limit of class ${CLASS_SIZE[c]} is ${limit}, not 0 to ${LIST_COUNT_MASK}`, (rec + T_LIMIT + c) << 2);
       let n = 0;
       let prev = hw0;
       let v = m[hw0]!;
       for (let p = listFirst(v); p !== 0; p = listFirst(v)) {
-        if (n >= LIST_LIMIT[c]!) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} is longer than its limit ${LIST_LIMIT[c]} (a cycle, or a block freed twice?)`, hw0 << 2);
+        if (n >= limit) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} is longer than its limit ${limit} (a cycle, or a block freed twice?)`, hw0 << 2);
         const s = listBlockSlab(h, p, c, tid);
         if (s === 0) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} links to ${p}, which is not a free block of that class in its slabs (a write after free?)`, prev << 2);
         if (onLists.has(p)) fail('a block is on a free list twice', p);
@@ -265,7 +271,7 @@ export function checkHeap(h: Heap): void {
         prev = p >>> 2;
         v = next;
       }
-      if (v !== LIST_BASE[c]) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} ends in ${v}, not the empty list's count ${LIST_BASE[c]}`, prev << 2);
+      if (v !== LIST_COUNT_MASK - limit) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} ends in ${v}, not the empty list's count ${LIST_COUNT_MASK - limit}`, prev << 2);
     }
     let prev = 0;
     let f = m[rec + T_FULL]!;
@@ -308,9 +314,7 @@ function checkSlab(h: Heap, pg: number, end: number): number {
   const cls = m[s + S_CLASS]!;
   if (cls < 0 || cls >= NCLASSES) fail(`slab has an invalid class ${cls}`, base);
   const pages = m[s + S_PAGES]!;
-  let okPages = false;
-  for (let step = 0; step < 8; step++) if (pages === slabPagesAt(cls, step)) okPages = true;
-  if (!okPages || pg + pages > end) fail(`slab of class ${CLASS_SIZE[cls]} has ${pages} pages`, base);
+  if (!slabSizeValid(cls, pages) || pg + pages > end) fail(`slab of class ${CLASS_SIZE[cls]} has ${pages} pages`, base);
   const owner = m[s + S_OWNER]!;
   for (let i = 0; i < pages; i++) {
     if ((getEntry(h, pg + i) & ~E_FRESH) !== slabEntry(owner, cls, i)) fail(`page ${i} of the slab has a page-map entry that disagrees with its header`, (pg + i) << PAGE_SHIFT);

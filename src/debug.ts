@@ -23,14 +23,14 @@ import { isU32 } from './args.ts';
 import { DoubleFreeError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
 import {
   H_ARENA_START, H_DEBUG_KEY, H_FRONTIER, H_MAX_THREADS, H_MIXED, H_THREADS, K_LARGE_HEAD, K_SLAB, KIND_MASK, MARK_WORD, PAGE_SHIFT,
-  S_ALLOC_BITMAP, S_FREE, S_PAGES, S_REMOTE_BITMAP, slotIsAttached, T_LISTS, LIST_SHIFT, listFirst, slabOf, slabDist,
+  S_ALLOC_BITMAP, S_FREE, S_PAGES, S_REMOTE_BITMAP, slotIsAttached, T_LIMIT, T_LISTS, LIST_SHIFT, listFirst, slabOf, slabDist,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
 import { blockStart } from './slab.ts';
 import {
   NROUTES, R_COLLECT, R_CONFIRM, R_FLUSH, R_FREE_LARGE, R_FREE_REMOTE, R_FREE_SLOW, R_MALLOC_LARGE, R_MALLOC_REFILL, R_MALLOC_SLOW, type RouteStats,
 } from './routes.ts';
-import { CLASS_SIZE, LIST_LIMIT, NCLASSES } from './size-classes.ts';
+import { CLASS_SIZE, NCLASSES } from './size-classes.ts';
 import type { HeapStats } from './stats.ts';
 
 export * from './index.ts';
@@ -406,7 +406,7 @@ export class DebugHeap extends Heap {
       const rec = m[this.hw + H_THREADS + i]!;
       if (rec === 0 || !slotIsAttached(Atomics.load(m, this.hw + H_THREADS + max + i))) continue;
       for (let c = 0; c < NCLASSES; c++) {
-        for (let p = listFirst(m[rec + T_LISTS + (c << LIST_SHIFT)]!), n = 0; p !== 0 && n <= LIST_LIMIT[c]!; p = listFirst(m[p >>> 2]!), n++) fn(p, CLASS_SIZE[c]!);
+        for (let p = listFirst(m[rec + T_LISTS + (c << LIST_SHIFT)]!), n = 0; p !== 0 && n <= m[rec + T_LIMIT + c]!; p = listFirst(m[p >>> 2]!), n++) fn(p, CLASS_SIZE[c]!);
       }
     }
     const first = m[this.hw + H_ARENA_START]! >>> PAGE_SHIFT;

@@ -35,9 +35,14 @@ import {
   E_SLAB_DIST_MASK, E_SLAB_DIST_SHIFT, slabOf, slabDist, E_CLASS_SHIFT, E_KEY_MASK, E_TID_SHIFT, H_MARK_KEY, slotIsAttached, MARK_WORD, LIST_SHIFT, L_HEAD, L_DIVC, LIST_COUNT_BITS, LIST_COUNT_MASK, listFirst, listPush, T_IDLE, T_TICK,
   TOP_ENTRIES, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord,
 } from './layout.ts';
-import { LEAF_ENTRIES, REGION_SHIFT, T_DIRECT, T_NPARTIAL, T_QHEAD, T_QTAIL } from './layout.ts';
+import { H_POLICY, LEAF_ENTRIES, P_IDLE, REGION_SHIFT, T_DIRECT, T_LIMIT, T_NPARTIAL, T_QHEAD, T_QTAIL } from './layout.ts';
 import { extendFrontier, getEntry, hasExactRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
-import { CLASS_OF, LIST_LIMIT, NCLASSES, REFILL, REFILL_FRESH_BYTES, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
+import { CLASS_OF, NCLASSES, REFILL_CAP, REFILL_FRESH_BYTES, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
+import {
+  MODE_BALANCED, MODE_FAST, MODE_MINIMAL, POLICY_VERSION, currentPolicy, listLimit, type HeapConfig, type HeapMode, type LearnOptions,
+  type NamedPolicy, type PolicyExport,
+} from './policy.ts';
+import { Site } from './site.ts';
 import {
   blockStart, collectNotified, setCurrent, tidySlabs,
   reclaimEmptySlabs, slabGiveBack, slabNew, slabRetire, slabSetOwner, slabTake,
@@ -51,7 +56,7 @@ import {
   abandonThread, adoptAbandoned, markStrandedRemoteFrees, freeSlot, releaseAbandonedEmpty, slotState,
 } from './threads.ts';
 import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
-import { collectStats, type HeapStats } from './stats.ts';
+import { collectConfig, collectStats, type HeapStats } from './stats.ts';
 import { checkHeap } from './check.ts';
 
 /** What attachHeap() needs (from heap.handle): structured-cloneable. */
@@ -84,6 +89,20 @@ export interface HeapOptions {
    * Every thread attached to such a heap uses the secure fast paths.
    */
   secure?: boolean;
+  /**
+   * The heap's mode, a feature set fixed at creation (docs/modes.md): 'minimal', 'fast', 'balanced'
+   * (the default), 'learning' or 'research'. Without it, createHeap reads the environment variable
+   * HAKMEM_MODE once (in Node). Threads that attach run the heap's mode.
+   */
+  mode?: HeapMode;
+  /**
+   * A policy to start with: what heap.policy() returned (the object, or its JSON text). Mode
+   * 'balanced' runs it as it is; 'learning' and 'research' start frozen on it (measuring now and
+   * then whether another candidate does better). Not for 'minimal' and 'fast' (fixed policies).
+   */
+  policy?: PolicyExport | string;
+  /** @internal Learning's test and bench knobs (an injected clock or cost, window length, candidates). */
+  learn?: LearnOptions;
 }
 
 declare global {
@@ -93,9 +112,6 @@ declare global {
   }
 }
 
-/** Before the heap grows, lists not refilled within this many of the thread's refills are flushed (idle classes). */
-const IDLE_REFILLS = 64;
-
 /** A typed array constructor accepted by heap.array(). */
 export type TypedArrayConstructor =
   | Int8ArrayConstructor | Uint8ArrayConstructor | Uint8ClampedArrayConstructor | Int16ArrayConstructor
@@ -103,6 +119,8 @@ export type TypedArrayConstructor =
   | Float64ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
 
 export class Heap implements Arena {
+  /** @internal The modes (H_MODE values) this class runs: Heap's fast paths serve minimal, fast and balanced (they differ in policy only). */
+  static readonly modes: readonly number[] = [MODE_MINIMAL, MODE_FAST, MODE_BALANCED];
   // `declare`: set only in the constructor, never first as undefined (what an ES2022 class field
   // does), so V8 knows their types and the fast paths load them without a check per call.
   /** @internal Fixed-length Int32 view of the whole buffer (internal; rebuilt after growth). */
@@ -190,6 +208,7 @@ export class Heap implements Arena {
     this.canWait = CAN_BLOCK && backing.shared;
     this.rSlab = 0;
     this.rBlock = 0;
+    this.sites = undefined;
   }
 
   // ------------------------------------------------------------------ fast paths
@@ -248,9 +267,10 @@ export class Heap implements Arena {
    * The malloc slow path (like mimalloc's _mi_malloc_generic), one function on purpose: its common
    * case, an empty list, is refilled here in its own body, which keeps the function too large for
    * V8 to inline into the caller's loop (inlined cold code costs the fast path registers); the rare
-   * cases are calls out (mallocUnusual, slabWithFree). The refill moves up to REFILL[cls] blocks of
-   * the class's current slab onto the list, allocated bits set, and returns the first; blocks never
-   * used before are taken up to REFILL_FRESH_BYTES, so one malloc touches few fresh pages. One
+   * cases are calls out (mallocUnusual, slabWithFree). The refill moves up to half the list's limit
+   * (T_LIMIT) of blocks of the class's current slab onto the list, allocated bits set, and returns the
+   * first; blocks never used before are taken up to REFILL_FRESH_BYTES (REFILL_CAP blocks), so one
+   * malloc touches few fresh pages. A thread without lists (limit 0) takes one block. One
    * block at a time, each pushed whole: a thread killed here loses at most the block in hand.
    * Returns 0 when out of memory.
    */
@@ -278,7 +298,7 @@ export class Heap implements Arena {
     const bsize = m[s + S_BSIZE]!;
     m[this.rec + T_IDLE + cls] = ++m[this.rec + T_TICK]!;
     let fresh = REFILL_FRESH_BYTES - bsize;
-    for (let n = REFILL[cls]! - 1; n > 0; n--) {
+    for (let n = Math.min(m[this.rec + T_LIMIT + cls]! >>> 1, REFILL_CAP[cls]!) - 1; n > 0; n--) {
       const freeHead = m[s + S_FREE]!;
       const q = slabTake(this, s, fresh > 0);
       if (q === 0) break;
@@ -414,11 +434,20 @@ export class Heap implements Arena {
     return v.byteOffset;
   }
 
-  /** Pushes a valid block of ours on its class's list, giving half the list back to the slabs first if it is full. */
+  /**
+   * Pushes a valid block of ours on its class's list, giving half the list back to the slabs first if
+   * it is full; without a list (limit 0: its empty word reads full) the block goes back to its slab.
+   */
   private pushFree(cls: number, ptr: number): void {
     const m = this.m32;
     const l = this.tl + (cls << LIST_SHIFT);
-    if ((m[l]! & LIST_COUNT_MASK) === LIST_COUNT_MASK) this.flushList(cls);
+    if ((m[l]! & LIST_COUNT_MASK) === LIST_COUNT_MASK) {
+      if (m[this.rec + T_LIMIT + cls] === 0) {
+        slabGiveBack(this, slabOf(ptr, getEntry(this, ptr >>> PAGE_SHIFT)), ptr);
+        return;
+      }
+      this.flushList(cls);
+    }
     m[(ptr >>> 2) + MARK_WORD] = ptr ^ this.markKey;
     const v = m[l]!;
     m[ptr >>> 2] = v;
@@ -432,7 +461,7 @@ export class Heap implements Arena {
    */
   private flushList(cls: number): void {
     this.route(R_FLUSH);
-    this.popToSlabs(cls, (LIST_LIMIT[cls]! + 1) >>> 1);
+    this.popToSlabs(cls, (this.m32[this.rec + T_LIMIT + cls]! + 1) >>> 1);
   }
 
   /** Pops up to n blocks of the list of class cls and gives them back to their slabs; returns how many. */
@@ -448,11 +477,12 @@ export class Heap implements Arena {
     return k;
   }
 
-  /** Whether block p is on this thread's list of class cls (at most LIST_LIMIT[cls] + 1 links followed). */
+  /** Whether block p is on this thread's list of class cls (at most its limit + 1 links followed). */
   private onList(cls: number, p: number): boolean {
     const m = this.m32;
     let q = listFirst(m[this.tl + (cls << LIST_SHIFT)]!);
-    for (let k = 0; q !== 0 && k <= LIST_LIMIT[cls]!; k++) {
+    const limit = m[this.rec + T_LIMIT + cls]!;
+    for (let k = 0; q !== 0 && k <= limit; k++) {
       if (q === p) return true;
       q = listFirst(m[q >>> 2]!);
     }
@@ -519,6 +549,14 @@ export class Heap implements Arena {
    * debug build (hakmem/debug) overrides it to count which path every call took.
    */
   protected route(_r: number): void {}
+
+  /**
+   * @internal The malloc of a block that another call asked for (realloc's new block, alignedAlloc's padded
+   * one): malloc here; research mode's override does not sample it as a request of its own.
+   */
+  protected mallocInner(size: number): number {
+    return this.malloc(size);
+  }
 
   /** malloc that throws HeapExhaustedError instead of returning 0. */
   mallocOrThrow(size: number): number {
@@ -676,7 +714,7 @@ export class Heap implements Arena {
     // work runs again), idle memory goes back to the pool: the blocks on this thread's idle lists
     // (they may be all that keeps a slab from being empty), its idle slabs, the BigCache.
     if (!hasExactRun(this, n)) {
-      this.flushLists(IDLE_REFILLS);
+      this.flushLists(this.m32[this.hw + H_POLICY + P_IDLE]!);
       tidySlabs(this);
       bigCacheFlush(this);
     }
@@ -707,9 +745,27 @@ export class Heap implements Arena {
     let n = 0;
     for (let c = 0; c < NCLASSES; c++) {
       if (idle >= 0 && now - m[this.rec + T_IDLE + c]! <= idle) continue;
-      n += this.popToSlabs(c, LIST_LIMIT[c]!);
+      n += this.popToSlabs(c, m[this.rec + T_LIMIT + c]!);
     }
     return n;
+  }
+
+  /**
+   * @internal Gives this thread's lists the limits of a list room of `room` bytes (policy.ts
+   * listLimit): a list whose limit changes is given back to its slabs first, then its empty word is
+   * re-based (31 - limit: a full list's count stays 31). On a slow path of this thread only (its
+   * lists are its own); a thread killed in between leaves an empty list that reclaim re-bases.
+   */
+  rebaseLists(room: number): void {
+    const m = this.m32;
+    for (let c = 0; c < NCLASSES; c++) {
+      const limit = listLimit(room, c);
+      const old = m[this.rec + T_LIMIT + c]!;
+      if (limit === old) continue;
+      this.popToSlabs(c, old);
+      m[this.rec + T_LIMIT + c] = limit;
+      m[this.tl + (c << LIST_SHIFT)] = LIST_COUNT_MASK - limit;
+    }
   }
 
   /** @internal */
@@ -797,7 +853,7 @@ export class Heap implements Arena {
     if (!isU32(size)) checkSize(size, 'size');
     const kind = this.resolve(ptr, 'realloc');
     if (size > this.maxRequest) return 0; // it can never grow that far: ptr stays as it is
-    if (kind === 0) return this.malloc(size);
+    if (kind === 0) return this.mallocInner(size);
     if (size === 0) {
       this.free(ptr);
       return 0;
@@ -813,7 +869,7 @@ export class Heap implements Arena {
       usable = (getEntry(this, pg) >>> 4) * PAGE;
       if (size > SLAB_MAX && this.largeResizeLocked(pg, largePages(size))) return ptr;
     }
-    const q = this.malloc(size);
+    const q = this.mallocInner(size);
     if (q === 0) return 0;
     this.m8.copyWithin(q, ptr, ptr + Math.min(usable, size));
     this.free(ptr);
@@ -829,10 +885,10 @@ export class Heap implements Arena {
     }
     if (!isU32(size)) checkSize(size, 'size');
     if (size > this.maxRequest) return 0;
-    if (alignment <= 16) return this.malloc(size);
+    if (alignment <= 16) return this.mallocInner(size);
     if (alignment <= PAGE && size + alignment - 16 <= SLAB_MAX) {
       // At least one byte: with size 0 the aligned pointer could be the next block's start.
-      const p = this.malloc(Math.max(size, 1) + alignment - 16);
+      const p = this.mallocInner(Math.max(size, 1) + alignment - 16);
       if (p === 0 || (p & (alignment - 1)) === 0) return p;
       const q = (p + alignment - 1) & ~(alignment - 1);
       // Move the allocated bit from the block start to the aligned pointer; frees of this slab
@@ -1039,6 +1095,50 @@ export class Heap implements Arena {
   stats(): HeapStats {
     this.syncViews();
     return collectStats(this);
+  }
+
+  /** @internal createHeap gives the creating thread the options only it can hold (learning's injected clock). */
+  configure(_options: HeapOptions, _policy?: NamedPolicy): void {}
+
+  /** The heap's mode, its feature set and the policy in force (also stats().config). */
+  config(): HeapConfig {
+    this.syncViews();
+    return collectConfig(this);
+  }
+
+  /**
+   * The policy in force (learning and research: the one learned, the winner once frozen), as plain
+   * JSON: pass it (or its JSON text) to createHeap({ policy }) to start another heap on it. Mode
+   * balanced runs it as it is; learning and research start frozen on it.
+   */
+  policy(): PolicyExport {
+    this.syncViews();
+    const p = currentPolicy(this.m32, this.hw);
+    return { hakmem: 'policy', version: POLICY_VERSION, heapFormat: HEAP_VERSION, name: p.name, settings: p.settings };
+  }
+
+  /**
+   * A handle for one call site (or subsystem) of the program: `const s = heap.site('parser')`, then
+   * s.malloc / s.calloc / s.realloc / s.free. Its calls are the heap's own (the handle holds the heap:
+   * no lookup per call); mode research keeps per-site statistics (stats().sites). The same name gives
+   * the same handle (per thread). `name`: a non-empty string. `hints`: none yet (per-site routing is
+   * not built); passing any is an error.
+   */
+  site(name: string, hints?: undefined): Site {
+    const sites = this.sites ??= new Map();
+    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`hakmem: site(name): name must be a non-empty string, got ${describe(name)}`);
+    if (hints !== undefined) throw new TypeError('hakmem: site(name) takes no hints yet: per-site routing is not built (docs/modes.md)');
+    let s = sites.get(name);
+    if (s === undefined) sites.set(name, (s = this.newSite(name)));
+    return s;
+  }
+
+  /** @internal The site handles of this thread (stats().sites). */
+  declare protected sites: Map<string, Site> | undefined;
+
+  /** @internal A new site handle of this heap's class (research: one that counts). */
+  protected newSite(name: string): Site {
+    return new Site(this, name);
   }
 
   /**

@@ -4,20 +4,17 @@
  *
  * BigCache: a freed large block is parked whole in one of BC_SLOTS slots (its head page entry
  * becomes K_CACHED_HEAD) so that the next request of about the same size (within 1/8) reuses it
- * without splitting, coalescing or rewriting its page entries. The cache is bounded in pages
- * (BC_MAX_FRACTION of the pages in use, at least BC_MIN_PAGES) and is flushed back into the page
+ * without splitting, coalescing or rewriting its page entries. The cache is bounded in pages (the
+ * policy's: 1/P_BC_DIV of the pages in use, at least P_BC_PAGES; none for P_BC_DIV 0) and is flushed back into the page
  * allocator before a page-run allocation would split a free run or grow the heap (and before a
  * large block grows at the frontier), so it never raises the heap's high-water mark.
  */
 import {
-  BC_SLOTS, H_BC, H_BC_NEXT, H_BC_PAGES, H_FRONTIER, H_PEAK_PAGES, H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_BODY,
+  BC_SLOTS, H_BC, H_BC_NEXT, H_BC_PAGES, H_FRONTIER, H_PEAK_PAGES, H_POLICY, H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_BODY, P_BC_DIV, P_BC_PAGES,
   K_LARGE_HEAD, KIND_MASK, PAGE, PAGE_SHIFT,
 } from './layout.ts';
 import { getEntry, hasRunOf, markRun, setEntry, takeFreePrefix } from './pages.ts';
 import type { Heap } from './heap.ts';
-
-const BC_MIN_PAGES = 1024; // 4 MiB
-const BC_MAX_FRACTION = 8; // at most 1/8 of the pages in use
 
 export function largePages(size: number): number {
   return Math.max(1, Math.ceil(size / PAGE));
@@ -116,8 +113,10 @@ function bigCacheTake(h: Heap, n: number): number {
 
 function bigCachePut(h: Heap, pg: number, n: number): boolean {
   const m = h.m32;
+  const div = m[h.hw + H_POLICY + P_BC_DIV]!;
+  if (div === 0) return false;
   const used = m[h.hw + H_USED_PAGES]! - n;
-  const cap = Math.max(BC_MIN_PAGES, Math.floor(used / BC_MAX_FRACTION));
+  const cap = Math.max(m[h.hw + H_POLICY + P_BC_PAGES]!, Math.floor(used / div));
   if (n > cap) return false;
   while (m[h.hw + H_BC_PAGES]! + n > cap) {
     if (!bigCacheEvictOne(h)) return false;

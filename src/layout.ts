@@ -61,7 +61,7 @@ export const KIND_MASK = 15;
 
 // ---- header: word offsets from the header's first word ----
 export const HEAP_MAGIC = 0x68616b6d; // 'hakm'
-export const HEAP_VERSION = 3;
+export const HEAP_VERSION = 4;
 export const H_MAGIC = 0;
 export const H_VERSION = 1;
 export const H_ARENA_START = 2; // byte offset of the first arena page
@@ -87,6 +87,34 @@ export const H_DEBUG_KEY = 15; // debug build: random key of block trailers and 
  */
 export const H_MARK_KEY = 22;
 export const H_BIN_MASK = 16; // 4 words: bit b set <=> bin b non-empty
+/** The heap's mode (MODE_*, policy.ts): which Heap class every thread of the heap runs (attachHeap reads it). */
+export const H_MODE = 23;
+/**
+ * The policy epoch: bumped (under the lock) whenever the words at H_POLICY change, so that a
+ * thread that copied something of the policy (its lists' room, T_LIMIT) sees at its own slow path,
+ * with one load, that it must adopt the new one (learning and research modes only: the other modes
+ * never change their policy after creation).
+ */
+export const H_POL_EPOCH = 24;
+/**
+ * The policy in force (POLICY_WORDS words, P_* offsets; values checked by check()): the settings the
+ * slow paths read at their decision points, one header load each. Written at creation, and by the
+ * learning controller (learn.ts) under the lock, the epoch bumped after.
+ */
+export const H_POLICY = 25;
+/** Policy words (from H_POLICY, or from a candidate's entry in the learning table). */
+export const P_ROOM = 0; // bytes of blocks a thread's free list of a class may hold (0: no thread lists); limit per class in T_LIMIT
+export const P_PLACE = 1; // page-run placement: PLACE_FIRST (first fit, else the next bin's head) or PLACE_BEST (address-ordered best fit)
+export const P_SLAB_FIRST = 2; // growth step a class's first slab starts at (0: the class's smallest slab)
+export const P_SLAB_MAX = 3; // slabs grow (doubling per slab that fills) to at most this many pages (or the class's base size if larger)
+export const P_SLAB_FIT = 4; // 1: a new slab is made smaller (an earlier step) when only a smaller free run would save growing the heap
+export const P_BC_PAGES = 5; // BigCache budget floor in pages
+export const P_BC_DIV = 6; // BigCache budget: at most 1/P_BC_DIV of the pages in use (or P_BC_PAGES if larger); 0: no BigCache
+export const P_PARK_AGE = 7; // tidies an empty slab stays parked before it is released
+export const P_IDLE = 8; // before a page-run allocation, lists not refilled within this many refills are flushed
+export const POLICY_WORDS = 12;
+export const PLACE_FIRST = 0;
+export const PLACE_BEST = 1;
 export const BIN_MASK_WORDS = 4;
 /**
  * The view generation: bumped (Atomics.add, under the lock) whenever the heap's frontier passes
@@ -116,7 +144,16 @@ export const H_DEAD_DIRECT = H_ABANDONED + 128;
  */
 export const H_CLASS_MAP = H_DEAD_DIRECT + 80;
 export const CLASS_MAP_ENTRIES = 2049; // SLAB_MAX / 16 + 1 (checked in heap.ts)
-export const H_THREADS = H_CLASS_MAP + 2056; // maxThreads words: word index of each thread record (0 = none yet)
+/**
+ * LEARN_WORDS words: the learning controller's state (learn.ts: LS_* offsets; its candidate table,
+ * ratings and window counts) and research mode's totals (the size samples and route counts of
+ * threads that left). All zero for the static modes. Written under the lock.
+ */
+export const H_LEARN = H_CLASS_MAP + 2056;
+export const LEARN_WORDS = 512;
+/** From hw + H_LEARN, after the learning table (learn.ts LS_END): research's size samples of threads that left (SIZE_BUCKETS words). */
+export const RS_SIZES = 192;
+export const H_THREADS = H_LEARN + LEARN_WORDS; // maxThreads words: word index of each thread record (0 = none yet)
 // Then maxThreads words of slot states (H_THREADS + maxThreads + i): a counter that attach moves
 // from even (free) to odd (attached) and detach or reclaim to the next even value, so a state names
 // one attachment of the slot (a thread's token: state * 1024 + thread id, see Heap.threadToken).
@@ -304,6 +341,18 @@ export function listPush(p: number, v: number): number {
 }
 /** NCLASSES words after the lists: T_TICK at each class's last refill (the idle test before the heap grows). */
 export const T_IDLE = T_LISTS + (72 << LIST_SHIFT); // 72 = NCLASSES (size-classes.ts; checked there)
+
+/**
+ * NCLASSES words: the most blocks this thread's list of each class holds (its LIST_LIMIT: from the
+ * policy's room, P_ROOM, when the thread adopted it; 0 = no list, every free goes to the slab). An
+ * empty list's count field is 31 - limit, so the fast paths' "full" test stays `count === 31`.
+ */
+export const T_LIMIT = T_IDLE + 72;
+/** Research mode: the sizes sampled by this thread (SIZE_BUCKETS words, policy.ts sizeBucket) and its route counts (NROUTES words). */
+export const T_SIZES = T_LIMIT + 72;
+export const SIZE_BUCKETS = 96; // 72 size classes, then one per power of two above 32 KiB
+export const T_ROUTES = T_SIZES + SIZE_BUCKETS;
+export const T_ROUTE_WORDS = 16;
 
 /** Word of a free block (from its first word) that holds the marker `ptr ^ H_MARK_KEY` while it is on a thread list. */
 export const MARK_WORD = 1;

@@ -2,8 +2,10 @@
  * The page map and the page-run allocator: the bottom layer every tier gets memory from.
  *
  * Memory is handed out in runs of 4 KiB pages. Free runs are kept in NBINS size bins (exact up to
- * 32 pages, then 4 bins per doubling), linked through their first page, found by a first fit in
- * the request's bin and else the head of the next non-empty bin (a bin mask makes that O(1)).
+ * 32 pages, then 4 bins per doubling), linked through their first page. Placement is the policy's
+ * (P_PLACE in the header): PLACE_FIRST, a first fit in the request's bin and else the head of the
+ * next non-empty bin (a bin mask makes that O(1)); or PLACE_BEST, the best fit, the lowest address
+ * among equals (bestRun: a bounded walk of the first bins that hold a fit).
  * Freed runs coalesce at once with free neighbours (boundary tags in the page map), so free runs are
  * always maximal. When no run fits, the arena grows at its frontier (merging a free run that ends
  * there). Page-map leaves (4 KiB each, one per 4 MiB region) are placed at the frontier, before the
@@ -15,7 +17,7 @@
  * Everything here runs on slow paths (slab refill, large blocks) under the heap's slow-path lock.
  */
 import {
-  H_ARENA_START, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END,
+  H_ARENA_START, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END, H_POLICY, P_PLACE, PLACE_BEST,
   H_NULL_LEAF, H_PEAK_PAGES, H_TOP, H_USED_PAGES, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_META, KIND_MASK,
   LEAF_ENTRIES, NBINS, PAGE, PAGE_SHIFT, REGION_SHIFT, RUN_MAGIC, RUN_CHECK, RUN_NEXT, RUN_PAGES, RUN_PREV,
 } from './layout.ts';
@@ -98,6 +100,10 @@ export function makeFree(a: Arena, pg: number, n: number): void {
 export function takeFromBins(a: Arena, n: number): number {
   const i32 = a.m32;
   const hw = a.hw;
+  if (i32[hw + H_POLICY + P_PLACE] === PLACE_BEST) {
+    const r = bestRun(a, n);
+    return r < 0 ? -1 : takeRun(a, r, i32[(r << (PAGE_SHIFT - 2)) + RUN_PAGES]!, n);
+  }
   let b = binOf(n);
   // First fit within the request's own bin (its runs may be shorter than n), bounded.
   let r = i32[hw + H_BINS + b]!;
@@ -118,6 +124,44 @@ export function takeFromBins(a: Arena, n: number): number {
     return takeRun(a, r >>> PAGE_SHIFT, i32[(r >>> 2) + RUN_PAGES]!, n);
   }
   return -1;
+}
+
+/** Runs bestRun looks at, at most (past that, the best so far). */
+const BEST_STEPS = 256;
+
+/**
+ * The free run PLACE_BEST takes for n pages (its first page), or -1; changes nothing. Best fit, the
+ * lowest address among equals (address-ordered best fit keeps fragmentation low: Wilson et al.,
+ * "Dynamic Storage Allocation: A Survey", 1995; bench/experiments/2026-11-21-page-policy). Bins hold
+ * one length each up to 32 pages and a range above, and a higher bin holds only longer runs, so the
+ * walk goes up the bins from n's and stops at the end of the first one with a run that fits.
+ */
+function bestRun(a: Arena, n: number): number {
+  const i32 = a.m32;
+  const hw = a.hw;
+  let best = -1;
+  let bestLen = 0x7fffffff;
+  let steps = 0;
+  for (let b = binOf(n); b < NBINS; ) {
+    const word = i32[hw + H_BIN_MASK + (b >>> 5)]! & (-1 << (b & 31));
+    if (word === 0) {
+      b = (b | 31) + 1;
+      continue;
+    }
+    b = (b & ~31) + (31 - Math.clz32(word & -word));
+    for (let r = i32[hw + H_BINS + b]!; r !== 0 && steps < BEST_STEPS; steps++) {
+      const len = i32[(r >>> 2) + RUN_PAGES]!;
+      const pg = r >>> PAGE_SHIFT;
+      if (len >= n && (len < bestLen || (len === bestLen && pg < best))) {
+        best = pg;
+        bestLen = len;
+      }
+      r = i32[(r >>> 2) + RUN_NEXT]!;
+    }
+    if (best >= 0 || steps >= BEST_STEPS) break;
+    b++;
+  }
+  return best;
 }
 
 /** Whether the bins hold a run of exactly n pages (n <= 32: its bin is not empty; else a bounded look at its bin). */

@@ -6,7 +6,8 @@
  * `CLASS_OF[(size + 15) >>> 4]` maps a size to its class in one load: the malloc fast path.
  */
 import {
-  CLASS_MAP_ENTRIES, DIRECT_ENTRIES, H_ABANDONED, H_CLASS_MAP, H_DEAD_DIRECT, H_THREADS, PAGE, T_DIRECT, T_IDLE, T_LISTS, T_TIDIES, slabHeaderBytes,
+  CLASS_MAP_ENTRIES, DIRECT_ENTRIES, H_ABANDONED, H_CLASS_MAP, H_DEAD_DIRECT, H_LEARN, PAGE, T_DIRECT, T_IDLE, T_LIMIT, T_LISTS, T_ROUTES,
+  T_ROUTE_WORDS, T_SIZES, T_TIDIES, slabHeaderBytes,
 } from './layout.ts';
 
 export const SMALL_MAX = 1024;
@@ -70,14 +71,12 @@ export function classOf(size: number): number {
 }
 
 /**
- * Front end (thread free lists, layout.ts T_LISTS): the most blocks of each class a thread's list
- * holds (about 16 KiB of blocks, 2 to 64), and how many blocks one refill moves from a slab (half
- * the limit, and at most REFILL_FRESH_BYTES of never-used memory: a refill touches at most two or
- * three fresh pages, so no single malloc pays for many page faults).
+ * Front end (thread free lists, layout.ts T_LISTS): how many blocks of each class a thread's list
+ * holds comes from the policy's list room (policy.ts listLimit: about P_ROOM bytes of blocks, 2 to
+ * 31; kept per thread in T_LIMIT), and one refill moves half that from a slab, at most
+ * REFILL_FRESH_BYTES of never-used memory (REFILL_CAP blocks): a refill touches at most two or
+ * three fresh pages, so no single malloc pays for many page faults.
  */
-export const LIST_LIMIT: Int32Array = new Int32Array(CLASS_SIZE.map((size) => Math.min(31, Math.max(2, Math.floor(16384 / size)))));
-/** The count field of an empty list of each class (layout.ts T_LISTS): 31 - LIST_LIMIT, so that a full list's field is 31. */
-export const LIST_BASE: Int32Array = new Int32Array(CLASS_SIZE.map((_, c) => 31 - LIST_LIMIT[c]!));
 export const REFILL_FRESH_BYTES = 8192;
 
 /**
@@ -89,7 +88,8 @@ export const REFILL_FRESH_BYTES = 8192;
  * 2^13 granules). For q = 1 (every granule a block start) c = 0, and the test always holds.
  */
 export const BLOCK_DIV: Int32Array = new Int32Array(CLASS_SIZE.map((size) => (size === 16 ? 0 : Math.ceil(2 ** 32 / (size / 16)) | 0)));
-export const REFILL: Int32Array = new Int32Array(CLASS_SIZE.map((size, c) => Math.max(1, Math.min(LIST_LIMIT[c]! >>> 1, Math.floor(REFILL_FRESH_BYTES / size)))));
+/** Blocks of never-used memory one refill of each class may take at most (REFILL_FRESH_BYTES / size). */
+export const REFILL_CAP: Int32Array = new Int32Array(CLASS_SIZE.map((size) => Math.max(1, Math.floor(REFILL_FRESH_BYTES / size))));
 
 // layout.ts sizes the header's and the thread record's per-class and per-granule tables with
 // literals (it sits below this file); they must agree with the classes built here.
@@ -99,8 +99,9 @@ const LAYOUT_AGREES: [boolean, string][] = [
   [CLASS_MAP_ENTRIES === CLASS_OF.length, 'CLASS_MAP_ENTRIES = SLAB_MAX / 16 + 1'],
   [H_DEAD_DIRECT - H_ABANDONED >= NCLASSES, 'H_ABANDONED holds NCLASSES words'],
   [H_CLASS_MAP - H_DEAD_DIRECT >= DIRECT_ENTRIES, 'H_DEAD_DIRECT holds DIRECT_ENTRIES words'],
-  [H_THREADS - H_CLASS_MAP >= CLASS_MAP_ENTRIES, 'H_CLASS_MAP holds CLASS_MAP_ENTRIES words'],
+  [H_LEARN - H_CLASS_MAP >= CLASS_MAP_ENTRIES, 'H_CLASS_MAP holds CLASS_MAP_ENTRIES words'],
   [T_DIRECT >= T_TIDIES + 1 && T_DIRECT + DIRECT_ENTRIES <= T_LISTS, 'T_DIRECT fits between T_TIDIES and T_LISTS'],
-  [T_IDLE + NCLASSES <= PAGE / 4, 'a thread record fits its page'],
+  [T_LIMIT - T_IDLE >= NCLASSES && T_SIZES - T_LIMIT >= NCLASSES, 'T_IDLE and T_LIMIT hold NCLASSES words'],
+  [T_ROUTES + T_ROUTE_WORDS <= PAGE / 4, 'a thread record fits its page'],
 ];
 for (const [ok, what] of LAYOUT_AGREES) if (!ok) throw new Error(`hakmem: layout.ts disagrees with size-classes.ts: ${what}`);

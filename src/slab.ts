@@ -27,8 +27,9 @@ import {
   MARK_WORD, OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_ALLOC_BITMAP, S_PARKED, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_REMOTE_BITMAP, S_REMOTE, T_FULL,
   SLAB_HEADER_BYTES, allocWord, granuleBit, slabAbits,
   S_END, S_FIRST, S_FREE, S_MAGIC, T_CUR, T_QHEAD, T_QTAIL, T_STEP, T_RELISTS, T_NPARTIAL, T_TIDIES, T_DIRECT, DIRECT_ENTRIES, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
+  H_POLICY, P_PARK_AGE, P_SLAB_FIRST, P_SLAB_FIT, P_SLAB_MAX,
 } from './layout.ts';
-import { getEntry, setEntry } from './pages.ts';
+import { getEntry, hasRunOf, setEntry } from './pages.ts';
 import { CLASS_OF, CLASS_SIZE, NCLASSES, SLAB_PAGES } from './size-classes.ts';
 import type { Heap } from './heap.ts';
 
@@ -54,13 +55,15 @@ const DIRECT_FIRST = new Int32Array(NCLASSES).fill(1);
 const DIRECT_LAST = new Int32Array(NCLASSES);
 for (let g = DIRECT_ENTRIES - 1; g >= 0; g--) DIRECT_FIRST[CLASS_OF[g]!] = g;
 for (let g = 0; g < DIRECT_ENTRIES; g++) DIRECT_LAST[CLASS_OF[g]!] = g;
-/** Slabs grow to at most this many pages (16 KiB), or the class's base size if that is larger: larger slabs kept more memory idle per class and thread (a trace replayed again on one heap grew it) and were not faster on workload A (measured in the session notes of issue 11). */
-const GROW_PAGES = 4;
-
-/** Pages of the next new slab of class cls at growth step `step`. */
-export function slabPagesAt(cls: number, step: number): number {
+/**
+ * Pages of the next new slab of class cls at growth step `step`, for slabs that grow to at most
+ * `maxPages` (the policy's P_SLAB_MAX; `base` has 4 pages, 16 KiB: larger slabs kept more memory
+ * idle per class and thread, a trace replayed again on one heap grew it, and were not faster on
+ * workload A, measured in the session notes of issue 11), or the class's base size if larger.
+ */
+export function slabPagesAt(cls: number, step: number, maxPages: number): number {
   const base = SLAB_PAGES[cls]!;
-  return Math.max(base, Math.min(base << step, GROW_PAGES));
+  return Math.max(base, Math.min(base << step, maxPages));
 }
 
 /** Formats pages [pg, pg+pages) as an empty slab of class `cls` owned by `tid`; returns its word index. */
@@ -180,24 +183,42 @@ export function slabGiveBack(h: Heap, s: number, p: number): void {
 /**
  * Starts a new current slab for class cls (its queue of partial slabs is empty) and returns its word
  * index, or 0 when out of memory. `grow`: the class had a slab that filled up, so this one may be
- * twice as large (up to GROW_PAGES): few pages for a class used lightly, few slow paths for a busy one.
+ * twice as large (up to the policy's P_SLAB_MAX pages): few pages for a class used lightly, few
+ * slow paths for a busy one. The policy's P_SLAB_FIRST is the least step; with P_SLAB_FIT, a slab
+ * is made smaller (an earlier step) when only a smaller free run would save growing the heap.
  */
 export function slabNew(h: Heap, cls: number, grow: boolean): number {
   const sw = h.rec + T_STEP + cls;
-  const step = h.m32[sw]!;
-  const pages = slabPagesAt(cls, step);
+  const pw = h.hw + H_POLICY;
+  const maxPages = h.m32[pw + P_SLAB_MAX]!;
+  const step = Math.max(h.m32[sw]!, h.m32[pw + P_SLAB_FIRST]!);
+  const pages = slabPagesAt(cls, step, maxPages);
+  let got = pages;
   // Pages and their slab entries change together under the lock (a thread that dies in between
   // leaves nothing half-made that repair.ts cannot see).
   h.lock();
   let ns = 0;
   try {
-    const pg = h.allocPages(pages);
-    if (pg >= 0) ns = slabInit(h, pg, pages, cls, h.tid);
+    let pg = -1;
+    if (h.m32[pw + P_SLAB_FIT] === 1 && pages > SLAB_PAGES[cls]! && !hasRunOf(h, pages)) {
+      for (let k = step - 1; k >= 0 && pg < 0; k--) {
+        const n = slabPagesAt(cls, k, maxPages);
+        if (n < got && hasRunOf(h, n)) {
+          got = n;
+          pg = h.allocPages(n);
+        }
+      }
+    }
+    if (pg < 0) {
+      got = pages;
+      pg = h.allocPages(pages);
+    }
+    if (pg >= 0) ns = slabInit(h, pg, got, cls, h.tid);
   } finally {
     h.unlock();
   }
   if (ns === 0) return 0;
-  if (grow && slabPagesAt(cls, step + 1) > pages) h.m32[sw] = step + 1;
+  if (grow && got === pages && slabPagesAt(cls, step + 1, maxPages) > pages) h.m32[sw] = step + 1;
   setCurrent(h, cls, ns);
   return ns;
 }
@@ -303,9 +324,6 @@ export function listBlockSlab(h: Heap, p: number, cls: number, tid: number): num
   return m[(p >>> 2) + MARK_WORD] === (p ^ h.markKey) ? s : 0;
 }
 
-/** Tidies a parked slab survives untouched before tidySlabs releases it. */
-const PARK_AGE = 8;
-
 /**
  * Gives this thread's idle slabs back to the page allocator; runs under the lock before a page-run
  * allocation that would split a free run or grow the heap (Heap.allocPagesLocked), whether or not
@@ -313,10 +331,10 @@ const PARK_AGE = 8;
  * carves new runs (a program doing the same work again would otherwise grow the heap again).
  * Bounded: the classes' current slabs and partial-queue heads, and a walk of the partial queues
  * only when enough slabs were relisted since the last walk (reclaimDue).
- * - An empty partial slab is released, unless it was parked fewer than PARK_AGE tidies ago.
+ * - An empty partial slab is released, unless it was parked fewer than the policy's P_PARK_AGE tidies ago.
  * - An empty current slab is parked: moved to the head of its class's partial queue. The class's
  *   next malloc takes it back (one malloc slow path, no page work); if the class leaves it there for
- *   PARK_AGE tidies, it is released and the class's next slab starts small (growth step 0).
+ *   P_PARK_AGE tidies, it is released and the class's next slab starts small (growth step 0).
  *   Releasing empty current slabs at once would make a class that goes from no block to one and
  *   back between page allocations make and release a slab each time.
  * Only this thread's own slabs: another thread's queues are its owner's (no lock on its fast paths).
@@ -327,13 +345,14 @@ export function tidySlabs(h: Heap): number {
   if (now === 0) now = 1;
   m[h.rec + T_TIDIES] = now;
   const walk = reclaimDue(h);
+  const parkAge = m[h.hw + H_POLICY + P_PARK_AGE]!;
   if (walk) m[h.rec + T_RELISTS] = 0;
   let released = 0;
   for (let cls = 0; cls < NCLASSES; cls++) {
     for (let s = m[h.rec + T_QHEAD + cls]!; s !== 0; ) {
       const next = m[s + S_NEXT]!;
       const parked = m[s + S_PARKED]!;
-      if ((parked === 0 || ((now - parked) | 0) >= PARK_AGE) && slabIsEmpty(h, s)) {
+      if ((parked === 0 || ((now - parked) | 0) >= parkAge) && slabIsEmpty(h, s)) {
         unlinkPartial(h, cls, s);
         if (parked !== 0 && m[h.rec + T_CUR + cls] === h.sentinel) m[h.rec + T_STEP + cls] = 0;
         slabRelease(h, s);

@@ -4,13 +4,17 @@
  */
 import {
   H_ARENA_START, H_BASE, H_BC_PAGES, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END, H_PEAK_PAGES,
-  H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE, PAGE_SHIFT,
-  S_ALLOC_BITMAP, S_BSIZE, S_CAP, S_CLASS, S_FIRST, S_OWNER, S_REMOTE_BITMAP, S_PAGES, OWNER_ALIGNED, H_MAX_THREADS, H_THREADS, slotIsAttached, T_LISTS, LIST_SHIFT, L_HEAD, LIST_COUNT_MASK,
+  H_USED_PAGES, H_MODE, H_SECURE_KEY, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_HEAD, K_SLAB, KIND_MASK, PAGE, PAGE_SHIFT,
+  S_ALLOC_BITMAP, S_BSIZE, S_CAP, S_CLASS, S_FIRST, S_OWNER, S_REMOTE_BITMAP, S_PAGES, OWNER_ALIGNED, H_MAX_THREADS, H_THREADS, slotIsAttached, T_LISTS, LIST_SHIFT, L_HEAD, LIST_COUNT_MASK, T_LIMIT, listFirst,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
-import { CLASS_SIZE, LIST_BASE, NCLASSES, SMALL_MAX } from './size-classes.ts';
+import { CLASS_SIZE, NCLASSES, SMALL_MAX } from './size-classes.ts';
 import { slabUsed } from './slab.ts';
+import { MODE_FEATURES, currentPolicy, modeName, type HeapConfig } from './policy.ts';
 import type { Heap } from './heap.ts';
+import type { LearningStats } from './learn.ts';
+import type { SizeStats, SiteStats } from './research.ts';
+import type { RouteStats } from './routes.ts';
 
 export interface ClassStats {
   /** Block size of the class in bytes. */
@@ -46,6 +50,23 @@ export interface HeapStats {
   large: { blocks: number; bytes: number };
   /** Per size class. */
   classes: ClassStats[];
+  /** The heap's mode, its feature set and the policy in force. */
+  config: HeapConfig;
+  /** Modes learning and research: the controller's state, ratings, windows and switches (heap-wide). */
+  learning?: LearningStats;
+  /** Mode research: the sampled histogram of requested sizes (every thread's samples). */
+  sizes?: SizeStats;
+  /** Mode research (and the debug build): which path each malloc and free of this thread took. */
+  routes?: RouteStats;
+  /** Mode research: statistics of this thread's site handles (heap.site()). */
+  sites?: SiteStats[];
+}
+
+/** stats().config. */
+export function collectConfig(h: Heap): HeapConfig {
+  const m = h.m32;
+  const mode = modeName(m[h.hw + H_MODE]!);
+  return { mode, secure: m[h.hw + H_SECURE_KEY] !== 0, features: { ...MODE_FEATURES[mode] }, policy: currentPolicy(m, h.hw) };
 }
 
 /** Sum over the blocks in use in slab s of their pointers' offsets from their block starts (0 unless aligned). */
@@ -98,13 +119,15 @@ export function collectStats(h: Heap): HeapStats {
     }
   }
   // Blocks on threads' free lists have their allocated bits set but are free: each attached thread's
-  // record says how many per class (LIST_LIMIT - room; exact while that thread is quiet).
+  // record says how many per class (the count field less the empty list's, 31 - T_LIMIT; exact while that thread is quiet).
   const max = m[hw + H_MAX_THREADS]!;
   for (let i = 0; i < max; i++) {
     const rec = m[hw + H_THREADS + i]!;
     if (rec === 0 || !slotIsAttached(Atomics.load(m, hw + H_THREADS + max + i))) continue;
     for (let c = 0; c < NCLASSES; c++) {
-      const listed = Math.min(Math.max((m[rec + T_LISTS + (c << LIST_SHIFT) + L_HEAD]! & LIST_COUNT_MASK) - LIST_BASE[c]!, 0), classes[c]!.inUse);
+      const v = m[rec + T_LISTS + (c << LIST_SHIFT) + L_HEAD]!;
+      if (listFirst(v) === 0) continue;
+      const listed = Math.min(Math.max((v & LIST_COUNT_MASK) - (LIST_COUNT_MASK - m[rec + T_LIMIT + c]!), 0), classes[c]!.inUse);
       classes[c]!.inUse -= listed;
       classes[c]!.free += listed;
     }
@@ -132,5 +155,6 @@ export function collectStats(h: Heap): HeapStats {
     freeBytes: { small, mid, pages: m[hw + H_FREE_PAGES]! * PAGE, bigCache: m[hw + H_BC_PAGES]! * PAGE },
     large: { blocks: largeBlocks, bytes: largeBytes },
     classes,
+    config: collectConfig(h),
   };
 }

@@ -22,9 +22,11 @@ import {
   H_ABANDONED, H_FRONTIER, K_FREE_HEAD, K_CACHED_HEAD, S_REMOTE_BITMAP, H_ARENA_START, H_MAX_THREADS, H_SENTINEL, H_THREADS, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK,
   OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BUMP, S_CLASS, S_END, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV,
   allocWord, granuleBit, S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, slotIsAttached, T_LISTS, LIST_SHIFT, L_DIVC, L_HEAD, listFirst, T_PENDING, T_TID, slabDist,
+  H_POLICY, P_ROOM, T_LIMIT, LIST_COUNT_MASK, H_LEARN, RS_SIZES, SIZE_BUCKETS, T_SIZES,
 } from './layout.ts';
 import { getEntry, markRun, takeFromBins, extendFrontier, type Arena } from './pages.ts';
-import { BLOCK_DIV, LIST_BASE, LIST_LIMIT, NCLASSES } from './size-classes.ts';
+import { BLOCK_DIV, NCLASSES } from './size-classes.ts';
+import { listLimit } from './policy.ts';
 import { collectRemote, listBlockSlab, setCurrentAt, slabIsEmpty, slabRebuild, slabRelease, slabRetire, slabSetOwner, setCurrent } from './slab.ts';
 import { largeFree } from './large.ts';
 import type { Heap } from './heap.ts';
@@ -59,9 +61,12 @@ export function initRecord(a: Arena, tid: number): boolean {
   const m = a.m32;
   m.fill(0, rec, rec + PAGE / 4);
   m[rec + T_TID] = tid;
+  const room = m[hw + H_POLICY + P_ROOM]!; // the lists' room of the policy in force
   for (let c = 0; c < NCLASSES; c++) {
     setCurrentAt(m, rec, c, hw + H_SENTINEL);
-    m[rec + T_LISTS + (c << LIST_SHIFT) + L_HEAD] = LIST_BASE[c]!; // empty
+    const limit = listLimit(room, c);
+    m[rec + T_LIMIT + c] = limit;
+    m[rec + T_LISTS + (c << LIST_SHIFT) + L_HEAD] = LIST_COUNT_MASK - limit; // empty
     m[rec + T_LISTS + (c << LIST_SHIFT) + L_DIVC] = BLOCK_DIV[c]!;
   }
   m[hw + H_THREADS + tid - 1] = rec; // last: the record is complete
@@ -97,7 +102,14 @@ export function abandonThread(h: Heap, tid: number): void {
     m0[rec + T_PENDING] = 0;
     if ((getEntry(h, pg) & KIND_MASK) === K_LARGE_HEAD) largeFree(h, pg);
   }
-  if (rec !== 0) drainLists(h, tid, rec);
+  if (rec !== 0) {
+    drainLists(h, tid, rec);
+    // Research: the thread's size samples go to the heap's totals (its record is reused by the slot's next thread).
+    for (let b = 0; b < SIZE_BUCKETS; b++) {
+      m0[hw + H_LEARN + RS_SIZES + b] = (m0[hw + H_LEARN + RS_SIZES + b]! + m0[rec + T_SIZES + b]!) | 0;
+      m0[rec + T_SIZES + b] = 0;
+    }
+  }
   const first = h.m32[hw + H_ARENA_START]! >>> PAGE_SHIFT;
   const end = h.m32[hw + H_FRONTIER]! >>> PAGE_SHIFT;
   for (let pg = first; pg < end; ) {
@@ -132,7 +144,7 @@ export function abandonThread(h: Heap, tid: number): void {
  * Gives the blocks on thread tid's free lists back to their slabs (it is leaving, or dead); the
  * caller holds the lock and rebuilds tid's slabs from their bitmaps afterwards, so only the
  * allocated bits are cleared here. A dead thread's lists are not trusted: each block is validated
- * (listBlockSlab) and a list is followed up to its first invalid link, at most LIST_LIMIT + 1
+ * (listBlockSlab) and a list is followed up to its first invalid link, at most its limit (T_LIMIT) + 1
  * blocks; blocks past a bad link stay allocated (leaked, counted in use by stats(), never handed
  * out twice). A thread killed inside a push or pop loses at most the block it held. Returns the
  * number of blocks given back.
@@ -142,8 +154,9 @@ export function drainLists(h: Heap, tid: number, rec: number): number {
   const tl = rec + T_LISTS;
   let n = 0;
   for (let c = 0; c < NCLASSES; c++) {
+    const limit = Math.min(Math.max(m[rec + T_LIMIT + c]! | 0, 0), LIST_COUNT_MASK); // not trusted either
     let p = listFirst(m[tl + (c << LIST_SHIFT)]!);
-    for (let k = 0; p !== 0 && k <= LIST_LIMIT[c]!; k++) {
+    for (let k = 0; p !== 0 && k <= limit; k++) {
       const s = listBlockSlab(h, p, c, tid);
       if (s === 0) break;
       const next = listFirst(m[p >>> 2]!);
@@ -151,7 +164,8 @@ export function drainLists(h: Heap, tid: number, rec: number): number {
       n++;
       p = next;
     }
-    m[tl + (c << LIST_SHIFT) + L_HEAD] = LIST_BASE[c]!;
+    m[rec + T_LIMIT + c] = limit;
+    m[tl + (c << LIST_SHIFT) + L_HEAD] = LIST_COUNT_MASK - limit;
   }
   return n;
 }
