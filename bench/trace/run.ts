@@ -40,6 +40,7 @@ block's contents verified; each run a fresh node process.
   default files: every *.trace.gz in ${TRACE_DIR}; multi-thread ones are replayed after the table, one worker
                      per trace thread, by bench/trace/mt/run.ts (hakmem and the multi-thread floor)
   --allocators a,b   hakmem, floor, tlsf, native-glibc, native-mimalloc, native-jemalloc, wasm-dlmalloc, wasm-emmalloc
+                     hakmem/key=value/... (createHeap options: hakmem/mode=learning, hakmem/mode=minimal)
                      (default: hakmem,floor)
   --runs N           processes per trace, allocator and mode (default 5)
   --modes cold,warm  cold: one replay after the short warm-up of workloads.md (a short-lived program);
