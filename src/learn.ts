@@ -20,9 +20,10 @@
  * Ratings: ELO, from pairwise results of adjacent measured windows of different candidates (a win
  * when the later window's cost is more than DRAW below the earlier one's, a loss when more than DRAW
  * above, else a draw). Lifecycle (LS_STATE):
- *   LS_LEARN      candidates take turns, one window each; after MIN_ROUNDS rounds a candidate more
- *                 than ELIM_GAP below the leader leaves the rotation; the leader is frozen when it
- *                 leads the next by FREEZE_GAP (or after MAX_ROUNDS rounds).
+ *   LS_LEARN      candidates take turns, one window each; after CUT_ROUNDS rounds a candidate whose
+ *                 mean cost is more than CUT x the cheapest one's leaves the rotation, after MIN_ROUNDS
+ *                 one more than ELIM_GAP below the leader; the leader is frozen when it leads the
+ *                 next by FREEZE_GAP (or after MAX_ROUNDS rounds).
  *   LS_FROZEN     the winner runs; nothing is measured. After `gap` windows (CHALLENGE_FIRST, doubling
  *                 to CHALLENGE_MAX after each challenge it survives) a challenge starts.
  *   LS_REFERENCE  one measured window of the winner, then a switch to a challenger (in turn);
@@ -98,6 +99,8 @@ const ELO_START = 1500;
 const ELO_K = 24;
 const DRAW = 0.03;
 const MIN_ROUNDS = 3;
+const CUT_ROUNDS = 2;
+const CUT = 2;
 const MAX_ROUNDS = 8;
 const ELIM_GAP = 120;
 const FREEZE_GAP = 60;
@@ -421,6 +424,17 @@ export class LearningHeap extends Heap {
     }
     const rounds = ++m[L + LS_ROUNDS]!;
     let alive = m[L + LS_ALIVE]!;
+    if (rounds >= CUT_ROUNDS) {
+      // A candidate whose windows cost more than CUT x the cheapest one's leaves the rotation now:
+      // ratings of adjacent windows would take rounds to part them (a candidate that follows a
+      // costly one wins its games), and each of its windows is expensive. The cheapest stays.
+      let cheapest = Infinity;
+      for (let k = 0; k < n; k++) if ((alive & (1 << k)) !== 0 && m[L + LS_NWIN + k]! > 0) cheapest = Math.min(cheapest, f64(this, LS_COST + 2 * k));
+      for (let k = 0; k < n; k++) {
+        if ((alive & (1 << k)) !== 0 && m[L + LS_NWIN + k]! > 0 && f64(this, LS_COST + 2 * k) > CUT * cheapest) alive &= ~(1 << k);
+      }
+      m[L + LS_ALIVE] = alive;
+    }
     const leader = this.leader(alive);
     const top = f64(this, LS_RATING + 2 * leader);
     if (rounds >= MIN_ROUNDS) {
