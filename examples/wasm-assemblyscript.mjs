@@ -58,7 +58,9 @@ for (let node = squares; node !== 0; node = heap.u32[node >> 2]) {
   sumOfSquares += value;
   count++;
 }
-console.log(`JavaScript read wasm's list: ${count} nodes, first ${firstValues.join(', ')}, sum ${sumOfSquares}; memory now ${memory.buffer.byteLength} bytes`);
+console.log(
+  `JavaScript read wasm's list: ${count} nodes, first ${firstValues.join(', ')}, sum ${sumOfSquares}; memory now ${memory.buffer.byteLength} bytes`,
+);
 
 // 6. JavaScript builds a list of its own in the same layout; wasm frees it. Then wasm frees its own.
 let mine = 0;
@@ -78,4 +80,6 @@ const blocksAfter = heap.stats().inUseBlocks;
 console.log(`heap.check() passed; blocks in use: ${blocksBefore} before, ${blocksAfter} after`);
 
 // The line test/examples.test.ts reads.
-console.log(`result ${JSON.stringify({ dataEnd: wasm.dataEnd(), sumOfProducts, count, firstValues, sumOfSquares, freedMine, freedSquares, memoryBytes: memory.buffer.byteLength, blocksBefore, blocksAfter })}`);
+console.log(
+  `result ${JSON.stringify({ dataEnd: wasm.dataEnd(), sumOfProducts, count, firstValues, sumOfSquares, freedMine, freedSquares, memoryBytes: memory.buffer.byteLength, blocksBefore, blocksAfter })}`,
+);

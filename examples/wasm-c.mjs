@@ -77,4 +77,6 @@ const blocksAfter = heap.stats().inUseBlocks;
 console.log(`C freed its ${freedSquares} entries; heap.check() passed; blocks in use: ${blocksBefore} before, ${blocksAfter} after`);
 
 // The line test/examples.test.ts reads.
-console.log(`result ${JSON.stringify({ dataEnd: c.data_end(), count: texts.length, first: texts.slice(0, 5), last: texts.at(-1), numbers, joined: joinedText, sumOfMine: String(sumOfMine), freedMine, freedSquares, blocksBefore, blocksAfter })}`);
+console.log(
+  `result ${JSON.stringify({ dataEnd: c.data_end(), count: texts.length, first: texts.slice(0, 5), last: texts.at(-1), numbers, joined: joinedText, sumOfMine: String(sumOfMine), freedMine, freedSquares, blocksBefore, blocksAfter })}`,
+);

@@ -121,4 +121,6 @@ const blocksAfter = heap.stats().inUseBlocks;
 console.log(`main: everything freed, heap.check() passed; blocks in use: ${blocksBefore} before, ${blocksAfter} after`);
 
 // The line test/examples.test.ts reads.
-console.log(`result ${JSON.stringify({ count, sum, samples, byThread, workers: results.map((r) => ({ index: r.index, threadId: r.threadId, changed: r.changed })), blocksBefore, blocksAfter })}`);
+console.log(
+  `result ${JSON.stringify({ count, sum, samples, byThread, workers: results.map((r) => ({ index: r.index, threadId: r.threadId, changed: r.changed })), blocksBefore, blocksAfter })}`,
+);

@@ -7,7 +7,7 @@ import { describe } from './errors.ts';
 
 /** Whether v is a number that is a uint32 (a BigInt is not: `>>>` would throw V8's own TypeError). */
 export function isU32(v: unknown): v is number {
-  return typeof v === 'number' && (v >>> 0) === v;
+  return typeof v === 'number' && v >>> 0 === v;
 }
 
 /**
@@ -28,9 +28,20 @@ export function checkOption(name: string, v: unknown, min: number, max: number):
   return v;
 }
 
-
 /** The options createHeap reads; any other key is a TypeError (a misspelled option must not be ignored). */
-export const OPTION_KEYS = ['memory', 'initialBytes', 'maxBytes', 'start', 'end', 'maxThreads', 'name', 'secure', 'mode', 'policy', 'learn'];
+export const OPTION_KEYS = [
+  'memory',
+  'initialBytes',
+  'maxBytes',
+  'start',
+  'end',
+  'maxThreads',
+  'name',
+  'secure',
+  'mode',
+  'policy',
+  'learn',
+];
 
 /** Throws a TypeError naming the keys of `options` that are not in `known` (with the nearest known one). */
 export function checkOptionKeys(options: object, known: readonly string[], what: string): void {
@@ -52,4 +63,3 @@ export function editDistance(a: string, b: string): number {
   }
   return prev[b.length]!;
 }
-

@@ -5,13 +5,92 @@
  */
 import { HeapCorruptionError } from './errors.ts';
 import {
-  BC_SLOTS, H_HIGH_WATER, MAX_THREADS_LIMIT, H_ARENA_START, H_BC, H_BC_PAGES, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER,
-  H_MAGIC, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF, H_THREADS, H_TOP, H_USED_PAGES, HEAP_MAGIC,
-  K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB,
-  KIND_MASK, LEAF_ENTRIES, NBINS, OWNER_ALIGNED, OWNER_FULL, OWNER_TID_MASK, PAGE, PAGE_SHIFT, REGION_SHIFT,
-  RUN_MAGIC, RUN_CHECK, RUN_NEXT, RUN_PAGES, RUN_PREV, S_ALLOC_BITMAP, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_END, S_FIRST,
-  S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV, S_REMOTE_BITMAP, S_REMOTE, SLAB_MAGIC, T_CUR, T_FULL, T_LISTS, LIST_SHIFT, L_DIVC, LIST_COUNT_MASK, listFirst, T_TID, TOP_ENTRIES,
-  CLASS_MAP_ENTRIES, H_CLASS_MAP, granuleBit, remoteBitWord, slabAbits, SLAB_HEADER_BYTES, E_FRESH, MARK_WORD, slabDist, H_ABANDONED, H_BASE, H_DEAD_DIRECT, H_VERSION, HEAP_VERSION, slotIsAttached, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
+  BC_SLOTS,
+  H_HIGH_WATER,
+  MAX_THREADS_LIMIT,
+  H_ARENA_START,
+  H_BC,
+  H_BC_PAGES,
+  H_BINS,
+  H_BIN_MASK,
+  H_FREE_PAGES,
+  H_FRONTIER,
+  H_MAGIC,
+  H_MAX_END,
+  H_MAX_THREADS,
+  H_NULL_LEAF,
+  H_THREADS,
+  H_TOP,
+  H_USED_PAGES,
+  HEAP_MAGIC,
+  K_CACHED_HEAD,
+  K_FREE_BODY,
+  K_FREE_HEAD,
+  K_FREE_TAIL,
+  K_LARGE_BODY,
+  K_LARGE_HEAD,
+  K_META,
+  K_SLAB,
+  KIND_MASK,
+  LEAF_ENTRIES,
+  NBINS,
+  OWNER_ALIGNED,
+  OWNER_FULL,
+  OWNER_TID_MASK,
+  PAGE,
+  PAGE_SHIFT,
+  REGION_SHIFT,
+  RUN_MAGIC,
+  RUN_CHECK,
+  RUN_NEXT,
+  RUN_PAGES,
+  RUN_PREV,
+  S_ALLOC_BITMAP,
+  S_BSIZE,
+  S_BUMP,
+  S_CAP,
+  S_CLASS,
+  S_END,
+  S_FIRST,
+  S_FREE,
+  S_MAGIC,
+  S_NEXT,
+  S_OWNER,
+  S_PAGES,
+  S_PREV,
+  S_REMOTE_BITMAP,
+  S_REMOTE,
+  SLAB_MAGIC,
+  T_CUR,
+  T_FULL,
+  T_LISTS,
+  LIST_SHIFT,
+  L_DIVC,
+  LIST_COUNT_MASK,
+  listFirst,
+  T_TID,
+  TOP_ENTRIES,
+  CLASS_MAP_ENTRIES,
+  H_CLASS_MAP,
+  granuleBit,
+  remoteBitWord,
+  slabAbits,
+  SLAB_HEADER_BYTES,
+  E_FRESH,
+  MARK_WORD,
+  slabDist,
+  H_ABANDONED,
+  H_BASE,
+  H_DEAD_DIRECT,
+  H_VERSION,
+  HEAP_VERSION,
+  slotIsAttached,
+  RS_ARMED,
+  RS_IDLE,
+  RS_PENDING,
+  remoteWord,
+  slabEntry,
+  slabHeaderBytes,
 } from './layout.ts';
 import { binOf, getEntry } from './pages.ts';
 import { BLOCK_DIV, CLASS_OF, CLASS_SIZE, NCLASSES } from './size-classes.ts';
@@ -49,14 +128,17 @@ export function checkHeap(h: Heap): void {
   for (let i = 0; i < 16; i++) if (m[h.sentinel + i] !== 0) fail('the sentinel slab was written to', h.sentinel << 2);
   if (m[hw + H_VERSION] !== HEAP_VERSION) fail(`heap format version is ${m[hw + H_VERSION]}, not ${HEAP_VERSION}`, (hw + H_VERSION) << 2);
   if (m[hw + H_BASE] !== hb) fail(`the header's base field ${m[hw + H_BASE]} is not the header's offset ${hb}`, (hw + H_BASE) << 2);
-  if (!(m[hw + H_MODE]! >= 1 && m[hw + H_MODE]! <= MODES.length)) fail(`the heap's mode word ${m[hw + H_MODE]} names no mode`, (hw + H_MODE) << 2);
+  if (!(m[hw + H_MODE]! >= 1 && m[hw + H_MODE]! <= MODES.length))
+    fail(`the heap's mode word ${m[hw + H_MODE]} names no mode`, (hw + H_MODE) << 2);
   const policyProblem = policyWordsProblem(m, hw + H_POLICY);
   if (policyProblem !== '') fail(`the policy in force is invalid (${policyProblem})`, (hw + H_POLICY) << 2);
   for (let g = 0; g < CLASS_MAP_ENTRIES; g++) {
-    if (m[hw + H_CLASS_MAP + g] !== CLASS_OF[g]! << LIST_SHIFT) fail(`the class map entry for ${g * 16} bytes is overwritten`, (hw + H_CLASS_MAP + g) << 2);
+    if (m[hw + H_CLASS_MAP + g] !== CLASS_OF[g]! << LIST_SHIFT)
+      fail(`the class map entry for ${g * 16} bytes is overwritten`, (hw + H_CLASS_MAP + g) << 2);
   }
   for (let g = 0; g < DIRECT_ENTRIES; g++) {
-    if (m[hw + H_DEAD_DIRECT + g] !== h.sentinel) fail('the direct table of detached threads does not point at the sentinel', (hw + H_DEAD_DIRECT + g) << 2);
+    if (m[hw + H_DEAD_DIRECT + g] !== h.sentinel)
+      fail('the direct table of detached threads does not point at the sentinel', (hw + H_DEAD_DIRECT + g) << 2);
   }
   const first = arena >>> PAGE_SHIFT;
   const end = frontier >>> PAGE_SHIFT;
@@ -73,16 +155,19 @@ export function checkHeap(h: Heap): void {
       continue;
     }
     const lp = leaf >>> (PAGE_SHIFT - 2);
-    if ((leaf & (LEAF_ENTRIES - 1)) !== 0 || lp < first || lp >= end) fail(`page-map leaf of region ${r} is outside the arena`, (hw + H_TOP + r) << 2);
+    if ((leaf & (LEAF_ENTRIES - 1)) !== 0 || lp < first || lp >= end)
+      fail(`page-map leaf of region ${r} is outside the arena`, (hw + H_TOP + r) << 2);
     if (leafPages.has(lp)) fail(`regions share the page-map leaf of region ${r}`, (hw + H_TOP + r) << 2);
     leafPages.add(lp);
     // Entries of pages outside [arena, frontier) must be K_NONE (0): lookups of stray pointers read them.
     for (let i = 0; i < LEAF_ENTRIES; i++) {
       const pg = (r << (REGION_SHIFT - PAGE_SHIFT)) + i;
-      if ((pg < first || pg >= end) && m[leaf + i] !== 0) fail(`page-map entry of page ${pg}, outside the arena, is not empty`, (leaf + i) << 2);
+      if ((pg < first || pg >= end) && m[leaf + i] !== 0)
+        fail(`page-map entry of page ${pg}, outside the arena, is not empty`, (leaf + i) << 2);
     }
   }
-  for (let i = 0; i < LEAF_ENTRIES; i++) if (m[nullLeaf + i] !== 0) fail('the null leaf (entries of regions without a leaf) was written to', (nullLeaf + i) << 2);
+  for (let i = 0; i < LEAF_ENTRIES; i++)
+    if (m[nullLeaf + i] !== 0) fail('the null leaf (entries of regions without a leaf) was written to', (nullLeaf + i) << 2);
   const threadPages = new Set<number>();
   const maxThreads = m[hw + H_MAX_THREADS]!;
   if (!(maxThreads >= 1 && maxThreads <= MAX_THREADS_LIMIT) || (hw + H_THREADS + maxThreads) << 2 > m[hw + H_NULL_LEAF]! << 2) {
@@ -120,7 +205,8 @@ export function checkHeap(h: Heap): void {
         const n = e >>> 4;
         if (n < 1 || pg + n > end) fail(`large block of ${n} pages runs past the frontier`, at);
         for (let i = 1; i < n; i++) {
-          if (getEntry(h, pg + i) !== (((pg << 4) | K_LARGE_BODY) >>> 0)) fail(`page ${i} of the large block is not marked as its body`, (pg + i) << PAGE_SHIFT);
+          if (getEntry(h, pg + i) !== ((pg << 4) | K_LARGE_BODY) >>> 0)
+            fail(`page ${i} of the large block is not marked as its body`, (pg + i) << PAGE_SHIFT);
         }
         if (k === K_CACHED_HEAD) {
           cachedPages += n;
@@ -134,12 +220,14 @@ export function checkHeap(h: Heap): void {
         const n = e >>> 4;
         if (prevFree) fail('two free runs are adjacent (they should have been coalesced)', at);
         if (n < 1 || pg + n > end) fail(`free run of ${n} pages runs past the frontier`, at);
-        if (n > 1 && getEntry(h, pg + n - 1) !== ((n << 4) | K_FREE_TAIL)) fail('free run has a wrong tail tag', (pg + n - 1) << PAGE_SHIFT);
+        if (n > 1 && getEntry(h, pg + n - 1) !== ((n << 4) | K_FREE_TAIL))
+          fail('free run has a wrong tail tag', (pg + n - 1) << PAGE_SHIFT);
         for (let i = 1; i < n - 1; i++) {
           if (getEntry(h, pg + i) !== K_FREE_BODY) fail('a page inside a free run is not marked free', (pg + i) << PAGE_SHIFT);
         }
         const w = pg << (PAGE_SHIFT - 2);
-        if (m[w + RUN_CHECK] !== (RUN_MAGIC ^ pg) || m[w + RUN_PAGES] !== n) fail('free run header is overwritten (a write after free?)', at);
+        if (m[w + RUN_CHECK] !== (RUN_MAGIC ^ pg) || m[w + RUN_PAGES] !== n)
+          fail('free run header is overwritten (a write after free?)', at);
         freePages += n;
         freeRuns++;
         pg += n;
@@ -156,7 +244,8 @@ export function checkHeap(h: Heap): void {
         fail(`page has an invalid page-map entry 0x${(e >>> 0).toString(16)}`, at);
     }
   }
-  for (const lp of leafPages) if ((getEntry(h, lp) & KIND_MASK) !== K_META) fail('a page-map leaf is not marked as metadata', lp << PAGE_SHIFT);
+  for (const lp of leafPages)
+    if ((getEntry(h, lp) & KIND_MASK) !== K_META) fail('a page-map leaf is not marked as metadata', lp << PAGE_SHIFT);
   for (let i = 0; i < maxThreads; i++) {
     const rec = m[hw + H_THREADS + i]!;
     if (rec === 0) continue;
@@ -187,8 +276,10 @@ export function checkHeap(h: Heap): void {
     }
   }
   if (listed !== freeRuns) fail(`${freeRuns} free runs exist but the bins list ${listed}`, (hw + H_BINS) << 2);
-  if (m[hw + H_FREE_PAGES] !== freePages) fail(`free page count is ${m[hw + H_FREE_PAGES]} but ${freePages} pages are free`, (hw + H_FREE_PAGES) << 2);
-  if (m[hw + H_USED_PAGES] !== usedPages) fail(`used page count is ${m[hw + H_USED_PAGES]} but ${usedPages} pages are in use`, (hw + H_USED_PAGES) << 2);
+  if (m[hw + H_FREE_PAGES] !== freePages)
+    fail(`free page count is ${m[hw + H_FREE_PAGES]} but ${freePages} pages are free`, (hw + H_FREE_PAGES) << 2);
+  if (m[hw + H_USED_PAGES] !== usedPages)
+    fail(`used page count is ${m[hw + H_USED_PAGES]} but ${usedPages} pages are in use`, (hw + H_USED_PAGES) << 2);
 
   // ---- BigCache slots
   let slotPages = 0;
@@ -197,7 +288,8 @@ export function checkHeap(h: Heap): void {
     const n = m[hw + H_BC + 2 * i + 1]!;
     if (n === 0) continue;
     const pg = p >>> PAGE_SHIFT;
-    if (!cachedRuns.delete(pg) || getEntry(h, pg) >>> 4 !== n) fail(`BigCache slot ${i} does not hold a cached block`, (hw + H_BC + 2 * i) << 2);
+    if (!cachedRuns.delete(pg) || getEntry(h, pg) >>> 4 !== n)
+      fail(`BigCache slot ${i} does not hold a cached block`, (hw + H_BC + 2 * i) << 2);
     slotPages += n;
   }
   if (cachedRuns.size !== 0) fail('a cached large block is in no BigCache slot', [...cachedRuns][0]! << PAGE_SHIFT);
@@ -225,7 +317,8 @@ export function checkHeap(h: Heap): void {
       const s = m[rec + T_CUR + c]!;
       if (s !== h.sentinel) {
         if (!slabs.has(s)) fail(`thread ${tid}'s current slab of class ${CLASS_SIZE[c]} is not a slab`, (rec + T_CUR + c) << 2);
-        if (m[s + S_CLASS] !== c || (m[s + S_OWNER]! & OWNER_TID_MASK) !== tid) fail(`thread ${tid}'s current slab of class ${CLASS_SIZE[c]} has another class or owner`, s << 2);
+        if (m[s + S_CLASS] !== c || (m[s + S_OWNER]! & OWNER_TID_MASK) !== tid)
+          fail(`thread ${tid}'s current slab of class ${CLASS_SIZE[c]} has another class or owner`, s << 2);
         if ((m[s + S_OWNER]! & OWNER_FULL) !== 0) fail('a current slab is marked full', s << 2);
         listedSlabs.add(s);
       }
@@ -233,9 +326,11 @@ export function checkHeap(h: Heap): void {
       let s2 = m[rec + T_QHEAD + c]!;
       for (let steps = 0; s2 !== 0; steps++) {
         if (steps > slabs.size) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} loops`, (rec + T_QHEAD + c) << 2);
-        if (!slabs.has(s2)) fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} links to a non-slab`, prev << 2 || (rec + T_QHEAD + c) << 2);
+        if (!slabs.has(s2))
+          fail(`thread ${tid}'s partial list of class ${CLASS_SIZE[c]} links to a non-slab`, prev << 2 || (rec + T_QHEAD + c) << 2);
         if (listedSlabs.has(s2)) fail('a slab is current or listed twice', s2 << 2);
-        if (m[s2 + S_CLASS] !== c || (m[s2 + S_OWNER]! & OWNER_TID_MASK) !== tid) fail('a partial slab has another class or owner', s2 << 2);
+        if (m[s2 + S_CLASS] !== c || (m[s2 + S_OWNER]! & OWNER_TID_MASK) !== tid)
+          fail('a partial slab has another class or owner', s2 << 2);
         if ((m[s2 + S_OWNER]! & OWNER_FULL) !== 0) fail('a partial slab is marked full', s2 << 2);
         if (m[s2 + S_FREE] === 0 && m[s2 + S_BUMP] === m[s2 + S_END]) fail('a slab with no free block is in a partial list', s2 << 2);
         if (m[s2 + S_PREV] !== prev) fail('a partial slab has a wrong back link', s2 << 2);
@@ -244,34 +339,51 @@ export function checkHeap(h: Heap): void {
         prev = s2;
         s2 = m[s2 + S_NEXT]!;
       }
-      if (m[rec + T_QTAIL + c] !== prev) fail(`thread ${tid}'s partial queue of class ${CLASS_SIZE[c]} has a wrong tail`, (rec + T_QTAIL + c) << 2);
+      if (m[rec + T_QTAIL + c] !== prev)
+        fail(`thread ${tid}'s partial queue of class ${CLASS_SIZE[c]} has a wrong tail`, (rec + T_QTAIL + c) << 2);
     }
-    if (m[rec + T_NPARTIAL] !== npartial) fail(`thread ${tid} counts ${m[rec + T_NPARTIAL]} partial slabs but its queues hold ${npartial}`, (rec + T_NPARTIAL) << 2);
+    if (m[rec + T_NPARTIAL] !== npartial)
+      fail(`thread ${tid} counts ${m[rec + T_NPARTIAL]} partial slabs but its queues hold ${npartial}`, (rec + T_NPARTIAL) << 2);
     // Free lists: every block a valid listed block of this thread and class (marker, allocated bit,
     // block start, not freed remotely), each once, no more than the limit; each list word's count
     // one more than the next one's, down to the empty list's count, 31 - its limit (T_LIMIT, 0 to 31).
     for (let c = 0; c < NCLASSES; c++) {
       const hw0 = rec + T_LISTS + (c << LIST_SHIFT);
-      if (m[hw0 + L_DIVC] !== BLOCK_DIV[c]) fail(`thread ${tid}'s block-start test of class ${CLASS_SIZE[c]} is overwritten`, (hw0 + L_DIVC) << 2);
+      if (m[hw0 + L_DIVC] !== BLOCK_DIV[c])
+        fail(`thread ${tid}'s block-start test of class ${CLASS_SIZE[c]} is overwritten`, (hw0 + L_DIVC) << 2);
       const limit = m[rec + T_LIMIT + c]!;
-      if (!(limit >= 0 && limit <= LIST_COUNT_MASK)) fail(`thread ${tid}'s list limit of class ${CLASS_SIZE[c]} is ${limit}, not 0 to ${LIST_COUNT_MASK}`, (rec + T_LIMIT + c) << 2);
+      if (!(limit >= 0 && limit <= LIST_COUNT_MASK))
+        fail(`thread ${tid}'s list limit of class ${CLASS_SIZE[c]} is ${limit}, not 0 to ${LIST_COUNT_MASK}`, (rec + T_LIMIT + c) << 2);
       let n = 0;
       let prev = hw0;
       let v = m[hw0]!;
       for (let p = listFirst(v); p !== 0; p = listFirst(v)) {
-        if (n >= limit) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} is longer than its limit ${limit} (a cycle, or a block freed twice?)`, hw0 << 2);
+        if (n >= limit)
+          fail(
+            `thread ${tid}'s free list of class ${CLASS_SIZE[c]} is longer than its limit ${limit} (a cycle, or a block freed twice?)`,
+            hw0 << 2,
+          );
         const s = listBlockSlab(h, p, c, tid);
-        if (s === 0) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} links to ${p}, which is not a free block of that class in its slabs (a write after free?)`, prev << 2);
+        if (s === 0)
+          fail(
+            `thread ${tid}'s free list of class ${CLASS_SIZE[c]} links to ${p}, which is not a free block of that class in its slabs (a write after free?)`,
+            prev << 2,
+          );
         if (onLists.has(p)) fail('a block is on a free list twice', p);
-        if ((m[remoteBitWord(m, s, p)]! & granuleBit(p)) !== 0) fail('a block on a thread\'s free list is also freed by another thread', p);
+        if ((m[remoteBitWord(m, s, p)]! & granuleBit(p)) !== 0) fail("a block on a thread's free list is also freed by another thread", p);
         const next = m[p >>> 2]!;
-        if ((next & LIST_COUNT_MASK) !== (v & LIST_COUNT_MASK) - 1) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]}: a list word's count disagrees with the next one's`, prev << 2);
+        if ((next & LIST_COUNT_MASK) !== (v & LIST_COUNT_MASK) - 1)
+          fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]}: a list word's count disagrees with the next one's`, prev << 2);
         onLists.add(p);
         n++;
         prev = p >>> 2;
         v = next;
       }
-      if (v !== LIST_COUNT_MASK - limit) fail(`thread ${tid}'s free list of class ${CLASS_SIZE[c]} ends in ${v}, not the empty list's count ${LIST_COUNT_MASK - limit}`, prev << 2);
+      if (v !== LIST_COUNT_MASK - limit)
+        fail(
+          `thread ${tid}'s free list of class ${CLASS_SIZE[c]} ends in ${v}, not the empty list's count ${LIST_COUNT_MASK - limit}`,
+          prev << 2,
+        );
     }
     let prev = 0;
     let f = m[rec + T_FULL]!;
@@ -279,7 +391,8 @@ export function checkHeap(h: Heap): void {
       if (steps > slabs.size) fail(`thread ${tid}'s full list loops`, (rec + T_FULL) << 2);
       if (!slabs.has(f)) fail(`thread ${tid}'s full list links to a non-slab`, prev << 2 || (rec + T_FULL) << 2);
       if (listedSlabs.has(f)) fail('a full slab is also current or in another list', f << 2);
-      if ((m[f + S_OWNER]! & (OWNER_TID_MASK | OWNER_FULL)) !== (tid | OWNER_FULL)) fail(`a slab in thread ${tid}'s full list is not a full slab of that thread`, f << 2);
+      if ((m[f + S_OWNER]! & (OWNER_TID_MASK | OWNER_FULL)) !== (tid | OWNER_FULL))
+        fail(`a slab in thread ${tid}'s full list is not a full slab of that thread`, f << 2);
       if (m[f + S_PREV] !== prev) fail('a full slab has a wrong back link', f << 2);
       listedSlabs.add(f);
       prev = f;
@@ -293,7 +406,8 @@ export function checkHeap(h: Heap): void {
       if (steps > slabs.size) fail(`the abandoned list of class ${CLASS_SIZE[c]} loops`, (hw + H_ABANDONED + c) << 2);
       if (!slabs.has(a)) fail(`the abandoned list of class ${CLASS_SIZE[c]} links to a non-slab`, (hw + H_ABANDONED + c) << 2);
       if (listedSlabs.has(a)) fail('an abandoned slab is listed twice', a << 2);
-      if ((m[a + S_OWNER]! & OWNER_TID_MASK) !== 0 || m[a + S_CLASS] !== c) fail('a slab in an abandoned list has an owner or another class', a << 2);
+      if ((m[a + S_OWNER]! & OWNER_TID_MASK) !== 0 || m[a + S_CLASS] !== c)
+        fail('a slab in an abandoned list has an owner or another class', a << 2);
       listedSlabs.add(a);
       a = m[a + S_NEXT]!;
     }
@@ -317,7 +431,8 @@ function checkSlab(h: Heap, pg: number, end: number): number {
   if (!slabSizeValid(cls, pages) || pg + pages > end) fail(`slab of class ${CLASS_SIZE[cls]} has ${pages} pages`, base);
   const owner = m[s + S_OWNER]!;
   for (let i = 0; i < pages; i++) {
-    if ((getEntry(h, pg + i) & ~E_FRESH) !== slabEntry(owner, cls, i)) fail(`page ${i} of the slab has a page-map entry that disagrees with its header`, (pg + i) << PAGE_SHIFT);
+    if ((getEntry(h, pg + i) & ~E_FRESH) !== slabEntry(owner, cls, i))
+      fail(`page ${i} of the slab has a page-map entry that disagrees with its header`, (pg + i) << PAGE_SHIFT);
   }
   const bsize = m[s + S_BSIZE]!;
   const hdr = slabHeaderBytes(pages);
@@ -325,21 +440,30 @@ function checkSlab(h: Heap, pg: number, end: number): number {
   const firstB = m[s + S_FIRST]!;
   const endB = m[s + S_END]!;
   const bump = m[s + S_BUMP]!;
-  if (bsize !== CLASS_SIZE[cls] || cap !== Math.floor((pages * PAGE - hdr) / bsize) || firstB !== base + SLAB_HEADER_BYTES ||
-    endB !== firstB + cap * bsize || bump < firstB || bump > endB || (bump - firstB) % bsize !== 0) {
+  if (
+    bsize !== CLASS_SIZE[cls] ||
+    cap !== Math.floor((pages * PAGE - hdr) / bsize) ||
+    firstB !== base + SLAB_HEADER_BYTES ||
+    endB !== firstB + cap * bsize ||
+    bump < firstB ||
+    bump > endB ||
+    (bump - firstB) % bsize !== 0
+  ) {
     fail(`slab geometry fields are inconsistent (class ${bsize}, cap ${cap}, bump ${bump})`, base);
   }
   const ab = m[s + S_ALLOC_BITMAP]!;
   if (ab !== slabAbits(pages) || m[s + S_REMOTE_BITMAP] !== ab + pages * 8) fail('slab bitmap offsets are wrong', base);
   const rs = m[s + S_REMOTE]!;
-  if (rs !== remoteWord(base, RS_IDLE) && rs !== remoteWord(base, RS_PENDING) && rs !== remoteWord(base, RS_ARMED)) fail('slab remote-free state word is invalid', base);
+  if (rs !== remoteWord(base, RS_IDLE) && rs !== remoteWord(base, RS_PENDING) && rs !== remoteWord(base, RS_ARMED))
+    fail('slab remote-free state word is invalid', base);
   if (rs === remoteWord(base, RS_ARMED) && (owner & OWNER_FULL) === 0) fail('a slab that is not full is armed for notification', base);
   const aligned = (owner & OWNER_ALIGNED) !== 0;
   const rbits = m[s + S_REMOTE_BITMAP]!;
   for (let i = 0; i < pages * 8; i++) {
     const r = m[s + rbits + i]!;
     if ((r & ~m[s + ab + i]!) !== 0) fail('a block is marked freed by another thread but was not handed out', base + i * 512);
-    if (r !== 0 && rs !== remoteWord(base, RS_PENDING)) fail('a slab holds blocks freed by other threads, but its state word does not say so (they would never be collected)', base);
+    if (r !== 0 && rs !== remoteWord(base, RS_PENDING))
+      fail('a slab holds blocks freed by other threads, but its state word does not say so (they would never be collected)', base);
   }
   // Allocated bits: only inside carved blocks; one per handed-out block.
   const words = pages * 8;
@@ -362,7 +486,8 @@ function checkSlab(h: Heap, pg: number, end: number): number {
   let p = m[s + S_FREE]!;
   let prev = base;
   while (p !== 0) {
-    if (p < firstB || p >= bump || (p - firstB) % bsize !== 0) fail(`free list of a ${bsize}-byte slab links to ${p}, not a carved block (a write after free?)`, prev);
+    if (p < firstB || p >= bump || (p - firstB) % bsize !== 0)
+      fail(`free list of a ${bsize}-byte slab links to ${p}, not a carved block (a write after free?)`, prev);
     const idx = (p - firstB) / bsize;
     if (seen[idx]) fail('free list has a cycle', p);
     seen[idx] = 1;
@@ -387,7 +512,8 @@ function checkSlab(h: Heap, pg: number, end: number): number {
   }
   if (key !== 0) {
     for (let q = m[s + S_FREE]!, n = 0; q !== 0 && n < cap; q = h.readLink(s, q), n++) {
-      if (m[(q >>> 2) + MARK_WORD] !== (q ^ key)) fail('a block on its slab\'s free list lacks the free-block marker (a write after free?)', q);
+      if (m[(q >>> 2) + MARK_WORD] !== (q ^ key))
+        fail("a block on its slab's free list lacks the free-block marker (a write after free?)", q);
     }
   }
   const uncarved = (endB - bump) / bsize;

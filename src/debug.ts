@@ -22,13 +22,43 @@ import { attachHeapOf, createHeapOf } from './init.ts';
 import { isU32 } from './args.ts';
 import { DoubleFreeError, HeapOverflowError, UseAfterFreeError } from './errors.ts';
 import {
-  H_ARENA_START, H_DEBUG_KEY, H_FRONTIER, H_MAX_THREADS, H_MIXED, H_THREADS, K_LARGE_HEAD, K_SLAB, KIND_MASK, MARK_WORD, PAGE_SHIFT,
-  S_ALLOC_BITMAP, S_FREE, S_PAGES, S_REMOTE_BITMAP, slotIsAttached, T_LIMIT, T_LISTS, LIST_SHIFT, listFirst, slabOf, slabDist,
+  H_ARENA_START,
+  H_DEBUG_KEY,
+  H_FRONTIER,
+  H_MAX_THREADS,
+  H_MIXED,
+  H_THREADS,
+  K_LARGE_HEAD,
+  K_SLAB,
+  KIND_MASK,
+  MARK_WORD,
+  PAGE_SHIFT,
+  S_ALLOC_BITMAP,
+  S_FREE,
+  S_PAGES,
+  S_REMOTE_BITMAP,
+  slotIsAttached,
+  T_LIMIT,
+  T_LISTS,
+  LIST_SHIFT,
+  listFirst,
+  slabOf,
+  slabDist,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
 import { blockStart } from './slab.ts';
 import {
-  NROUTES, R_COLLECT, R_CONFIRM, R_FLUSH, R_FREE_LARGE, R_FREE_REMOTE, R_FREE_SLOW, R_MALLOC_LARGE, R_MALLOC_REFILL, R_MALLOC_SLOW, type RouteStats,
+  NROUTES,
+  R_COLLECT,
+  R_CONFIRM,
+  R_FLUSH,
+  R_FREE_LARGE,
+  R_FREE_REMOTE,
+  R_FREE_SLOW,
+  R_MALLOC_LARGE,
+  R_MALLOC_REFILL,
+  R_MALLOC_SLOW,
+  type RouteStats,
 } from './routes.ts';
 import { CLASS_SIZE, NCLASSES } from './size-classes.ts';
 import type { HeapStats } from './stats.ts';
@@ -83,7 +113,8 @@ export class DebugHeap extends Heap {
     const m = this.m32;
     const kw = this.hw + H_DEBUG_KEY;
     // A heap the release build made (this thread attached to it): blocks without a trailer exist.
-    if (Atomics.compareExchange(m, kw, 0, (Math.random() * 0x7fffffff) | 1) === 0 && this.threadId !== 1) Atomics.store(m, this.hw + H_MIXED, 1);
+    if (Atomics.compareExchange(m, kw, 0, (Math.random() * 0x7fffffff) | 1) === 0 && this.threadId !== 1)
+      Atomics.store(m, this.hw + H_MIXED, 1);
     this.key = Atomics.load(m, kw);
     this.inner = 0;
     this.routeCounts = new Float64Array(NROUTES);
@@ -115,7 +146,7 @@ export class DebugHeap extends Heap {
   }
 
   override free(arg: number | ArrayBufferView): void {
-    const ptr = typeof arg === 'object' && arg !== null && ArrayBuffer.isView(arg) ? this.viewPointer(arg) : arg as number;
+    const ptr = typeof arg === 'object' && arg !== null && ArrayBuffer.isView(arg) ? this.viewPointer(arg) : (arg as number);
     if (this.inner !== 0) {
       super.free(ptr);
       return;
@@ -157,8 +188,15 @@ export class DebugHeap extends Heap {
   }
 
   override alignedAlloc(alignment: number, size: number): number {
-    if (typeof alignment !== 'number' || (alignment >>> 0) !== alignment || (alignment & (alignment - 1)) !== 0 || alignment === 0 ||
-      alignment > 1 << 30 || !isU32(size) || size > this.maxRequest) {
+    if (
+      typeof alignment !== 'number' ||
+      alignment >>> 0 !== alignment ||
+      (alignment & (alignment - 1)) !== 0 ||
+      alignment === 0 ||
+      alignment > 1 << 30 ||
+      !isU32(size) ||
+      size > this.maxRequest
+    ) {
       return super.alignedAlloc(alignment, size); // throws, or 0: too large
     }
     if (size > this.maxRequest - EXTRA) return 0; // fits the heap's limit but not with the debug trailer
@@ -300,19 +338,31 @@ export class DebugHeap extends Heap {
   private verify(p: number, u: number, op: string): number {
     const m = this.m32;
     if (m[(p + u - 4) >>> 2] === this.freedMark(p, u) && this.poisonIntact(p, u)) {
-      throw new DoubleFreeError(p, `${op}: the block is marked freed and still holds its poison (freed before, possibly on another thread)`, this.name);
+      throw new DoubleFreeError(
+        p,
+        `${op}: the block is marked freed and still holds its poison (freed before, possibly on another thread)`,
+        this.name,
+      );
     }
     const t = (p + u - TRAILER) >>> 2;
     const size = m[t]!;
     if (m[t + 3] !== this.magic(p, size)) {
       // In a heap shared with release-build threads, a block without a trailer is theirs: no canary to check.
       if (Atomics.load(m, this.hw + H_MIXED) !== 0) return u;
-      throw new HeapOverflowError(p, `${op}: the trailer after the block (${u - TRAILER} usable bytes) is overwritten (or the block was allocated by the release build)`, this.name);
+      throw new HeapOverflowError(
+        p,
+        `${op}: the trailer after the block (${u - TRAILER} usable bytes) is overwritten (or the block was allocated by the release build)`,
+        this.name,
+      );
     }
     const m8 = this.m8;
     for (let i = p + size; i < p + u - TRAILER; i++) {
       if (m8[i] !== CANARY) {
-        throw new HeapOverflowError(p, `${op}: byte ${i - p} of a ${size}-byte block was written (found 0x${m8[i]!.toString(16)} in its canary)`, this.name);
+        throw new HeapOverflowError(
+          p,
+          `${op}: byte ${i - p} of a ${size}-byte block was written (found 0x${m8[i]!.toString(16)} in its canary)`,
+          this.name,
+        );
       }
     }
     return size;
@@ -364,7 +414,11 @@ export class DebugHeap extends Heap {
     const m8 = this.m8;
     for (let i = p + POISON_FROM; i < p + u - 4; i++) {
       if (m8[i] !== POISON) {
-        throw new UseAfterFreeError(p, `${op}: byte ${i - p} of the freed block was written after free (found 0x${m8[i]!.toString(16)}, poison is 0x${POISON.toString(16)})`, this.name);
+        throw new UseAfterFreeError(
+          p,
+          `${op}: byte ${i - p} of the freed block was written after free (found 0x${m8[i]!.toString(16)}, poison is 0x${POISON.toString(16)})`,
+          this.name,
+        );
       }
     }
   }
@@ -406,7 +460,12 @@ export class DebugHeap extends Heap {
       const rec = m[this.hw + H_THREADS + i]!;
       if (rec === 0 || !slotIsAttached(Atomics.load(m, this.hw + H_THREADS + max + i))) continue;
       for (let c = 0; c < NCLASSES; c++) {
-        for (let p = listFirst(m[rec + T_LISTS + (c << LIST_SHIFT)]!), n = 0; p !== 0 && n <= m[rec + T_LIMIT + c]!; p = listFirst(m[p >>> 2]!), n++) fn(p, CLASS_SIZE[c]!);
+        for (
+          let p = listFirst(m[rec + T_LISTS + (c << LIST_SHIFT)]!), n = 0;
+          p !== 0 && n <= m[rec + T_LIMIT + c]!;
+          p = listFirst(m[p >>> 2]!), n++
+        )
+          fn(p, CLASS_SIZE[c]!);
       }
     }
     const first = m[this.hw + H_ARENA_START]! >>> PAGE_SHIFT;
@@ -434,4 +493,3 @@ export function attachHeap(handle: HeapHandle, options: { captureStacks?: boolea
   h.captureStacks = options.captureStacks === true;
   return h;
 }
-

@@ -16,8 +16,10 @@ export class InvalidFreeError extends HakmemError {
     readonly reason: string,
     heapName: string,
   ) {
-    super(`hakmem: invalid pointer ${fmt(ptr)} on ${heapName}: ${reason}. ` +
-      `Pass only pointers returned by malloc/calloc/realloc/alignedAlloc of this heap.`);
+    super(
+      `hakmem: invalid pointer ${fmt(ptr)} on ${heapName}: ${reason}. ` +
+        `Pass only pointers returned by malloc/calloc/realloc/alignedAlloc of this heap.`,
+    );
   }
 }
 
@@ -29,8 +31,10 @@ export class DoubleFreeError extends HakmemError {
     readonly detail: string,
     heapName: string,
   ) {
-    super(`hakmem: double free of ${fmt(ptr)} on ${heapName} (${detail}): the block is already free. ` +
-      `Find the earlier free of this pointer (a block must be freed exactly once); run with hakmem/debug to have more misuse named.`);
+    super(
+      `hakmem: double free of ${fmt(ptr)} on ${heapName} (${detail}): the block is already free. ` +
+        `Find the earlier free of this pointer (a block must be freed exactly once); run with hakmem/debug to have more misuse named.`,
+    );
   }
 }
 
@@ -42,9 +46,11 @@ export class HeapCorruptionError extends HakmemError {
     readonly where: number,
     heapName = 'the heap',
   ) {
-    super(`hakmem: heap corruption at ${fmt(where)} on ${heapName}: ${message}. ` +
-      `Something wrote over allocator metadata (an overflow or a use after free): run the program with hakmem/debug, ` +
-      `whose canaries and poison name the block that was overrun or written after free.`);
+    super(
+      `hakmem: heap corruption at ${fmt(where)} on ${heapName}: ${message}. ` +
+        `Something wrote over allocator metadata (an overflow or a use after free): run the program with hakmem/debug, ` +
+        `whose canaries and poison name the block that was overrun or written after free.`,
+    );
   }
 }
 
@@ -73,8 +79,10 @@ export class HeapExhaustedError extends HakmemError {
     heapName: string,
     heapBytes: number,
   ) {
-    super(`hakmem: ${heapName} cannot allocate ${size} bytes: it holds ${heapBytes} bytes and cannot grow further. ` +
-      `Free blocks, or create the heap with a larger maxBytes (or a larger memory).`);
+    super(
+      `hakmem: ${heapName} cannot allocate ${size} bytes: it holds ${heapBytes} bytes and cannot grow further. ` +
+        `Free blocks, or create the heap with a larger maxBytes (or a larger memory).`,
+    );
   }
 }
 
@@ -86,8 +94,10 @@ export class HeapOverflowError extends HakmemError {
     readonly detail: string,
     heapName: string,
   ) {
-    super(`hakmem: heap overflow of the block at ${fmt(ptr)} on ${heapName}: ${detail}. ` +
-      `Something wrote past the size this block was allocated with.`);
+    super(
+      `hakmem: heap overflow of the block at ${fmt(ptr)} on ${heapName}: ${detail}. ` +
+        `Something wrote past the size this block was allocated with.`,
+    );
   }
 }
 
@@ -99,7 +109,9 @@ export class UseAfterFreeError extends HakmemError {
     readonly detail: string,
     heapName: string,
   ) {
-    super(`hakmem: write after free to the block at ${fmt(ptr)} on ${heapName}: ${detail}. ` +
-      `A stale pointer to this block was used after free(); find who kept it.`);
+    super(
+      `hakmem: write after free to the block at ${fmt(ptr)} on ${heapName}: ${detail}. ` +
+        `A stale pointer to this block was used after free(); find who kept it.`,
+    );
   }
 }

@@ -22,39 +22,128 @@
  * another thread) reads `undefined` from the page map and so always lands in the slow path, which
  * rebuilds the views and retries.
  */
-import { Backing, growHeapBuffer, type MemoryOption } from './memory.ts';
+import { type Backing, growHeapBuffer, type MemoryOption } from './memory.ts';
 import { checkSize, isU32 } from './args.ts';
 import { DetachedError, DoubleFreeError, HeapCorruptionError, HeapExhaustedError, InvalidFreeError, describe, fmt } from './errors.ts';
 import {
-  H_ARENA_START, H_BASE, H_DEAD_DIRECT, H_FRONTIER, H_LOCK, H_MAX_END, H_MAX_THREADS, H_NULL_LEAF,
-  H_CLASS_MAP, CLASS_MAP_ENTRIES, H_GEN, H_SENTINEL, H_THREADS, H_TOP, HEAP_VERSION, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD,
-  K_FREE_TAIL, K_LARGE_BODY, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK, 
-  OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_ALLOC_BITMAP, S_BSIZE, S_END, S_FIRST, S_MAGIC, S_OWNER, S_REMOTE,
-  allocWord, granuleBit, remoteBitWord, SLAB_HEADER_BYTES,
-  S_FREE, S_BUMP, S_CLASS, S_NEXT, S_PREV, H_ABANDONED, SLAB_MAGIC, T_CUR, T_LISTS, T_NOTIFY, T_PENDING,
-  E_SLAB_DIST_MASK, E_SLAB_DIST_SHIFT, slabOf, slabDist, E_CLASS_SHIFT, E_KEY_MASK, E_TID_SHIFT, H_MARK_KEY, slotIsAttached, MARK_WORD, LIST_SHIFT, L_HEAD, L_DIVC, LIST_COUNT_BITS, LIST_COUNT_MASK, listFirst, listPush, T_IDLE, T_TICK,
-  TOP_ENTRIES, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord,
+  H_ARENA_START,
+  H_BASE,
+  H_DEAD_DIRECT,
+  H_FRONTIER,
+  H_LOCK,
+  H_MAX_END,
+  H_MAX_THREADS,
+  H_NULL_LEAF,
+  H_CLASS_MAP,
+  CLASS_MAP_ENTRIES,
+  H_GEN,
+  H_SENTINEL,
+  H_THREADS,
+  H_TOP,
+  HEAP_VERSION,
+  K_CACHED_HEAD,
+  K_FREE_BODY,
+  K_FREE_HEAD,
+  K_FREE_TAIL,
+  K_LARGE_BODY,
+  K_LARGE_HEAD,
+  K_META,
+  K_SLAB,
+  KIND_MASK,
+  OWNER_ALIGNED,
+  OWNER_TID_MASK,
+  PAGE,
+  PAGE_SHIFT,
+  S_ALLOC_BITMAP,
+  S_BSIZE,
+  S_END,
+  S_FIRST,
+  S_MAGIC,
+  S_OWNER,
+  S_REMOTE,
+  allocWord,
+  granuleBit,
+  remoteBitWord,
+  SLAB_HEADER_BYTES,
+  S_FREE,
+  S_BUMP,
+  S_CLASS,
+  S_NEXT,
+  S_PREV,
+  H_ABANDONED,
+  SLAB_MAGIC,
+  T_CUR,
+  T_LISTS,
+  T_NOTIFY,
+  T_PENDING,
+  E_SLAB_DIST_MASK,
+  E_SLAB_DIST_SHIFT,
+  slabOf,
+  slabDist,
+  E_CLASS_SHIFT,
+  E_KEY_MASK,
+  E_TID_SHIFT,
+  H_MARK_KEY,
+  slotIsAttached,
+  MARK_WORD,
+  LIST_SHIFT,
+  L_HEAD,
+  L_DIVC,
+  LIST_COUNT_BITS,
+  LIST_COUNT_MASK,
+  listFirst,
+  listPush,
+  T_IDLE,
+  T_TICK,
+  TOP_ENTRIES,
+  RS_ARMED,
+  RS_IDLE,
+  RS_PENDING,
+  remoteWord,
 } from './layout.ts';
 import { H_POLICY, LEAF_ENTRIES, P_IDLE, REGION_SHIFT, T_DIRECT, T_LIMIT, T_NPARTIAL, T_QHEAD, T_QTAIL } from './layout.ts';
 import { extendFrontier, getEntry, hasExactRun, releaseRun, takeFromBins, type Arena } from './pages.ts';
 import { CLASS_OF, NCLASSES, REFILL_CAP, REFILL_FRESH_BYTES, SLAB_MAX, SMALL_MAX } from './size-classes.ts';
 import {
-  MODE_BALANCED, MODE_FAST, MODE_MINIMAL, POLICY_VERSION, currentPolicy, listLimit, type HeapConfig, type HeapMode, type LearnOptions,
-  type NamedPolicy, type PolicyExport,
+  MODE_BALANCED,
+  MODE_FAST,
+  MODE_MINIMAL,
+  POLICY_VERSION,
+  currentPolicy,
+  listLimit,
+  type HeapConfig,
+  type HeapMode,
+  type LearnOptions,
+  type NamedPolicy,
+  type PolicyExport,
 } from './policy.ts';
 import { Site } from './site.ts';
 import {
-  blockStart, collectNotified, setCurrent, tidySlabs,
-  reclaimEmptySlabs, slabGiveBack, slabNew, slabRetire, slabSetOwner, slabTake,
+  blockStart,
+  collectNotified,
+  setCurrent,
+  tidySlabs,
+  reclaimEmptySlabs,
+  slabGiveBack,
+  slabNew,
+  slabRetire,
+  slabSetOwner,
+  slabTake,
 } from './slab.ts';
 import { CAN_BLOCK, lockAcquire, lockRelease } from './lock.ts';
 import {
-  R_COLLECT, R_CONFIRM, R_FLUSH, R_FREE_LARGE, R_FREE_REMOTE, R_FREE_SLOW, R_MALLOC_LARGE, R_MALLOC_REFILL, R_MALLOC_SLOW,
+  R_COLLECT,
+  R_CONFIRM,
+  R_FLUSH,
+  R_FREE_LARGE,
+  R_FREE_REMOTE,
+  R_FREE_SLOW,
+  R_MALLOC_LARGE,
+  R_MALLOC_REFILL,
+  R_MALLOC_SLOW,
 } from './routes.ts';
 import { repairPages } from './repair.ts';
-import {
-  abandonThread, adoptAbandoned, markStrandedRemoteFrees, freeSlot, releaseAbandonedEmpty, slotState,
-} from './threads.ts';
+import { abandonThread, adoptAbandoned, markStrandedRemoteFrees, freeSlot, releaseAbandonedEmpty, slotState } from './threads.ts';
 import { bigCacheFlush, largeAlloc, largeAllocAligned, largeFree, largePages, largeResizeInPlace } from './large.ts';
 import { collectConfig, collectStats, type HeapStats } from './stats.ts';
 import { checkHeap } from './check.ts';
@@ -114,9 +203,17 @@ declare global {
 
 /** A typed array constructor accepted by heap.array(). */
 export type TypedArrayConstructor =
-  | Int8ArrayConstructor | Uint8ArrayConstructor | Uint8ClampedArrayConstructor | Int16ArrayConstructor
-  | Uint16ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Float32ArrayConstructor
-  | Float64ArrayConstructor | BigInt64ArrayConstructor | BigUint64ArrayConstructor;
+  | Int8ArrayConstructor
+  | Uint8ArrayConstructor
+  | Uint8ClampedArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Int32ArrayConstructor
+  | Uint32ArrayConstructor
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | BigInt64ArrayConstructor
+  | BigUint64ArrayConstructor;
 
 export class Heap implements Arena {
   /** @internal The modes (H_MODE values) this class runs: Heap's fast paths serve minimal, fast and balanced (they differ in policy only). */
@@ -219,7 +316,7 @@ export class Heap implements Arena {
     // `| 0` on index sums: int32 wrap-around instead of V8's overflow checks (indices are small).
     // The check-end markers around a condition: the release build's O(1) checks, which bench/peers/hakmem-nochecks.ts
     // replaces by `true` to measure what they cost.
-    if (/*check*/typeof size === 'number' && (size >>> 0) === size/*end*/ && size <= 32768 /* SLAB_MAX */) {
+    if (/*check*/ typeof size === 'number' && size >>> 0 === size /*end*/ && size <= 32768 /* SLAB_MAX */) {
       const m = this.m32;
       const l = (this.tl + m[(this.cmap + ((size + 15) >>> 4)) | 0]!) | 0; // the class's list word
       const p = (m[l]! >>> 1) & 0x7ffffff0; // its first block (0 also for undefined: a view detached by outside growth)
@@ -237,20 +334,20 @@ export class Heap implements Arena {
    * free(0) does nothing. Throws InvalidFreeError / DoubleFreeError for bad pointers.
    */
   free(ptr: number | ArrayBufferView): void {
-    if (/*check*/typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr/*end*/) {
+    if (/*check*/ typeof ptr === 'number' && (ptr >> 4) << 4 === ptr /*end*/) {
       const m = this.m32;
       const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
       // A page of a slab of this thread without aligned blocks? Its class is in the entry's top bits.
-      if ((e & 0x3ff03f /* E_KEY_MASK */) === this.ownSlabKey) {
+      if ((e & 0x3ff03f) /* E_KEY_MASK */ === this.ownSlabKey) {
         const w = ((ptr >>> 2) + 1) | 0; // MARK_WORD
-        const l = (this.tl + ((e >>> 22 /* E_CLASS_SHIFT */) << 1 /* LIST_SHIFT */)) | 0;
+        const l = (this.tl + ((e >>> 22) /* E_CLASS_SHIFT */ << 1)) /* LIST_SHIFT */ | 0;
         // The granule from block 0 of the slab (which starts `e`'s back-distance pages before this one, 4 granules of header).
         const x = (((ptr & 4095) >>> 4) + (((e >>> 6) & 63) << 8) - 4) | 0;
         const c = m[(l + 1) | 0]!; // L_DIVC
         const v = m[l]!;
         const mark = ptr ^ this.markKey;
         // A block start, not already on a list (no marker), and the list not full (else flush: the slow path).
-        if (/*check*/x >= 0 && (Math.imul(x, c) >>> 0) <= ((c - 1) >>> 0) && m[w] !== mark/*end*/ && (v & 31) !== 31) {
+        if (/*check*/ x >= 0 && Math.imul(x, c) >>> 0 <= (c - 1) >>> 0 && m[w] !== mark /*end*/ && (v & 31) !== 31) {
           m[w] = mark;
           m[ptr >>> 2] = v;
           m[l] = (ptr << 1) | ((v & 31) + 1); // listPush
@@ -283,7 +380,8 @@ export class Heap implements Arena {
     let m = this.m32;
     const l = this.tl + (cls << LIST_SHIFT);
     let p = listFirst(m[l]!);
-    if (p !== 0) { // the fast path read a stale view: pop now
+    if (p !== 0) {
+      // the fast path read a stale view: pop now
       m[l] = m[p >>> 2]!;
       m[(p >>> 2) + MARK_WORD] = 0;
       return p;
@@ -387,16 +485,21 @@ export class Heap implements Arena {
       return;
     }
     this.route(R_FREE_SLOW);
-    if (typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr && ptr < this.m8.length && this.tid !== 0) {
+    if (typeof ptr === 'number' && (ptr >> 4) << 4 === ptr && ptr < this.m8.length && this.tid !== 0) {
       const e = getEntry(this, ptr >>> PAGE_SHIFT);
       if ((e & E_KEY_MASK) === this.ownSlabKey) {
         const cls = e >>> E_CLASS_SHIFT;
         const s = slabOf(ptr, e);
         const m = this.m32;
         const first = m[s + S_FIRST]!;
-        if (m[s + S_MAGIC] === (SLAB_MAGIC ^ (s << 2)) && ptr >= first && ptr < m[s + S_BUMP]! &&
-          (ptr - first) % m[s + S_BSIZE]! === 0 && (m[allocWord(m, s, ptr)]! & granuleBit(ptr)) !== 0 &&
-          m[(ptr >>> 2) + MARK_WORD] !== (ptr ^ this.markKey)) {
+        if (
+          m[s + S_MAGIC] === (SLAB_MAGIC ^ (s << 2)) &&
+          ptr >= first &&
+          ptr < m[s + S_BUMP]! &&
+          (ptr - first) % m[s + S_BSIZE]! === 0 &&
+          (m[allocWord(m, s, ptr)]! & granuleBit(ptr)) !== 0 &&
+          m[(ptr >>> 2) + MARK_WORD] !== (ptr ^ this.markKey)
+        ) {
           this.pushFree(cls, ptr);
           return;
         }
@@ -429,7 +532,11 @@ export class Heap implements Arena {
   /** The block pointer of a typed view given to free(): its byteOffset, if it views this heap's buffer. */
   protected viewPointer(v: ArrayBufferView): number {
     if (v.buffer !== this.backing.buffer()) {
-      throw new InvalidFreeError(v.byteOffset, `free: a ${v.constructor.name} of another buffer (not this heap's${v.byteLength === 0 ? ', or detached' : ''}); pass its block's pointer`, this.name);
+      throw new InvalidFreeError(
+        v.byteOffset,
+        `free: a ${v.constructor.name} of another buffer (not this heap's${v.byteLength === 0 ? ', or detached' : ''}); pass its block's pointer`,
+        this.name,
+      );
     }
     return v.byteOffset;
   }
@@ -499,7 +606,11 @@ export class Heap implements Arena {
     const bit = 1 << (ptr >>> 4);
     const w = remoteBitWord(m, s, ptr);
     if ((Atomics.or(m, w, bit) & bit) !== 0) {
-      throw new DoubleFreeError(ptr, `free: block of class ${m[s + S_BSIZE]} B, already freed by a thread that does not own its slab`, this.name);
+      throw new DoubleFreeError(
+        ptr,
+        `free: block of class ${m[s + S_BSIZE]} B, already freed by a thread that does not own its slab`,
+        this.name,
+      );
     }
     this.markRemotePending(s);
   }
@@ -644,7 +755,8 @@ export class Heap implements Arena {
         const first = m[s + S_FIRST]!;
         const bsize = m[s + S_BSIZE]!;
         if (ptr < first) throw new InvalidFreeError(ptr, `${op}: inside the header of the slab at ${fmt(s << 2)}`, this.name);
-        if (ptr >= m[s + S_END]!) throw new InvalidFreeError(ptr, `${op}: past the last block of the slab at ${fmt(s << 2)} (class ${bsize} B)`, this.name);
+        if (ptr >= m[s + S_END]!)
+          throw new InvalidFreeError(ptr, `${op}: past the last block of the slab at ${fmt(s << 2)} (class ${bsize} B)`, this.name);
         const set = (m[allocWord(m, s, ptr)]! & granuleBit(ptr)) !== 0;
         const block = blockStart(this, s, ptr);
         const aligned = (m[s + S_OWNER]! & OWNER_ALIGNED) !== 0;
@@ -656,7 +768,11 @@ export class Heap implements Arena {
           throw new InvalidFreeError(ptr, `${op}: interior pointer: the ${bsize}-byte block starts at ${fmt(block)}`, this.name);
         }
         if ((m[remoteBitWord(m, s, ptr)]! & granuleBit(ptr)) !== 0) {
-          throw new DoubleFreeError(ptr, `${op}: block of class ${bsize} B, already freed by a thread that does not own its slab`, this.name);
+          throw new DoubleFreeError(
+            ptr,
+            `${op}: block of class ${bsize} B, already freed by a thread that does not own its slab`,
+            this.name,
+          );
         }
         // Allocated bit set, and the free-list marker: on a thread's list, i.e. freed, unless the
         // marker is the program's data and the block is not on our list (a list of another thread
@@ -664,7 +780,11 @@ export class Heap implements Arena {
         if (this.markKey !== 0 && m[(block >>> 2) + MARK_WORD] === (block ^ this.markKey)) {
           this.route(R_CONFIRM);
           if (owner !== this.tid || this.onList(m[s + S_CLASS]!, block)) {
-            throw new DoubleFreeError(ptr, `${op}: block of class ${bsize} B, already freed (it is on ${owner === this.tid ? 'this' : 'its owner\'s'} thread's free list)`, this.name);
+            throw new DoubleFreeError(
+              ptr,
+              `${op}: block of class ${bsize} B, already freed (it is on ${owner === this.tid ? 'this' : "its owner's"} thread's free list)`,
+              this.name,
+            );
           }
         }
         this.rSlab = s;
@@ -684,7 +804,11 @@ export class Heap implements Arena {
       case K_FREE_HEAD:
       case K_FREE_TAIL:
       case K_FREE_BODY:
-        throw new DoubleFreeError(ptr, `${op}: the pointer is in free pages, so its block was already freed (or never allocated)`, this.name);
+        throw new DoubleFreeError(
+          ptr,
+          `${op}: the pointer is in free pages, so its block was already freed (or never allocated)`,
+          this.name,
+        );
       case K_META:
         throw new InvalidFreeError(ptr, `${op}: points at allocator metadata`, this.name);
       default:
@@ -880,7 +1004,7 @@ export class Heap implements Arena {
   alignedAlloc(alignment: number, size: number): number {
     if (this.tid === 0) this.detachedError('alignedAlloc');
     if (typeof alignment !== 'number') throw new TypeError(`hakmem: alignment must be a number, got ${describe(alignment)}`);
-    if ((alignment >>> 0) !== alignment || alignment === 0 || (alignment & (alignment - 1)) !== 0 || alignment > 1 << 30) {
+    if (alignment >>> 0 !== alignment || alignment === 0 || (alignment & (alignment - 1)) !== 0 || alignment > 1 << 30) {
       throw new RangeError(`hakmem: alignment must be a power of two from 1 to 2^30, got ${describe(alignment)}`);
     }
     if (!isU32(size)) checkSize(size, 'size');
@@ -1002,7 +1126,9 @@ export class Heap implements Arena {
   get handle(): HeapHandle {
     const memory = this.backing.shareable();
     if (memory === null) {
-      throw new TypeError(`hakmem: ${this.name} is not in shared memory, so no other thread can attach to it; create it with memory 'shared' (the default), a SharedArrayBuffer or a shared WebAssembly.Memory`);
+      throw new TypeError(
+        `hakmem: ${this.name} is not in shared memory, so no other thread can attach to it; create it with memory 'shared' (the default), a SharedArrayBuffer or a shared WebAssembly.Memory`,
+      );
     }
     return { hakmem: HEAP_VERSION, memory, base: this.hw << 2, name: this.name };
   }
@@ -1040,14 +1166,15 @@ export class Heap implements Arena {
   reclaimThread(threadToken: number): boolean {
     if (this.tid === 0) this.detachedError('reclaimThread');
     this.syncViews();
-    if (typeof threadToken !== 'number') throw new TypeError(`hakmem: reclaimThread(${describe(threadToken)}): pass a thread's threadToken (or threadId)`);
+    if (typeof threadToken !== 'number')
+      throw new TypeError(`hakmem: reclaimThread(${describe(threadToken)}): pass a thread's threadToken (or threadId)`);
     const threadId = threadToken % 1024;
     const max = this.m32[this.hw + H_MAX_THREADS]!;
     if (!Number.isSafeInteger(threadToken) || threadToken < 1 || threadId < 1 || threadId > max) {
       throw new RangeError(`hakmem: reclaimThread(${describe(threadToken)}): not a thread of ${this.name} (ids 1 to ${max})`);
     }
     const state = slotState(this.m32, this.hw, threadId);
-    if (threadToken >= 1024 ? (state >>> 0) !== Math.floor(threadToken / 1024) : !slotIsAttached(state)) return false;
+    if (threadToken >= 1024 ? state >>> 0 !== Math.floor(threadToken / 1024) : !slotIsAttached(state)) return false;
     if (threadId === this.tid) throw new RangeError(`hakmem: reclaimThread(${threadToken}) is this thread; use detach()`);
     const stolen = lockAcquire(this.m32, this.hw + H_LOCK, this.tid, this.canWait, threadId);
     this.lockDepth++;
@@ -1070,16 +1197,46 @@ export class Heap implements Arena {
   // nearly as fast as a view kept in a local, and covers memory another thread grew once this
   // thread has synchronised with it (received the pointer by postMessage, Atomics, ...).
   // Caching a view yourself is safe while `heap.generation` keeps the value it had.
-  get u8(): Uint8Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.m8; }
-  get i8(): Int8Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.v8; }
-  get u16(): Uint16Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.vu16; }
-  get i16(): Int16Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.v16; }
-  get u32(): Uint32Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.vu32; }
-  get i32(): Int32Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.m32; }
-  get f32(): Float32Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.vf32; }
-  get f64(): Float64Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.m64; }
-  get i64(): BigInt64Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.vi64; }
-  get u64(): BigUint64Array { if (this.genView[0] !== this.viewGen) this.rebuildViews(); return this.vu64; }
+  get u8(): Uint8Array {
+    if (this.genView[0] !== this.viewGen) this.rebuildViews();
+    return this.m8;
+  }
+  get i8(): Int8Array {
+    if (this.genView[0] !== this.viewGen) this.rebuildViews();
+    return this.v8;
+  }
+  get u16(): Uint16Array {
+    if (this.genView[0] !== this.viewGen) this.rebuildViews();
+    return this.vu16;
+  }
+  get i16(): Int16Array {
+    if (this.genView[0] !== this.viewGen) this.rebuildViews();
+    return this.v16;
+  }
+  get u32(): Uint32Array {
+    if (this.genView[0] !== this.viewGen) this.rebuildViews();
+    return this.vu32;
+  }
+  get i32(): Int32Array {
+    if (this.genView[0] !== this.viewGen) this.rebuildViews();
+    return this.m32;
+  }
+  get f32(): Float32Array {
+    if (this.genView[0] !== this.viewGen) this.rebuildViews();
+    return this.vf32;
+  }
+  get f64(): Float64Array {
+    if (this.genView[0] !== this.viewGen) this.rebuildViews();
+    return this.m64;
+  }
+  get i64(): BigInt64Array {
+    if (this.genView[0] !== this.viewGen) this.rebuildViews();
+    return this.vi64;
+  }
+  get u64(): BigUint64Array {
+    if (this.genView[0] !== this.viewGen) this.rebuildViews();
+    return this.vu64;
+  }
 
   /**
    * The heap's view generation: it changes exactly when views made earlier may no longer cover
@@ -1125,8 +1282,9 @@ export class Heap implements Arena {
    * not built); passing any is an error.
    */
   site(name: string, hints?: undefined): Site {
-    const sites = this.sites ??= new Map();
-    if (typeof name !== 'string' || name.length === 0) throw new TypeError(`hakmem: site(name): name must be a non-empty string, got ${describe(name)}`);
+    const sites = (this.sites ??= new Map());
+    if (typeof name !== 'string' || name.length === 0)
+      throw new TypeError(`hakmem: site(name): name must be a non-empty string, got ${describe(name)}`);
     if (hints !== undefined) throw new TypeError('hakmem: site(name) takes no hints yet: per-site routing is not built (docs/modes.md)');
     let s = sites.get(name);
     if (s === undefined) sites.set(name, (s = this.newSite(name)));
@@ -1188,17 +1346,35 @@ if (typeof Symbol.dispose === 'symbol') {
  * size-classes.ts change under them.
  */
 export const FAST_PATH_LAYOUT: [have: number, literal: number, what: string][] = [
-  [SLAB_MAX, 32768, 'SLAB_MAX'], [CLASS_MAP_ENTRIES, (32768 >>> 4) + 1, 'CLASS_MAP_ENTRIES'],
-  [REGION_SHIFT, 22, 'REGION_SHIFT (ptr >>> 22: page-map top index)'], [TOP_ENTRIES, 1 << (32 - 22), 'TOP_ENTRIES (any uint32 >>> 22)'], [PAGE_SHIFT, 12, 'PAGE_SHIFT'],
-  [LEAF_ENTRIES - 1, 1023, 'LEAF_ENTRIES - 1 (leaf index mask)'], [PAGE - 1, 4095, 'PAGE - 1 (offset in page)'],
-  [E_KEY_MASK, 0x3ff03f, 'E_KEY_MASK'], [E_SLAB_DIST_SHIFT, 6, 'E_SLAB_DIST_SHIFT'], [E_SLAB_DIST_MASK, 63, 'E_SLAB_DIST_MASK'],
-  [E_CLASS_SHIFT, 22, 'E_CLASS_SHIFT'], [PAGE_SHIFT - 4, 8, 'granules per page (<< 8)'], [SLAB_HEADER_BYTES >>> 4, 4, 'SLAB_HEADER_BYTES in granules'],
-  [MARK_WORD, 1, 'MARK_WORD'], [LIST_SHIFT, 1, 'LIST_SHIFT'], [L_HEAD, 0, 'L_HEAD'], [L_DIVC, 1, 'L_DIVC'],
-  [LIST_COUNT_MASK, 31, 'LIST_COUNT_MASK'], [LIST_COUNT_BITS, 5, 'LIST_COUNT_BITS'],
-  [listFirst(-1), 0x7ffffff0, 'listFirst'], [listPush(16, 7), 40, 'listPush'],
+  [SLAB_MAX, 32768, 'SLAB_MAX'],
+  [CLASS_MAP_ENTRIES, (32768 >>> 4) + 1, 'CLASS_MAP_ENTRIES'],
+  [REGION_SHIFT, 22, 'REGION_SHIFT (ptr >>> 22: page-map top index)'],
+  [TOP_ENTRIES, 1 << (32 - 22), 'TOP_ENTRIES (any uint32 >>> 22)'],
+  [PAGE_SHIFT, 12, 'PAGE_SHIFT'],
+  [LEAF_ENTRIES - 1, 1023, 'LEAF_ENTRIES - 1 (leaf index mask)'],
+  [PAGE - 1, 4095, 'PAGE - 1 (offset in page)'],
+  [E_KEY_MASK, 0x3ff03f, 'E_KEY_MASK'],
+  [E_SLAB_DIST_SHIFT, 6, 'E_SLAB_DIST_SHIFT'],
+  [E_SLAB_DIST_MASK, 63, 'E_SLAB_DIST_MASK'],
+  [E_CLASS_SHIFT, 22, 'E_CLASS_SHIFT'],
+  [PAGE_SHIFT - 4, 8, 'granules per page (<< 8)'],
+  [SLAB_HEADER_BYTES >>> 4, 4, 'SLAB_HEADER_BYTES in granules'],
+  [MARK_WORD, 1, 'MARK_WORD'],
+  [LIST_SHIFT, 1, 'LIST_SHIFT'],
+  [L_HEAD, 0, 'L_HEAD'],
+  [L_DIVC, 1, 'L_DIVC'],
+  [LIST_COUNT_MASK, 31, 'LIST_COUNT_MASK'],
+  [LIST_COUNT_BITS, 5, 'LIST_COUNT_BITS'],
+  [listFirst(-1), 0x7ffffff0, 'listFirst'],
+  [listPush(16, 7), 40, 'listPush'],
   // SecureHeap
-  [SMALL_MAX, 1024, 'SMALL_MAX'], [S_FREE, 0, 'S_FREE'], [S_END, 8, 'S_END'], [S_FIRST, 12, 'S_FIRST'], [S_ALLOC_BITMAP, 14, 'S_ALLOC_BITMAP'],
-  [PAGE_SHIFT - 2, 10, 'words per page (<< 10)'], [E_TID_SHIFT - E_SLAB_DIST_SHIFT, 6, 'E_SLAB_DIST bits'],
+  [SMALL_MAX, 1024, 'SMALL_MAX'],
+  [S_FREE, 0, 'S_FREE'],
+  [S_END, 8, 'S_END'],
+  [S_FIRST, 12, 'S_FIRST'],
+  [S_ALLOC_BITMAP, 14, 'S_ALLOC_BITMAP'],
+  [PAGE_SHIFT - 2, 10, 'words per page (<< 10)'],
+  [E_TID_SHIFT - E_SLAB_DIST_SHIFT, 6, 'E_SLAB_DIST bits'],
   [allocWord(Int32Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3000), 0, 5 << 12), 3000 - 0 + ((5 << 12) >>> 9), 'allocWord'],
 ];
 for (const [have, literal, what] of FAST_PATH_LAYOUT) {
@@ -1212,4 +1388,3 @@ function blockHasBit(m: Int32Array, s: number, block: number, bsize: number): bo
   }
   return false;
 }
-

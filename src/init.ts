@@ -10,13 +10,53 @@
 import { Backing, growHeapBuffer } from './memory.ts';
 import { describe } from './errors.ts';
 import {
-  H_ARENA_START, H_BASE, H_CLASS_MAP, CLASS_MAP_ENTRIES, H_DEAD_DIRECT, DIRECT_ENTRIES, H_DEBUG_KEY, H_FRONTIER, H_HIGH_WATER, H_LOCK, H_MAGIC,
-  H_MARK_KEY, H_MAX_END, H_MAX_THREADS, H_MIXED, H_NULL_LEAF, H_SECURE_KEY, H_SENTINEL, H_THREADS, H_TOP, H_VERSION, H_VIEW_END,
-  HEAP_MAGIC, HEAP_VERSION, LIST_SHIFT, MAX_HEAP_END, MAX_THREADS_LIMIT, PAGE, TOP_ENTRIES, headerPages, H_MODE, H_POLICY,
+  H_ARENA_START,
+  H_BASE,
+  H_CLASS_MAP,
+  CLASS_MAP_ENTRIES,
+  H_DEAD_DIRECT,
+  DIRECT_ENTRIES,
+  H_DEBUG_KEY,
+  H_FRONTIER,
+  H_HIGH_WATER,
+  H_LOCK,
+  H_MAGIC,
+  H_MARK_KEY,
+  H_MAX_END,
+  H_MAX_THREADS,
+  H_MIXED,
+  H_NULL_LEAF,
+  H_SECURE_KEY,
+  H_SENTINEL,
+  H_THREADS,
+  H_TOP,
+  H_VERSION,
+  H_VIEW_END,
+  HEAP_MAGIC,
+  HEAP_VERSION,
+  LIST_SHIFT,
+  MAX_HEAP_END,
+  MAX_THREADS_LIMIT,
+  PAGE,
+  TOP_ENTRIES,
+  headerPages,
+  H_MODE,
+  H_POLICY,
 } from './layout.ts';
 import {
-  BALANCED_POLICY, BASE_POLICY, DEFAULT_MODE, FAST_POLICY, MODE_LEARNING, MODE_RESEARCH, MODES, importPolicy, modeCode, modeName, writePolicy,
-  type HeapMode, type NamedPolicy,
+  BALANCED_POLICY,
+  BASE_POLICY,
+  DEFAULT_MODE,
+  FAST_POLICY,
+  MODE_LEARNING,
+  MODE_RESEARCH,
+  MODES,
+  importPolicy,
+  modeCode,
+  modeName,
+  writePolicy,
+  type HeapMode,
+  type NamedPolicy,
 } from './policy.ts';
 import { LearningHeap } from './learn.ts';
 import { ResearchHeap } from './research.ts';
@@ -41,7 +81,12 @@ export function createHeap(options: HeapOptions = {}): Heap {
 }
 
 /** A Heap subclass constructor (the debug build passes its own). @internal */
-export type HeapClass<H extends Heap> = (new (backing: Backing, hw: number, tid: number, name: string) => H) & {
+export type HeapClass<H extends Heap> = (new (
+  backing: Backing,
+  hw: number,
+  tid: number,
+  name: string,
+) => H) & {
   /** The modes (H_MODE values) whose heaps this class runs; createHeapOf refuses the others. */
   readonly modes: readonly number[];
   /** A thread of this class may join a heap of any mode (it then takes part in no learning: the debug build). */
@@ -54,7 +99,9 @@ export type HeapClass<H extends Heap> = (new (backing: Backing, hw: number, tid:
 function releaseClass(code: number, secure: boolean, what: string): HeapClass<Heap> {
   if (secure) {
     if (!SecureHeap.modes.includes(code)) {
-      throw new TypeError(`hakmem: ${what}: secure heaps run modes ${modeList(SecureHeap.modes)}, not ${modeName(code)} (the strict front end has no thread lists to learn with)`);
+      throw new TypeError(
+        `hakmem: ${what}: secure heaps run modes ${modeList(SecureHeap.modes)}, not ${modeName(code)} (the strict front end has no thread lists to learn with)`,
+      );
     }
     return SecureHeap;
   }
@@ -82,7 +129,9 @@ function resolveMode(options: HeapOptions): HeapMode {
   const mode = MODES.find((k) => k === v.toLowerCase());
   if (mode === undefined) {
     const near = nearest(v.toLowerCase(), MODES);
-    throw new TypeError(`hakmem: ${from}: unknown mode ${JSON.stringify(v)}${near ? ` (did you mean ${near}?)` : ''}; modes are ${MODES.join(', ')}`);
+    throw new TypeError(
+      `hakmem: ${from}: unknown mode ${JSON.stringify(v)}${near ? ` (did you mean ${near}?)` : ''}; modes are ${MODES.join(', ')}`,
+    );
   }
   return mode;
 }
@@ -103,7 +152,9 @@ function nearest(v: string, names: readonly string[]): string | undefined {
 /** The policy a new heap of `mode` starts with (an imported one checked for the modes that take one). */
 function startPolicy(mode: HeapMode, options: HeapOptions): NamedPolicy | undefined {
   if (options.policy !== undefined && (mode === 'minimal' || mode === 'fast')) {
-    throw new TypeError(`hakmem: option policy: mode ${mode} runs a fixed policy; import a policy in mode balanced (or learning, which starts frozen on it)`);
+    throw new TypeError(
+      `hakmem: option policy: mode ${mode} runs a fixed policy; import a policy in mode balanced (or learning, which starts frozen on it)`,
+    );
   }
   if (options.learn !== undefined && mode !== 'learning' && mode !== 'research') {
     throw new TypeError(`hakmem: option learn is for modes learning and research, not ${mode}`);
@@ -119,7 +170,8 @@ export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOp
   if (options.secure !== undefined && typeof options.secure !== 'boolean') throw new TypeError('hakmem: option secure must be a boolean');
   const mode = resolveMode(options);
   const code = modeCode(mode);
-  const Class: HeapClass<H> = (Ctor as unknown) === Heap ? releaseClass(code, options.secure === true, 'createHeap') as HeapClass<H> : Ctor;
+  const Class: HeapClass<H> =
+    (Ctor as unknown) === Heap ? (releaseClass(code, options.secure === true, 'createHeap') as HeapClass<H>) : Ctor;
   if (!Class.modes.includes(code)) {
     throw new TypeError(`hakmem: createHeap: mode ${mode} is not supported by this build; it runs modes ${modeList(Class.modes)}`);
   }
@@ -135,13 +187,23 @@ export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOp
   if (options.end !== undefined) endLimit = Math.min(endLimit, checkOption('end', options.end, 0, MAX_HEAP_END));
   endLimit = Math.floor(endLimit / PAGE) * PAGE;
   if (endLimit < minBytes) {
-    throw new RangeError(`hakmem: the heap needs at least ${minBytes - base} bytes from offset ${base}; it has ${Math.max(0, endLimit - base)}`);
+    throw new RangeError(
+      `hakmem: the heap needs at least ${minBytes - base} bytes from offset ${base}; it has ${Math.max(0, endLimit - base)}`,
+    );
   }
-  const initial = Math.min(endLimit, Math.max(minBytes, Math.ceil(checkOption('initialBytes', options.initialBytes ?? DEFAULT_INITIAL_BYTES, 0, MAX_HEAP_END) / 65536) * 65536));
+  const initial = Math.min(
+    endLimit,
+    Math.max(
+      minBytes,
+      Math.ceil(checkOption('initialBytes', options.initialBytes ?? DEFAULT_INITIAL_BYTES, 0, MAX_HEAP_END) / 65536) * 65536,
+    ),
+  );
   const backing = Backing.create(memory, typeof memory === 'string' ? initial : minBytes, endLimit);
   const maxEnd = Math.min(endLimit, Math.floor(backing.capacity / PAGE) * PAGE);
   if (maxEnd < minBytes || !backing.growTo(minBytes, maxEnd)) {
-    throw new RangeError(`hakmem: the memory given cannot hold a heap: it needs at least ${minBytes} bytes, up to offset ${maxEnd} is available`);
+    throw new RangeError(
+      `hakmem: the memory given cannot hold a heap: it needs at least ${minBytes} bytes, up to offset ${maxEnd} is available`,
+    );
   }
   const buf = backing.buffer();
   const m = new Int32Array(buf, 0, buf.byteLength >>> 2);
@@ -162,7 +224,8 @@ export function createHeapOf<H extends Heap>(Ctor: HeapClass<H>, options: HeapOp
   for (let g = 0; g < CLASS_MAP_ENTRIES; g++) m[hw + H_CLASS_MAP + g] = CLASS_OF[g]! << LIST_SHIFT;
   if (options.secure === true) m[hw + H_SECURE_KEY] = randomKey();
   else m[hw + H_MARK_KEY] = randomKey(); // a secure heap keeps no free lists: no marker
-  if ((Class as unknown) !== SecureHeap && options.secure === true) throw new TypeError('hakmem: secure heaps are not supported by this build');
+  if ((Class as unknown) !== SecureHeap && options.secure === true)
+    throw new TypeError('hakmem: secure heaps are not supported by this build');
   m[hw + H_MODE] = code;
   if (policy !== undefined) writePolicy(m, hw + H_POLICY, policy.settings);
   Class.formatHeap?.(m, hw, options, policy);
@@ -218,7 +281,9 @@ export function attachHeapOf<H extends Heap>(Ctor: HeapClass<H>, handle: HeapHan
     throw new TypeError('hakmem: attachHeap(handle): pass the heap.handle of an existing heap');
   }
   if (handle.hakmem !== HEAP_VERSION) {
-    throw new TypeError(`hakmem: attachHeap: the heap was made by a hakmem with heap format ${describe(handle.hakmem)}, this one reads format ${HEAP_VERSION}`);
+    throw new TypeError(
+      `hakmem: attachHeap: the heap was made by a hakmem with heap format ${describe(handle.hakmem)}, this one reads format ${HEAP_VERSION}`,
+    );
   }
   const backing = Backing.create(handle.memory, 0, MAX_HEAP_END);
   const buf = backing.buffer();
@@ -230,10 +295,13 @@ export function attachHeapOf<H extends Heap>(Ctor: HeapClass<H>, handle: HeapHan
   const secureHeap = m[hw + H_SECURE_KEY] !== 0;
   const code = m[hw + H_MODE]!;
   // Every thread of a heap runs its mode's class (and every thread of a secure heap, SecureHeap).
-  const Class: HeapClass<H> = (Ctor as unknown) === Heap ? releaseClass(code, secureHeap, 'attachHeap') as HeapClass<H> : Ctor;
-  if (secureHeap !== ((Class as unknown) === SecureHeap)) throw new TypeError(`hakmem: attachHeap: ${handle.name} is ${secureHeap ? '' : 'not '}a secure heap, and this build cannot use it`);
+  const Class: HeapClass<H> = (Ctor as unknown) === Heap ? (releaseClass(code, secureHeap, 'attachHeap') as HeapClass<H>) : Ctor;
+  if (secureHeap !== ((Class as unknown) === SecureHeap))
+    throw new TypeError(`hakmem: attachHeap: ${handle.name} is ${secureHeap ? '' : 'not '}a secure heap, and this build cannot use it`);
   if (!Class.modes.includes(code) && Class.attachesAnyMode !== true) {
-    throw new TypeError(`hakmem: attachHeap: ${handle.name} runs mode ${modeName(code)}, which this build does not run (it runs ${modeList(Class.modes)})`);
+    throw new TypeError(
+      `hakmem: attachHeap: ${handle.name} runs mode ${modeName(code)}, which this build does not run (it runs ${modeList(Class.modes)})`,
+    );
   }
   // A release thread joining a heap the debug build uses: its blocks carry no debug trailer.
   if (m[hw + H_DEBUG_KEY] !== 0 && (Ctor as unknown as { debugBuild?: boolean }).debugBuild !== true) Atomics.store(m, hw + H_MIXED, 1);
@@ -251,4 +319,3 @@ export function attachHeapOf<H extends Heap>(Ctor: HeapClass<H>, handle: HeapHan
   }
   return new Class(backing, hw, tid, handle.name);
 }
-

@@ -10,8 +10,23 @@
  * large block grows at the frontier), so it never raises the heap's high-water mark.
  */
 import {
-  BC_SLOTS, H_BC, H_BC_NEXT, H_BC_PAGES, H_FRONTIER, H_PEAK_PAGES, H_POLICY, H_USED_PAGES, K_CACHED_HEAD, K_FREE_HEAD, K_LARGE_BODY, P_BC_DIV, P_BC_PAGES,
-  K_LARGE_HEAD, KIND_MASK, PAGE, PAGE_SHIFT,
+  BC_SLOTS,
+  H_BC,
+  H_BC_NEXT,
+  H_BC_PAGES,
+  H_FRONTIER,
+  H_PEAK_PAGES,
+  H_POLICY,
+  H_USED_PAGES,
+  K_CACHED_HEAD,
+  K_FREE_HEAD,
+  K_LARGE_BODY,
+  P_BC_DIV,
+  P_BC_PAGES,
+  K_LARGE_HEAD,
+  KIND_MASK,
+  PAGE,
+  PAGE_SHIFT,
 } from './layout.ts';
 import { getEntry, hasRunOf, markRun, setEntry, takeFreePrefix } from './pages.ts';
 import type { Heap } from './heap.ts';

@@ -34,12 +34,19 @@
  * here, to keep the release bundle free of the debug build's names.)
  */
 import { Heap } from './heap.ts';
+import { H_HIGH_WATER, H_LEARN, H_POL_EPOCH, H_POLICY, POLICY_WORDS, P_ROOM } from './layout.ts';
 import {
-  H_HIGH_WATER, H_LEARN, H_POL_EPOCH, H_POLICY, POLICY_WORDS, P_ROOM,
-} from './layout.ts';
-import {
-  CANDIDATES, MODE_LEARNING, policyWordsProblem, readPolicy, samePolicy, writePolicy, POLICY_VERSION,
-  type LearnOptions, type NamedPolicy, type PolicyExport, type WindowMeasure,
+  CANDIDATES,
+  MODE_LEARNING,
+  policyWordsProblem,
+  readPolicy,
+  samePolicy,
+  writePolicy,
+  POLICY_VERSION,
+  type LearnOptions,
+  type NamedPolicy,
+  type PolicyExport,
+  type WindowMeasure,
 } from './policy.ts';
 import { HEAP_VERSION } from './layout.ts';
 import { checkOptionKeys } from './args.ts';
@@ -81,7 +88,7 @@ export const LS_NWIN = LS_COST + 2 * MAX_CAND; // MAX_CAND int: measured windows
 export const LS_CAND_ID = LS_NWIN + MAX_CAND; // MAX_CAND int: index in CANDIDATES, or IMPORTED
 export const LS_CANDS = LS_CAND_ID + MAX_CAND; // MAX_CAND x POLICY_WORDS: the candidates' policies
 export const LS_END = LS_CANDS + MAX_CAND * POLICY_WORDS;
-if (((H_LEARN + LS_F64) & 1) !== 0) throw new Error('hakmem: the learning table\'s float64 words are not 8-byte aligned');
+if (((H_LEARN + LS_F64) & 1) !== 0) throw new Error("hakmem: the learning table's float64 words are not 8-byte aligned");
 /** LS_CAND_ID of an imported policy that matched no candidate. */
 const IMPORTED = 255;
 
@@ -152,7 +159,7 @@ function setF64(h: { m64: Float64Array; hw: number }, off: number, v: number): v
 
 function candName(m: Int32Array, hw: number, c: number): string {
   const id = m[hw + H_LEARN + LS_CAND_ID + c]!;
-  return id === IMPORTED ? 'imported' : CANDIDATES[id]?.name ?? `#${c}`;
+  return id === IMPORTED ? 'imported' : (CANDIDATES[id]?.name ?? `#${c}`);
 }
 
 /** Validates the internal `learn` option; returns it with defaults. */
@@ -160,32 +167,43 @@ function learnOptions(o: LearnOptions | undefined): Required<Omit<LearnOptions, 
   const v = o ?? {};
   if (typeof v !== 'object' || v === null) throw new TypeError(`hakmem: option learn must be an object, got ${describe(v)}`);
   checkOptionKeys(v, ['clock', 'cost', 'windowOps', 'memoryWeight', 'candidates', 'sampleEvery'], 'option learn');
-  if (v.clock !== undefined && typeof v.clock !== 'function') throw new TypeError('hakmem: option learn.clock must be a function returning milliseconds');
+  if (v.clock !== undefined && typeof v.clock !== 'function')
+    throw new TypeError('hakmem: option learn.clock must be a function returning milliseconds');
   if (v.cost !== undefined && typeof v.cost !== 'function') throw new TypeError('hakmem: option learn.cost must be a function');
   const int = (k: 'windowOps' | 'sampleEvery', d: number, max: number): number => {
     const x = v[k] ?? d;
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > max) throw new RangeError(`hakmem: option learn.${k} must be an integer from 1 to ${max}, got ${describe(x)}`);
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > max)
+      throw new RangeError(`hakmem: option learn.${k} must be an integer from 1 to ${max}, got ${describe(x)}`);
     return x;
   };
   const mw = v.memoryWeight ?? MEM_WEIGHT;
-  if (typeof mw !== 'number' || !(mw >= 0) || mw === Infinity) throw new RangeError(`hakmem: option learn.memoryWeight must be a number >= 0, got ${describe(mw)}`);
+  if (typeof mw !== 'number' || !(mw >= 0) || mw === Infinity)
+    throw new RangeError(`hakmem: option learn.memoryWeight must be a number >= 0, got ${describe(mw)}`);
   const names = v.candidates ?? CANDIDATES.map((c) => c.name);
   if (!Array.isArray(names) || names.length < 1 || names.length > MAX_CAND - 1) {
-    throw new TypeError(`hakmem: option learn.candidates must be an array of 1 to ${MAX_CAND - 1} candidate names (${CANDIDATES.map((c) => c.name).join(', ')})`);
+    throw new TypeError(
+      `hakmem: option learn.candidates must be an array of 1 to ${MAX_CAND - 1} candidate names (${CANDIDATES.map((c) => c.name).join(', ')})`,
+    );
   }
   for (const n of names) {
-    if (!CANDIDATES.some((c) => c.name === n)) throw new TypeError(`hakmem: option learn.candidates: unknown candidate ${describe(n)}; candidates are ${CANDIDATES.map((c) => c.name).join(', ')}`);
+    if (!CANDIDATES.some((c) => c.name === n))
+      throw new TypeError(
+        `hakmem: option learn.candidates: unknown candidate ${describe(n)}; candidates are ${CANDIDATES.map((c) => c.name).join(', ')}`,
+      );
   }
   if (new Set(names).size !== names.length) throw new TypeError('hakmem: option learn.candidates names a candidate twice');
   return {
-    clock: v.clock, cost: v.cost, windowOps: int('windowOps', WINDOW_OPS, 1 << 26), memoryWeight: mw, candidates: names,
+    clock: v.clock,
+    cost: v.cost,
+    windowOps: int('windowOps', WINDOW_OPS, 1 << 26),
+    memoryWeight: mw,
+    candidates: names,
     sampleEvery: int('sampleEvery', 64, 1 << 20),
   };
 }
 
-const defaultClock: () => number = typeof performance === 'object' && typeof performance.now === 'function'
-  ? () => performance.now()
-  : () => Date.now();
+const defaultClock: () => number =
+  typeof performance === 'object' && typeof performance.now === 'function' ? () => performance.now() : () => Date.now();
 
 /**
  * A thread of a heap in mode `learning`: Heap's fast paths plus a malloc counter; windows end and
@@ -264,7 +282,7 @@ export class LearningHeap extends Heap {
 
   override malloc(size: number): number {
     // Heap.malloc (see there and FAST_PATH_LAYOUT), plus this thread's malloc count.
-    if (/*check*/typeof size === 'number' && (size >>> 0) === size/*end*/ && size <= 32768 /* SLAB_MAX */) {
+    if (/*check*/ typeof size === 'number' && size >>> 0 === size /*end*/ && size <= 32768 /* SLAB_MAX */) {
       const m = this.m32;
       const l = (this.tl + m[(this.cmap + ((size + 15) >>> 4)) | 0]!) | 0;
       const p = (m[l]! >>> 1) & 0x7ffffff0;
@@ -316,8 +334,10 @@ export class LearningHeap extends Heap {
       if (measured && Atomics.load(m, this.hw + H_POL_EPOCH) === this.winEpoch) {
         const w: WindowMeasure = { ops, ms: t - this.winT0, growthBytes: m[this.hw + H_HIGH_WATER]! - this.winHW };
         const c = m[L + LS_CUR]!;
-        const cost = this.costFn !== undefined ? this.costFn(candName(m, this.hw, c), w)
-          : (w.ms * 1e6) / ops + f64(this, LS_MEM_WEIGHT) * (w.growthBytes / ops);
+        const cost =
+          this.costFn !== undefined
+            ? this.costFn(candName(m, this.hw, c), w)
+            : (w.ms * 1e6) / ops + f64(this, LS_MEM_WEIGHT) * (w.growthBytes / ops);
         this.onWindow(c, cost);
       } else if (measured) {
         m[L + LS_DISCARDED]!++;
@@ -429,7 +449,8 @@ export class LearningHeap extends Heap {
       // ratings of adjacent windows would take rounds to part them (a candidate that follows a
       // costly one wins its games), and each of its windows is expensive. The cheapest stays.
       let cheapest = Infinity;
-      for (let k = 0; k < n; k++) if ((alive & (1 << k)) !== 0 && m[L + LS_NWIN + k]! > 0) cheapest = Math.min(cheapest, f64(this, LS_COST + 2 * k));
+      for (let k = 0; k < n; k++)
+        if ((alive & (1 << k)) !== 0 && m[L + LS_NWIN + k]! > 0) cheapest = Math.min(cheapest, f64(this, LS_COST + 2 * k));
       for (let k = 0; k < n; k++) {
         if ((alive & (1 << k)) !== 0 && m[L + LS_NWIN + k]! > 0 && f64(this, LS_COST + 2 * k) > CUT * cheapest) alive &= ~(1 << k);
       }
@@ -551,12 +572,16 @@ export class LearningHeap extends Heap {
     }
     const st = m[L + LS_STATE]!;
     if (!(st >= LS_LEARN && st <= LS_CHALLENGE)) fail(`state ${st}`, L + LS_STATE);
-    for (const [k, what] of [[LS_CUR, 'the candidate in force'], [LS_BEST, 'the winner'], [LS_CHAL, 'the challenger']] as const) {
+    for (const [k, what] of [
+      [LS_CUR, 'the candidate in force'],
+      [LS_BEST, 'the winner'],
+      [LS_CHAL, 'the challenger'],
+    ] as const) {
       if (!(m[L + k]! >= 0 && m[L + k]! < n)) fail(`${what} is candidate ${m[L + k]} of ${n}`, L + k);
     }
     const cur = L + LS_CANDS + m[L + LS_CUR]! * POLICY_WORDS;
     for (let i = 0; i < POLICY_WORDS; i++) {
-      if (m[hw + H_POLICY + i] !== m[cur + i]) fail('the policy in force is not the current candidate\'s', hw + H_POLICY + i);
+      if (m[hw + H_POLICY + i] !== m[cur + i]) fail("the policy in force is not the current candidate's", hw + H_POLICY + i);
     }
     if (m[L + LS_WINDOW_OPS]! < 1) fail(`window of ${m[L + LS_WINDOW_OPS]} mallocs`, L + LS_WINDOW_OPS);
   }
@@ -581,10 +606,16 @@ export class LearningHeap extends Heap {
       challenger: candName(m, hw, m[L + LS_CHAL]!),
       current: candName(m, hw, m[L + LS_CUR]!),
       best: candName(m, hw, m[L + LS_BEST]!),
-      ratings, windowsOf, costOf,
-      windows: m[L + LS_WINDOWS]!, windowsTotal: m[L + LS_TOTAL]!, discarded: m[L + LS_DISCARDED]!,
-      switches: m[L + LS_SWITCHES]!, rounds: m[L + LS_ROUNDS]!,
-      challenges: m[L + LS_CHALLENGES]!, relearns: m[L + LS_RELEARNS]!,
+      ratings,
+      windowsOf,
+      costOf,
+      windows: m[L + LS_WINDOWS]!,
+      windowsTotal: m[L + LS_TOTAL]!,
+      discarded: m[L + LS_DISCARDED]!,
+      switches: m[L + LS_SWITCHES]!,
+      rounds: m[L + LS_ROUNDS]!,
+      challenges: m[L + LS_CHALLENGES]!,
+      relearns: m[L + LS_RELEARNS]!,
       windowOps: m[L + LS_WINDOW_OPS]!,
     };
   }
@@ -597,7 +628,9 @@ export class LearningHeap extends Heap {
     const best = m[L + LS_BEST]!;
     const s = this.learningStats();
     return {
-      hakmem: 'policy', version: POLICY_VERSION, heapFormat: HEAP_VERSION,
+      hakmem: 'policy',
+      version: POLICY_VERSION,
+      heapFormat: HEAP_VERSION,
       name: candName(m, this.hw, best),
       settings: readPolicy(m, L + LS_CANDS + best * POLICY_WORDS),
       learned: { mode: this.config().mode, state: s.state, windows: s.windows, ratings: s.ratings },

@@ -17,8 +17,12 @@ const HOLDER_MASK = 0xffff;
 const SPINS = 64;
 
 /** Whether this agent may block in Atomics.wait (false on a browser window's main thread). */
-export const CAN_BLOCK: boolean = typeof Atomics.wait === 'function' &&
-  !(typeof (globalThis as { document?: unknown }).document !== 'undefined' && typeof (globalThis as { window?: unknown }).window !== 'undefined');
+export const CAN_BLOCK: boolean =
+  typeof Atomics.wait === 'function' &&
+  !(
+    typeof (globalThis as { document?: unknown }).document !== 'undefined' &&
+    typeof (globalThis as { window?: unknown }).window !== 'undefined'
+  );
 
 /**
  * Takes the lock at m[i] for thread `tid`. If `deadTid` is non-zero and that thread holds the lock,

@@ -32,7 +32,9 @@ export class Backing {
   static create(memory: MemoryOption, minBytes: number, maxBytes: number): Backing {
     if (memory === 'shared') {
       if (typeof SharedArrayBuffer !== 'function') {
-        throw new TypeError("hakmem: memory 'shared' needs SharedArrayBuffer (in browsers: a cross-origin isolated page); use memory: 'array'");
+        throw new TypeError(
+          "hakmem: memory 'shared' needs SharedArrayBuffer (in browsers: a cross-origin isolated page); use memory: 'array'",
+        );
       }
       const sab = new SharedArrayBuffer(minBytes, { maxByteLength: maxBytes });
       return new Backing(KIND_SAB, sab, null, null, maxBytes);
@@ -131,7 +133,6 @@ export function growHeapBuffer(backing: Backing, hw: number, bytes: number): boo
   }
   return true;
 }
-
 
 export function roundUp(n: number, q: number): number {
   return Math.ceil(n / q) * q;

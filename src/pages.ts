@@ -17,9 +17,35 @@
  * Everything here runs on slow paths (slab refill, large blocks) under the heap's slow-path lock.
  */
 import {
-  H_ARENA_START, H_BINS, H_BIN_MASK, H_FREE_PAGES, H_FRONTIER, H_HIGH_WATER, H_MAX_END, H_POLICY, P_PLACE, PLACE_BEST,
-  H_NULL_LEAF, H_PEAK_PAGES, H_TOP, H_USED_PAGES, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, K_META, KIND_MASK,
-  LEAF_ENTRIES, NBINS, PAGE, PAGE_SHIFT, REGION_SHIFT, RUN_MAGIC, RUN_CHECK, RUN_NEXT, RUN_PAGES, RUN_PREV,
+  H_ARENA_START,
+  H_BINS,
+  H_BIN_MASK,
+  H_FREE_PAGES,
+  H_FRONTIER,
+  H_HIGH_WATER,
+  H_MAX_END,
+  H_POLICY,
+  P_PLACE,
+  PLACE_BEST,
+  H_NULL_LEAF,
+  H_PEAK_PAGES,
+  H_TOP,
+  H_USED_PAGES,
+  K_FREE_BODY,
+  K_FREE_HEAD,
+  K_FREE_TAIL,
+  K_META,
+  KIND_MASK,
+  LEAF_ENTRIES,
+  NBINS,
+  PAGE,
+  PAGE_SHIFT,
+  REGION_SHIFT,
+  RUN_MAGIC,
+  RUN_CHECK,
+  RUN_NEXT,
+  RUN_PAGES,
+  RUN_PREV,
 } from './layout.ts';
 
 /** What the page layer needs from a heap: its current views, header position and growth. */
@@ -293,8 +319,12 @@ export function extendFrontier(a: Arena, n: number): number {
     // now, before the run, so that they end up below the region and not at its start (a block as
     // large as the regions above can then still find them whole once everything is freed).
     const next = ((end - 1) >>> LEAF_SHIFT) + 1;
-    if (next <= (i32[hw + H_MAX_END]! - 1) >>> REGION_SHIFT && i32[hw + H_TOP + next] === nullLeaf &&
-      (next << LEAF_SHIFT) - end < zoneSize(a, next) && (end + zoneSize(a, next)) * PAGE <= i32[hw + H_MAX_END]!) {
+    if (
+      next <= (i32[hw + H_MAX_END]! - 1) >>> REGION_SHIFT &&
+      i32[hw + H_TOP + next] === nullLeaf &&
+      (next << LEAF_SHIFT) - end < zoneSize(a, next) &&
+      (end + zoneSize(a, next)) * PAGE <= i32[hw + H_MAX_END]!
+    ) {
       if (!placeLeafZone(a, next, f)) return -1;
       continue;
     }

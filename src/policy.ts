@@ -19,8 +19,22 @@
  * words differ.
  */
 import {
-  CLASS_MAP_ENTRIES, HEAP_VERSION, H_POLICY, P_BC_DIV, P_BC_PAGES, P_IDLE, P_PARK_AGE, P_PLACE, P_ROOM, P_SLAB_FIRST, P_SLAB_FIT,
-  P_SLAB_MAX, PLACE_BEST, PLACE_FIRST, POLICY_WORDS, SIZE_BUCKETS,
+  CLASS_MAP_ENTRIES,
+  HEAP_VERSION,
+  H_POLICY,
+  P_BC_DIV,
+  P_BC_PAGES,
+  P_IDLE,
+  P_PARK_AGE,
+  P_PLACE,
+  P_ROOM,
+  P_SLAB_FIRST,
+  P_SLAB_FIT,
+  P_SLAB_MAX,
+  PLACE_BEST,
+  PLACE_FIRST,
+  POLICY_WORDS,
+  SIZE_BUCKETS,
 } from './layout.ts';
 import { checkOptionKeys } from './args.ts';
 import { describe } from './errors.ts';
@@ -117,11 +131,51 @@ export interface ModeFeatures {
 }
 
 export const MODE_FEATURES: Readonly<Record<HeapMode, Readonly<ModeFeatures>>> = {
-  minimal: { policy: 'fixed', policyImport: false, opCounter: false, learning: false, sizeRecord: false, routeCounters: false, siteStats: false },
-  fast: { policy: 'fixed', policyImport: false, opCounter: false, learning: false, sizeRecord: false, routeCounters: false, siteStats: false },
-  balanced: { policy: 'static', policyImport: true, opCounter: false, learning: false, sizeRecord: false, routeCounters: false, siteStats: false },
-  learning: { policy: 'learned', policyImport: true, opCounter: true, learning: true, sizeRecord: false, routeCounters: false, siteStats: false },
-  research: { policy: 'learned', policyImport: true, opCounter: true, learning: true, sizeRecord: true, routeCounters: true, siteStats: true },
+  minimal: {
+    policy: 'fixed',
+    policyImport: false,
+    opCounter: false,
+    learning: false,
+    sizeRecord: false,
+    routeCounters: false,
+    siteStats: false,
+  },
+  fast: {
+    policy: 'fixed',
+    policyImport: false,
+    opCounter: false,
+    learning: false,
+    sizeRecord: false,
+    routeCounters: false,
+    siteStats: false,
+  },
+  balanced: {
+    policy: 'static',
+    policyImport: true,
+    opCounter: false,
+    learning: false,
+    sizeRecord: false,
+    routeCounters: false,
+    siteStats: false,
+  },
+  learning: {
+    policy: 'learned',
+    policyImport: true,
+    opCounter: true,
+    learning: true,
+    sizeRecord: false,
+    routeCounters: false,
+    siteStats: false,
+  },
+  research: {
+    policy: 'learned',
+    policyImport: true,
+    opCounter: true,
+    learning: true,
+    sizeRecord: true,
+    routeCounters: true,
+    siteStats: true,
+  },
 };
 
 /** stats().config: the heap's mode, its feature set and the policy in force. */
@@ -141,7 +195,15 @@ export interface NamedPolicy {
 }
 
 const SETTING_KEYS: readonly (keyof PolicySettings)[] = [
-  'listRoom', 'placement', 'slabFirstStep', 'slabMaxPages', 'slabFit', 'bigCachePages', 'bigCacheDiv', 'parkAge', 'idleRefills',
+  'listRoom',
+  'placement',
+  'slabFirstStep',
+  'slabMaxPages',
+  'slabFit',
+  'bigCachePages',
+  'bigCacheDiv',
+  'parkAge',
+  'idleRefills',
 ];
 const SLAB_MAX_CHOICES = [1, 2, 4, 8, 16, 32];
 const MAX_LIST_ROOM = 1 << 20;
@@ -154,8 +216,15 @@ const MAX_FIRST_STEP = 5;
 export const BASE_POLICY: NamedPolicy = {
   name: 'base',
   settings: {
-    listRoom: 16384, placement: 'first-fit', slabFirstStep: 0, slabMaxPages: 4, slabFit: false,
-    bigCachePages: 1024, bigCacheDiv: 8, parkAge: 8, idleRefills: 64,
+    listRoom: 16384,
+    placement: 'first-fit',
+    slabFirstStep: 0,
+    slabMaxPages: 4,
+    slabFit: false,
+    bigCachePages: 1024,
+    bigCacheDiv: 8,
+    parkAge: 8,
+    idleRefills: 64,
   },
 };
 
@@ -171,7 +240,17 @@ export const CANDIDATES: readonly NamedPolicy[] = [
   },
   {
     name: 'compact',
-    settings: { ...BASE_POLICY.settings, listRoom: 4096, placement: 'best-fit', slabMaxPages: 4, slabFit: true, bigCachePages: 256, bigCacheDiv: 16, parkAge: 2, idleRefills: 16 },
+    settings: {
+      ...BASE_POLICY.settings,
+      listRoom: 4096,
+      placement: 'best-fit',
+      slabMaxPages: 4,
+      slabFit: true,
+      bigCachePages: 256,
+      bigCacheDiv: 16,
+      parkAge: 2,
+      idleRefills: 16,
+    },
   },
   {
     name: 'best-fit',
@@ -304,32 +383,44 @@ export function importPolicy(v: unknown): NamedPolicy {
     try {
       p = JSON.parse(p);
     } catch (e) {
-      throw new TypeError(`hakmem: option policy: not valid JSON (${e instanceof Error ? e.message : String(e)}); pass what heap.policy() returned, or its JSON text`);
+      throw new TypeError(
+        `hakmem: option policy: not valid JSON (${e instanceof Error ? e.message : String(e)}); pass what heap.policy() returned, or its JSON text`,
+      );
     }
   }
   if (typeof p !== 'object' || p === null || Array.isArray(p)) {
     throw new TypeError(`hakmem: option policy must be what heap.policy() returned (an object, or its JSON text), got ${describe(p)}`);
   }
   const o = p as Partial<PolicyExport>;
-  if (o.hakmem !== 'policy') throw new TypeError(`hakmem: option policy: not a hakmem policy (its "hakmem" field is ${describe(o.hakmem)}, not "policy"); pass what heap.policy() returned`);
+  if (o.hakmem !== 'policy')
+    throw new TypeError(
+      `hakmem: option policy: not a hakmem policy (its "hakmem" field is ${describe(o.hakmem)}, not "policy"); pass what heap.policy() returned`,
+    );
   checkOptionKeys(o, ['hakmem', 'version', 'heapFormat', 'name', 'settings', 'learned'], 'option policy');
   if (o.version !== POLICY_VERSION) {
-    throw new TypeError(`hakmem: option policy: written by a hakmem with policy format ${describe(o.version)}; this one reads format ${POLICY_VERSION}`);
+    throw new TypeError(
+      `hakmem: option policy: written by a hakmem with policy format ${describe(o.version)}; this one reads format ${POLICY_VERSION}`,
+    );
   }
   if (o.heapFormat !== HEAP_VERSION) {
-    throw new TypeError(`hakmem: option policy: written by a hakmem with heap format ${describe(o.heapFormat)}; this one has heap format ${HEAP_VERSION}, whose policies may differ: learn it again`);
+    throw new TypeError(
+      `hakmem: option policy: written by a hakmem with heap format ${describe(o.heapFormat)}; this one has heap format ${HEAP_VERSION}, whose policies may differ: learn it again`,
+    );
   }
   const name = o.name === undefined ? 'imported' : o.name;
-  if (typeof name !== 'string' || name.length === 0 || name.length > 64) throw new TypeError(`hakmem: option policy: name must be a string of 1 to 64 characters, got ${describe(name)}`);
+  if (typeof name !== 'string' || name.length === 0 || name.length > 64)
+    throw new TypeError(`hakmem: option policy: name must be a string of 1 to 64 characters, got ${describe(name)}`);
   return { name, settings: checkSettings(o.settings) };
 }
 
 /** Validates a settings object: every key present and valid, none unknown. */
 export function checkSettings(s: unknown): PolicySettings {
-  if (typeof s !== 'object' || s === null || Array.isArray(s)) throw new TypeError(`hakmem: option policy: settings must be an object, got ${describe(s)}`);
+  if (typeof s !== 'object' || s === null || Array.isArray(s))
+    throw new TypeError(`hakmem: option policy: settings must be an object, got ${describe(s)}`);
   checkOptionKeys(s, SETTING_KEYS, 'option policy: settings');
   const o = s as Record<string, unknown>;
-  for (const k of SETTING_KEYS) if (!(k in o)) throw new TypeError(`hakmem: option policy: settings.${k} is missing (a policy names every setting)`);
+  for (const k of SETTING_KEYS)
+    if (!(k in o)) throw new TypeError(`hakmem: option policy: settings.${k} is missing (a policy names every setting)`);
   const int = (k: string, min: number, max: number): number => {
     const x = o[k];
     if (typeof x !== 'number' || !Number.isInteger(x) || x < min || x > max) {
@@ -338,12 +429,16 @@ export function checkSettings(s: unknown): PolicySettings {
     return x;
   };
   const placement = o.placement;
-  if (placement !== 'first-fit' && placement !== 'best-fit') throw new RangeError(`hakmem: option policy: settings.placement must be "first-fit" or "best-fit", got ${describe(placement)}`);
+  if (placement !== 'first-fit' && placement !== 'best-fit')
+    throw new RangeError(`hakmem: option policy: settings.placement must be "first-fit" or "best-fit", got ${describe(placement)}`);
   const slabMaxPages = o.slabMaxPages;
   if (typeof slabMaxPages !== 'number' || !SLAB_MAX_CHOICES.includes(slabMaxPages)) {
-    throw new RangeError(`hakmem: option policy: settings.slabMaxPages must be one of ${SLAB_MAX_CHOICES.join(', ')}, got ${describe(slabMaxPages)}`);
+    throw new RangeError(
+      `hakmem: option policy: settings.slabMaxPages must be one of ${SLAB_MAX_CHOICES.join(', ')}, got ${describe(slabMaxPages)}`,
+    );
   }
-  if (typeof o.slabFit !== 'boolean') throw new TypeError(`hakmem: option policy: settings.slabFit must be a boolean, got ${describe(o.slabFit)}`);
+  if (typeof o.slabFit !== 'boolean')
+    throw new TypeError(`hakmem: option policy: settings.slabFit must be a boolean, got ${describe(o.slabFit)}`);
   return {
     listRoom: int('listRoom', 0, MAX_LIST_ROOM),
     placement,
@@ -366,5 +461,5 @@ export function currentPolicy(m: Int32Array, hw: number): NamedPolicy {
 
 // layout.ts sizes research's size histogram with a literal; it must hold every bucket.
 if (sizeBucket(0x80000000) >= SIZE_BUCKETS || CLASS_MAP_ENTRIES !== CLASS_OF.length) {
-  throw new Error('hakmem: layout.ts SIZE_BUCKETS is too small for the size record\'s buckets');
+  throw new Error("hakmem: layout.ts SIZE_BUCKETS is too small for the size record's buckets");
 }

@@ -220,13 +220,17 @@ export class RecordingHeap {
     const s0 = this.next();
     const q = this.heap.realloc(ptr, size);
     if (size === 0) this.put(EV_RZ, s0, s0, ptr, 0, 0, 0);
-    else if (q === 0) this.failedAlloc++; // ptr untouched: nothing happened
+    else if (q === 0)
+      this.failedAlloc++; // ptr untouched: nothing happened
     else this.put(EV_R, this.next(), s0, ptr, q, size, 0);
     return q;
   }
 
   free(arg: number | ArrayBufferView): void {
-    const ptr = typeof arg === 'object' && arg !== null && ArrayBuffer.isView(arg) && arg.buffer === this.heap.buffer ? arg.byteOffset : arg as number;
+    const ptr =
+      typeof arg === 'object' && arg !== null && ArrayBuffer.isView(arg) && arg.buffer === this.heap.buffer
+        ? arg.byteOffset
+        : (arg as number);
     if (!this.on) return this.heap.free(ptr);
     if (ptr === 0) {
       this.freeNull++;
@@ -253,27 +257,69 @@ export class RecordingHeap {
     return new ctor(this.heap.buffer as ArrayBuffer, p, length) as InstanceType<C>;
   }
 
-  usableSize(ptr: number): number { return this.heap.usableSize(ptr); }
-  trim(): void { this.heap.trim(); }
-  get generation(): number { return this.heap.generation; }
-  get threadToken(): number { return this.heap.threadToken; }
-  array<C extends TypedArrayConstructor>(ctor: C, ptr: number, length: number): InstanceType<C> { return this.heap.array(ctor, ptr, length); }
-  stats(): HeapStats { return this.heap.stats(); }
-  check(): void { this.heap.check(); }
-  get buffer(): ArrayBufferLike { return this.heap.buffer; }
-  get threadId(): number { return this.heap.threadId; }
-  get handle(): HeapHandle { return this.heap.handle; }
-  reclaimThread(threadToken: number): boolean { return this.heap.reclaimThread(threadToken); }
-  get u8(): Uint8Array { return this.heap.u8; }
-  get i8(): Int8Array { return this.heap.i8; }
-  get u16(): Uint16Array { return this.heap.u16; }
-  get i16(): Int16Array { return this.heap.i16; }
-  get u32(): Uint32Array { return this.heap.u32; }
-  get i32(): Int32Array { return this.heap.i32; }
-  get f32(): Float32Array { return this.heap.f32; }
-  get f64(): Float64Array { return this.heap.f64; }
-  get i64(): BigInt64Array { return this.heap.i64; }
-  get u64(): BigUint64Array { return this.heap.u64; }
+  usableSize(ptr: number): number {
+    return this.heap.usableSize(ptr);
+  }
+  trim(): void {
+    this.heap.trim();
+  }
+  get generation(): number {
+    return this.heap.generation;
+  }
+  get threadToken(): number {
+    return this.heap.threadToken;
+  }
+  array<C extends TypedArrayConstructor>(ctor: C, ptr: number, length: number): InstanceType<C> {
+    return this.heap.array(ctor, ptr, length);
+  }
+  stats(): HeapStats {
+    return this.heap.stats();
+  }
+  check(): void {
+    this.heap.check();
+  }
+  get buffer(): ArrayBufferLike {
+    return this.heap.buffer;
+  }
+  get threadId(): number {
+    return this.heap.threadId;
+  }
+  get handle(): HeapHandle {
+    return this.heap.handle;
+  }
+  reclaimThread(threadToken: number): boolean {
+    return this.heap.reclaimThread(threadToken);
+  }
+  get u8(): Uint8Array {
+    return this.heap.u8;
+  }
+  get i8(): Int8Array {
+    return this.heap.i8;
+  }
+  get u16(): Uint16Array {
+    return this.heap.u16;
+  }
+  get i16(): Int16Array {
+    return this.heap.i16;
+  }
+  get u32(): Uint32Array {
+    return this.heap.u32;
+  }
+  get i32(): Int32Array {
+    return this.heap.i32;
+  }
+  get f32(): Float32Array {
+    return this.heap.f32;
+  }
+  get f64(): Float64Array {
+    return this.heap.f64;
+  }
+  get i64(): BigInt64Array {
+    return this.heap.i64;
+  }
+  get u64(): BigUint64Array {
+    return this.heap.u64;
+  }
 
   /** Closes this recorder (unless it is the first one, which must close() last to write the file), then detaches the heap. */
   detach(): void {
@@ -309,7 +355,9 @@ export class RecordingHeap {
       const left = deadline - Date.now();
       if (left <= 0) {
         if (options.partial) break;
-        throw new Error(`hakmem/record: ${open} recorder(s) of ${this.traceHandle.file} did not close() within ${options.timeoutMs ?? 60_000} ms; call close() in every worker first (or close({ partial: true }))`);
+        throw new Error(
+          `hakmem/record: ${open} recorder(s) of ${this.traceHandle.file} did not close() within ${options.timeoutMs ?? 60_000} ms; call close() in every worker first (or close({ partial: true }))`,
+        );
       }
       Atomics.wait(this.words, W_OPEN, open, Math.min(left, 1000));
     }
@@ -366,7 +414,8 @@ function writeTrace(file: string, name: string, note: string | undefined, words:
       if (p[i + E_KIND] === EV_R) at[p[i + E_SEQ0]!] = 2 * g + 1;
     }
   });
-  const recOf = (g: number) => { // the last recorder whose events start at or before g
+  const recOf = (g: number) => {
+    // the last recorder whose events start at or before g
     let lo = 0;
     let hi = parts.length - 1;
     while (lo < hi) {
@@ -455,9 +504,15 @@ function writeTrace(file: string, name: string, note: string | undefined, words:
     const tid = tidOf(r);
     const size = p[o + E_SIZE]!;
     switch (kind) {
-      case EV_A: emit(`a ${tid} ${create(tid, ptr, size)} ${size}`); break;
-      case EV_C: emit(`c ${tid} ${create(tid, ptr, size)} ${size}`); break;
-      case EV_M: emit(`m ${tid} ${create(tid, ptr, size)} ${size} ${p[o + E_ALIGN]}`); break;
+      case EV_A:
+        emit(`a ${tid} ${create(tid, ptr, size)} ${size}`);
+        break;
+      case EV_C:
+        emit(`c ${tid} ${create(tid, ptr, size)} ${size}`);
+        break;
+      case EV_M:
+        emit(`m ${tid} ${create(tid, ptr, size)} ${size} ${p[o + E_ALIGN]}`);
+        break;
       case EV_F:
       case EV_RZ: {
         if (kind === EV_RZ) reallocZero++;
@@ -483,7 +538,8 @@ function writeTrace(file: string, name: string, note: string | undefined, words:
         }
         break;
       }
-      default: throw new Error(`hakmem/record: damaged part file ${partFile(file, r)} (event kind ${kind})`);
+      default:
+        throw new Error(`hakmem/record: damaged part file ${partFile(file, r)} (event kind ${kind})`);
     }
     if (live > peak) peak = live;
     if (liveBlocks > peakBlocks) peakBlocks = liveBlocks;
@@ -491,23 +547,37 @@ function writeTrace(file: string, name: string, note: string | undefined, words:
   if (lines.length) chunks.push(Buffer.from(lines.join('\n') + '\n', 'latin1'));
   const threads = denseTid.size;
   const clean = (s: string) => s.replace(/[\r\n]+/g, ' ');
-  const head = [
-    `# trace ${name.replace(/\s+/g, '_') || 'trace'} ops=${ops} peak_live_bytes=${peak} threads=${threads}`,
-    `# meta ids=${nextId} peak_live_blocks=${peakBlocks} live_at_end_blocks=${liveBlocks} live_at_end_bytes=${live} ` +
-      `raw_records=${total} truncated=0 free_null=${freeNull} free_unknown=${freeUnknown} realloc_unknown=${reallocUnknown} ` +
-      `failed_alloc=${failedAlloc} inferred_free=${inferredFree} realloc_zero=${reallocZero} thread_records=${threads} ` +
-      `recorder=hakmem/record heap_thread_ids=${heapThreadIds.join(',') || '-'}`,
-    `# source exe=${clean(process.execPath)} cmdline=${clean(process.argv.join(' '))}`,
-    ...(note ? [`# note ${clean(note)}`] : []),
-  ].join('\n') + '\n';
+  const head =
+    [
+      `# trace ${name.replace(/\s+/g, '_') || 'trace'} ops=${ops} peak_live_bytes=${peak} threads=${threads}`,
+      `# meta ids=${nextId} peak_live_blocks=${peakBlocks} live_at_end_blocks=${liveBlocks} live_at_end_bytes=${live} ` +
+        `raw_records=${total} truncated=0 free_null=${freeNull} free_unknown=${freeUnknown} realloc_unknown=${reallocUnknown} ` +
+        `failed_alloc=${failedAlloc} inferred_free=${inferredFree} realloc_zero=${reallocZero} thread_records=${threads} ` +
+        `recorder=hakmem/record heap_thread_ids=${heapThreadIds.join(',') || '-'}`,
+      `# source exe=${clean(process.execPath)} cmdline=${clean(process.argv.join(' '))}`,
+      ...(note ? [`# note ${clean(note)}`] : []),
+    ].join('\n') + '\n';
   writeFileSync(file, gzipSync(Buffer.concat([Buffer.from(head, 'latin1'), ...chunks])));
   for (let r = 0; r < recorders; r++) {
     rmSync(partFile(file, r), { force: true });
     rmSync(`${partFile(file, r)}.counts`, { force: true });
   }
   return {
-    file, name, ops, peakLiveBytes: peak, peakLiveBlocks: peakBlocks, threads, ids: nextId,
-    liveAtEndBlocks: liveBlocks, liveAtEndBytes: live, heapThreadIds, freeUnknown, reallocUnknown,
-    failedAlloc, freeNull, inferredFree, openRecorders: Atomics.load(words, W_OPEN),
+    file,
+    name,
+    ops,
+    peakLiveBytes: peak,
+    peakLiveBlocks: peakBlocks,
+    threads,
+    ids: nextId,
+    liveAtEndBlocks: liveBlocks,
+    liveAtEndBytes: live,
+    heapThreadIds,
+    freeUnknown,
+    reallocUnknown,
+    failedAlloc,
+    freeNull,
+    inferredFree,
+    openRecorders: Atomics.load(words, W_OPEN),
   };
 }

@@ -19,7 +19,16 @@ import { MODE_RESEARCH, bucketMaxSize, sizeBucket } from './policy.ts';
 import { isU32 } from './args.ts';
 import { Site } from './site.ts';
 import {
-  NROUTES, R_COLLECT, R_CONFIRM, R_FLUSH, R_FREE_LARGE, R_FREE_REMOTE, R_FREE_SLOW, R_MALLOC_LARGE, R_MALLOC_REFILL, R_MALLOC_SLOW,
+  NROUTES,
+  R_COLLECT,
+  R_CONFIRM,
+  R_FLUSH,
+  R_FREE_LARGE,
+  R_FREE_REMOTE,
+  R_FREE_SLOW,
+  R_MALLOC_LARGE,
+  R_MALLOC_REFILL,
+  R_MALLOC_SLOW,
   type RouteStats,
 } from './routes.ts';
 import type { HeapOptions } from './heap.ts';
@@ -270,7 +279,8 @@ export class ResearchSite extends Site {
     this.bytes += size;
     this.sizes[sizeBucket(size)]!++;
     const i = (p >>> 4) & (LIFE_SLOTS - 1);
-    if (this.lifePtr[i] === p) { // a sampled block at this address ended unseen
+    if (this.lifePtr[i] === p) {
+      // a sampled block at this address ended unseen
       this.lost++;
       this.lifePtr[i] = -1;
     }
@@ -312,11 +322,16 @@ export class ResearchSite extends Site {
       seen += n;
     }
     return {
-      name: this.name, mallocs: this.mallocs, frees: this.frees, bytes: this.bytes, sizes,
+      name: this.name,
+      mallocs: this.mallocs,
+      frees: this.frees,
+      bytes: this.bytes,
+      sizes,
       lifetimes: { sampled: this.sampled, ended: this.ended, lost: this.lost, median, buckets },
     };
   }
 }
 
 if (NROUTES > T_ROUTE_WORDS) throw new Error('hakmem: layout.ts T_ROUTE_WORDS is smaller than the route count (routes.ts NROUTES)');
-if (RS_SIZES < LS_END || RS_SIZES + SIZE_BUCKETS > LEARN_WORDS) throw new Error('hakmem: research\'s size totals do not fit the header\'s learning words');
+if (RS_SIZES < LS_END || RS_SIZES + SIZE_BUCKETS > LEARN_WORDS)
+  throw new Error("hakmem: research's size totals do not fit the header's learning words");

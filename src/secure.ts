@@ -7,8 +7,20 @@
  */
 import { HeapCorruptionError, fmt } from './errors.ts';
 import {
-  slabOf, E_KEY_MASK, H_SECURE_KEY, K_SLAB, OWNER_TID_MASK, PAGE_SHIFT, S_END, S_FIRST, S_FREE, S_MAGIC,
-  S_OWNER, SLAB_MAGIC, allocWord, granuleBit,
+  slabOf,
+  E_KEY_MASK,
+  H_SECURE_KEY,
+  K_SLAB,
+  OWNER_TID_MASK,
+  PAGE_SHIFT,
+  S_END,
+  S_FIRST,
+  S_FREE,
+  S_MAGIC,
+  S_OWNER,
+  SLAB_MAGIC,
+  allocWord,
+  granuleBit,
 } from './layout.ts';
 import { getEntry } from './pages.ts';
 import { CLASS_OF, SLAB_MAX } from './size-classes.ts';
@@ -35,14 +47,14 @@ export class SecureHeap extends Heap {
   }
 
   override malloc(size: number): number {
-    if ((size >>> 0) === size && size <= 1024 /* SMALL_MAX */) {
+    if (size >>> 0 === size && size <= 1024 /* SMALL_MAX */) {
       const m = this.m32;
       const s = m[(this.tdir + ((size + 15) >>> 4)) | 0]!;
       const p = m[s]!; // S_FREE
       if (p > 0) {
         const next = m[p >>> 2]! ^ this.key ^ p;
         const first = m[s + 12 /* S_FIRST */]!;
-        if (next !== 0 && ((next & 15) !== 0 || ((next - first) >>> 0) >= ((m[s + 8 /* S_END */]! - first) >>> 0))) this.badLink(s, p, next);
+        if (next !== 0 && ((next & 15) !== 0 || (next - first) >>> 0 >= (m[s + 8 /* S_END */]! - first) >>> 0)) this.badLink(p, next);
         m[s] = next;
         m[(s + m[s + 14 /* S_ALLOC_BITMAP */]! - (s >>> 7) + (p >>> 9)) | 0]! |= 1 << (p >>> 4);
         return p;
@@ -52,10 +64,10 @@ export class SecureHeap extends Heap {
   }
 
   override free(ptr: number): void {
-    if (((ptr >> 4) << 4) === ptr) {
+    if ((ptr >> 4) << 4 === ptr) {
       const m = this.m32;
       const e = m[(m[(this.topw + (ptr >>> 22)) | 0]! + ((ptr >>> 12) & 1023)) | 0]!;
-      if ((e & 0x3ff03f /* E_KEY_MASK */) === this.ownSlabKey) {
+      if ((e & 0x3ff03f) /* E_KEY_MASK */ === this.ownSlabKey) {
         const s = ((ptr >>> 12) - ((e >>> 6) & 63)) << 10;
         const w = (s + m[s + 14 /* S_ALLOC_BITMAP */]! - (s >>> 7) + (ptr >>> 9)) | 0;
         const bits = m[w]!;
@@ -88,17 +100,22 @@ export class SecureHeap extends Heap {
    * whose slab's free list was empty (it may be full: relisted), or anything resolve() validates.
    */
   protected override freeSlow(arg: number | ArrayBufferView): void {
-    const ptr = typeof arg === 'object' && arg !== null && ArrayBuffer.isView(arg) ? this.viewPointer(arg) : arg as number;
+    const ptr = typeof arg === 'object' && arg !== null && ArrayBuffer.isView(arg) ? this.viewPointer(arg) : (arg as number);
     this.route(R_FREE_SLOW);
     let s = 0;
     let block = ptr;
-    if (typeof ptr === 'number' && ((ptr >> 4) << 4) === ptr && ptr < this.m8.length) {
+    if (typeof ptr === 'number' && (ptr >> 4) << 4 === ptr && ptr < this.m8.length) {
       const e = getEntry(this, ptr >>> PAGE_SHIFT);
       if ((e & E_KEY_MASK) === this.ownSlabKey) {
         const q = slabOf(ptr, e);
         const m = this.m32;
-        if (m[q + S_MAGIC] === (SLAB_MAGIC ^ (q << 2)) && ptr >= m[q + S_FIRST]! && ptr < m[q + S_END]! &&
-          (m[allocWord(m, q, ptr)]! & granuleBit(ptr)) !== 0) s = q;
+        if (
+          m[q + S_MAGIC] === (SLAB_MAGIC ^ (q << 2)) &&
+          ptr >= m[q + S_FIRST]! &&
+          ptr < m[q + S_END]! &&
+          (m[allocWord(m, q, ptr)]! & granuleBit(ptr)) !== 0
+        )
+          s = q;
       }
     }
     if (s === 0) {
@@ -126,7 +143,7 @@ export class SecureHeap extends Heap {
     const m = this.m32;
     const next = m[p >>> 2]! ^ this.key ^ p;
     const first = m[s + S_FIRST]!;
-    if (next !== 0 && ((next & 15) !== 0 || ((next - first) >>> 0) >= ((m[s + S_END]! - first) >>> 0))) this.badLink(s, p, next);
+    if (next !== 0 && ((next & 15) !== 0 || (next - first) >>> 0 >= (m[s + S_END]! - first) >>> 0)) this.badLink(p, next);
     return next;
   }
 
@@ -134,8 +151,12 @@ export class SecureHeap extends Heap {
     this.m32[p >>> 2] = next ^ this.key ^ p;
   }
 
-  private badLink(s: number, p: number, next: number): never {
-    throw new HeapCorruptionError(`the free-list link in the freed block at ${fmt(p)} decodes to ${fmt(next >>> 0)}, outside its slab ` +
-      `(the block was written after it was freed; secure heap)`, p, this.name);
+  private badLink(p: number, next: number): never {
+    throw new HeapCorruptionError(
+      `the free-list link in the freed block at ${fmt(p)} decodes to ${fmt(next >>> 0)}, outside its slab ` +
+        `(the block was written after it was freed; secure heap)`,
+      p,
+      this.name,
+    );
   }
 }

@@ -6,8 +6,22 @@
  * `CLASS_OF[(size + 15) >>> 4]` maps a size to its class in one load: the malloc fast path.
  */
 import {
-  CLASS_MAP_ENTRIES, DIRECT_ENTRIES, H_ABANDONED, H_CLASS_MAP, H_DEAD_DIRECT, H_LEARN, PAGE, T_DIRECT, T_IDLE, T_LIMIT, T_LISTS, T_ROUTES,
-  T_ROUTE_WORDS, T_SIZES, T_TIDIES, slabHeaderBytes,
+  CLASS_MAP_ENTRIES,
+  DIRECT_ENTRIES,
+  H_ABANDONED,
+  H_CLASS_MAP,
+  H_DEAD_DIRECT,
+  H_LEARN,
+  PAGE,
+  T_DIRECT,
+  T_IDLE,
+  T_LIMIT,
+  T_LISTS,
+  T_ROUTES,
+  T_ROUTE_WORDS,
+  T_SIZES,
+  T_TIDIES,
+  slabHeaderBytes,
 } from './layout.ts';
 
 export const SMALL_MAX = 1024;

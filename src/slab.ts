@@ -23,11 +23,63 @@
  * iff it is handed out (at the block start, or at the aligned pointer inside it for alignedAlloc).
  */
 import {
-  slabOf, E_CLASS_MASK, E_CLASS_SHIFT, E_FRESH, E_TID_MASK, E_TID_SHIFT, H_ARENA_START, H_FRONTIER, K_SLAB, KIND_MASK,
-  MARK_WORD, OWNER_ALIGNED, OWNER_FULL, PAGE, PAGE_SHIFT, S_ALLOC_BITMAP, S_PARKED, S_BSIZE, S_BUMP, S_CAP, S_CLASS, S_REMOTE_BITMAP, S_REMOTE, T_FULL,
-  SLAB_HEADER_BYTES, allocWord, granuleBit, slabAbits,
-  S_END, S_FIRST, S_FREE, S_MAGIC, T_CUR, T_QHEAD, T_QTAIL, T_STEP, T_RELISTS, T_NPARTIAL, T_TIDIES, T_DIRECT, DIRECT_ENTRIES, S_NEXT, S_OWNER, S_PAGES, S_PREV, SLAB_MAGIC, RS_ARMED, RS_IDLE, RS_PENDING, remoteWord, slabEntry, slabHeaderBytes,
-  H_POLICY, P_PARK_AGE, P_SLAB_FIRST, P_SLAB_FIT, P_SLAB_MAX,
+  slabOf,
+  E_CLASS_MASK,
+  E_CLASS_SHIFT,
+  E_FRESH,
+  E_TID_MASK,
+  E_TID_SHIFT,
+  H_ARENA_START,
+  H_FRONTIER,
+  K_SLAB,
+  KIND_MASK,
+  MARK_WORD,
+  OWNER_ALIGNED,
+  OWNER_FULL,
+  PAGE,
+  PAGE_SHIFT,
+  S_ALLOC_BITMAP,
+  S_PARKED,
+  S_BSIZE,
+  S_BUMP,
+  S_CAP,
+  S_CLASS,
+  S_REMOTE_BITMAP,
+  S_REMOTE,
+  T_FULL,
+  SLAB_HEADER_BYTES,
+  allocWord,
+  granuleBit,
+  slabAbits,
+  S_END,
+  S_FIRST,
+  S_FREE,
+  S_MAGIC,
+  T_CUR,
+  T_QHEAD,
+  T_QTAIL,
+  T_STEP,
+  T_RELISTS,
+  T_NPARTIAL,
+  T_TIDIES,
+  T_DIRECT,
+  DIRECT_ENTRIES,
+  S_NEXT,
+  S_OWNER,
+  S_PAGES,
+  S_PREV,
+  SLAB_MAGIC,
+  RS_ARMED,
+  RS_IDLE,
+  RS_PENDING,
+  remoteWord,
+  slabEntry,
+  slabHeaderBytes,
+  H_POLICY,
+  P_PARK_AGE,
+  P_SLAB_FIRST,
+  P_SLAB_FIT,
+  P_SLAB_MAX,
 } from './layout.ts';
 import { getEntry, hasRunOf, setEntry } from './pages.ts';
 import { CLASS_OF, CLASS_SIZE, NCLASSES, SLAB_PAGES } from './size-classes.ts';
@@ -35,7 +87,6 @@ import type { Heap } from './heap.ts';
 
 /** Largest number of bytes of blocks carved into the free list at once. */
 const CARVE_BYTES = 16384;
-
 
 /** Makes s (a slab word index, or the sentinel) the current slab of class cls for this thread. */
 export function setCurrent(h: Heap, cls: number, s: number): void {
@@ -141,7 +192,7 @@ export function slabTake(h: Heap, s: number, bump: boolean): number {
     const bsize = m[s + S_BSIZE]!;
     // The first block starting in its page: the page stops being fresh (see E_FRESH), before the
     // bump moves, so a thread killed in between leaves every state check() and reclaim accept.
-    if (p === m[s + S_FIRST] || ((p - bsize) >>> PAGE_SHIFT) !== p >>> PAGE_SHIFT) slabEnterPage(h, s, p, bsize);
+    if (p === m[s + S_FIRST] || (p - bsize) >>> PAGE_SHIFT !== p >>> PAGE_SHIFT) slabEnterPage(h, s, p, bsize);
     m[s + S_BUMP] = p + bsize;
   }
   m[allocWord(m, s, p)]! |= granuleBit(p);
@@ -413,7 +464,7 @@ export function collectRemote(h: Heap, s: number): number {
     while (y !== 0) {
       const b = 31 - Math.clz32(y & -y);
       y &= y - 1;
-      const bit = (w + hi) << 9 | b << 4;
+      const bit = ((w + hi) << 9) | (b << 4);
       const p = aligned ? blockStart(h, s, bit) : bit;
       if (key !== 0 && m[(p >>> 2) + MARK_WORD] === (p ^ key)) continue; // on the owner's list: keep its bit
       m[ab + w]! &= ~(1 << b);

@@ -88,7 +88,9 @@ export interface Struct<F extends StructFields> {
 
 /** Bytes of each scalar type (also its alignment). */
 const SIZE_OF: { readonly [T in ScalarType]: number } = { i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, f32: 4, f64: 8, i64: 8, u64: 8 };
-const TYPE_NAMES = Object.keys(SIZE_OF).map((t) => `'${t}'`).join(', ');
+const TYPE_NAMES = Object.keys(SIZE_OF)
+  .map((t) => `'${t}'`)
+  .join(', ');
 /** Largest struct size accepted: 1 GiB (a heap holds at most 2 GiB - 4 KiB). */
 const MAX_STRUCT_SIZE = 2 ** 30;
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
@@ -126,7 +128,9 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
  */
 export function defineStruct<const F extends StructFields>(fields: F): Struct<F> {
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
-    throw new TypeError(`hakmem: defineStruct(fields): fields must be an object such as { next: 'u32', value: 'f64' }, got ${show(fields)}`);
+    throw new TypeError(
+      `hakmem: defineStruct(fields): fields must be an object such as { next: 'u32', value: 'f64' }, got ${show(fields)}`,
+    );
   }
   const keys = Reflect.ownKeys(fields);
   if (keys.length === 0) throw new TypeError('hakmem: defineStruct(fields): a struct needs at least one field');
@@ -138,14 +142,18 @@ export function defineStruct<const F extends StructFields>(fields: F): Struct<F>
   for (const key of keys) {
     if (typeof key !== 'string') throw new TypeError(`hakmem: defineStruct: field names must be strings, got ${String(key)}`);
     if (!IDENTIFIER.test(key) || key === '__proto__') {
-      throw new TypeError(`hakmem: defineStruct: field name ${JSON.stringify(key)} is not allowed: use an identifier of ASCII letters, digits, _ and $ (not starting with a digit, not __proto__)`);
+      throw new TypeError(
+        `hakmem: defineStruct: field name ${JSON.stringify(key)} is not allowed: use an identifier of ASCII letters, digits, _ and $ (not starting with a digit, not __proto__)`,
+      );
     }
     const spec: unknown = (fields as Record<string, unknown>)[key];
     let type: unknown = spec;
     let length: number | undefined;
     if (Array.isArray(spec)) {
       if (spec.length !== 2) {
-        throw new TypeError(`hakmem: defineStruct: field "${key}": an array field is [type, length], such as ['f32', 3]; got ${show(spec)}`);
+        throw new TypeError(
+          `hakmem: defineStruct: field "${key}": an array field is [type, length], such as ['f32', 3]; got ${show(spec)}`,
+        );
       }
       type = spec[0];
       const n: unknown = spec[1];
@@ -156,14 +164,17 @@ export function defineStruct<const F extends StructFields>(fields: F): Struct<F>
       length = n;
     }
     if (typeof type !== 'string' || !Object.hasOwn(SIZE_OF, type)) {
-      throw new TypeError(`hakmem: defineStruct: field "${key}" has type ${show(type)}; a type is one of ${TYPE_NAMES}, or [type, length] for an array`);
+      throw new TypeError(
+        `hakmem: defineStruct: field "${key}" has type ${show(type)}; a type is one of ${TYPE_NAMES}, or [type, length] for an array`,
+      );
     }
     const t = type as ScalarType;
     const elem = SIZE_OF[t];
     const offset = Math.ceil(end / elem) * elem;
     const size = elem * (length ?? 1);
     end = offset + size;
-    if (end > MAX_STRUCT_SIZE) throw new RangeError(`hakmem: defineStruct: the struct passes 2^30 bytes at field "${key}" (it would end at byte ${end})`);
+    if (end > MAX_STRUCT_SIZE)
+      throw new RangeError(`hakmem: defineStruct: the struct passes 2^30 bytes at field "${key}" (it would end at byte ${end})`);
     if (elem > align) align = elem;
     for (const name of [key, setterName(key)]) {
       const other = accessorNames.get(name);
@@ -223,7 +234,11 @@ class StructImpl {
       for (const f of this.fields) {
         const scalar = f.length === undefined;
         define(v, f.name, scalar ? scalarGetter(heap, f.type, f.offset) : arrayGetter(heap, f.type, f.offset, f.length, f.name));
-        define(v, setterName(f.name), scalar ? scalarSetter(heap, f.type, f.offset) : arraySetter(heap, f.type, f.offset, f.length, f.name));
+        define(
+          v,
+          setterName(f.name),
+          scalar ? scalarSetter(heap, f.type, f.offset) : arraySetter(heap, f.type, f.offset, f.length, f.name),
+        );
       }
       view = Object.freeze(v);
       this.#views.set(heap, view);
@@ -242,7 +257,8 @@ function setterName(field: string): string {
 
 function checkCount(n: unknown, method: string): void {
   if (typeof n !== 'number') throw new TypeError(`hakmem: struct.${method}(heap, n): n must be a number, got ${show(n)}`);
-  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`hakmem: struct.${method}(heap, n): n must be an integer from 0 to 2^53 - 1, got ${show(n)}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(`hakmem: struct.${method}(heap, n): n must be an integer from 0 to 2^53 - 1, got ${show(n)}`);
 }
 
 function show(v: unknown): string {
@@ -266,16 +282,26 @@ function scalarGetter(heap: Heap, type: ScalarType, offset: number): unknown {
   const h = heap;
   const o = offset;
   switch (type) {
-    case 'i8': return (p: number): number => h.i8[p + o]!;
-    case 'u8': return (p: number): number => h.u8[p + o]!;
-    case 'i16': return (p: number): number => h.i16[(p + o) >> 1]!;
-    case 'u16': return (p: number): number => h.u16[(p + o) >> 1]!;
-    case 'i32': return (p: number): number => h.i32[(p + o) >> 2]!;
-    case 'u32': return (p: number): number => h.u32[(p + o) >> 2]!;
-    case 'f32': return (p: number): number => h.f32[(p + o) >> 2]!;
-    case 'f64': return (p: number): number => h.f64[(p + o) >> 3]!;
-    case 'i64': return (p: number): bigint => h.i64[(p + o) >> 3]!;
-    case 'u64': return (p: number): bigint => h.u64[(p + o) >> 3]!;
+    case 'i8':
+      return (p: number): number => h.i8[p + o]!;
+    case 'u8':
+      return (p: number): number => h.u8[p + o]!;
+    case 'i16':
+      return (p: number): number => h.i16[(p + o) >> 1]!;
+    case 'u16':
+      return (p: number): number => h.u16[(p + o) >> 1]!;
+    case 'i32':
+      return (p: number): number => h.i32[(p + o) >> 2]!;
+    case 'u32':
+      return (p: number): number => h.u32[(p + o) >> 2]!;
+    case 'f32':
+      return (p: number): number => h.f32[(p + o) >> 2]!;
+    case 'f64':
+      return (p: number): number => h.f64[(p + o) >> 3]!;
+    case 'i64':
+      return (p: number): bigint => h.i64[(p + o) >> 3]!;
+    case 'u64':
+      return (p: number): bigint => h.u64[(p + o) >> 3]!;
   }
 }
 
@@ -283,16 +309,46 @@ function scalarSetter(heap: Heap, type: ScalarType, offset: number): unknown {
   const h = heap;
   const o = offset;
   switch (type) {
-    case 'i8': return (p: number, v: number): void => { h.i8[p + o] = v; };
-    case 'u8': return (p: number, v: number): void => { h.u8[p + o] = v; };
-    case 'i16': return (p: number, v: number): void => { h.i16[(p + o) >> 1] = v; };
-    case 'u16': return (p: number, v: number): void => { h.u16[(p + o) >> 1] = v; };
-    case 'i32': return (p: number, v: number): void => { h.i32[(p + o) >> 2] = v; };
-    case 'u32': return (p: number, v: number): void => { h.u32[(p + o) >> 2] = v; };
-    case 'f32': return (p: number, v: number): void => { h.f32[(p + o) >> 2] = v; };
-    case 'f64': return (p: number, v: number): void => { h.f64[(p + o) >> 3] = v; };
-    case 'i64': return (p: number, v: bigint): void => { h.i64[(p + o) >> 3] = v; };
-    case 'u64': return (p: number, v: bigint): void => { h.u64[(p + o) >> 3] = v; };
+    case 'i8':
+      return (p: number, v: number): void => {
+        h.i8[p + o] = v;
+      };
+    case 'u8':
+      return (p: number, v: number): void => {
+        h.u8[p + o] = v;
+      };
+    case 'i16':
+      return (p: number, v: number): void => {
+        h.i16[(p + o) >> 1] = v;
+      };
+    case 'u16':
+      return (p: number, v: number): void => {
+        h.u16[(p + o) >> 1] = v;
+      };
+    case 'i32':
+      return (p: number, v: number): void => {
+        h.i32[(p + o) >> 2] = v;
+      };
+    case 'u32':
+      return (p: number, v: number): void => {
+        h.u32[(p + o) >> 2] = v;
+      };
+    case 'f32':
+      return (p: number, v: number): void => {
+        h.f32[(p + o) >> 2] = v;
+      };
+    case 'f64':
+      return (p: number, v: number): void => {
+        h.f64[(p + o) >> 3] = v;
+      };
+    case 'i64':
+      return (p: number, v: bigint): void => {
+        h.i64[(p + o) >> 3] = v;
+      };
+    case 'u64':
+      return (p: number, v: bigint): void => {
+        h.u64[(p + o) >> 3] = v;
+      };
   }
 }
 
@@ -305,16 +361,56 @@ function arrayGetter(heap: Heap, type: ScalarType, offset: number, length: numbe
   const n = length;
   const f = name;
   switch (type) {
-    case 'i8': return (p: number, i: number): number => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); return h.i8[p + o + i]!; };
-    case 'u8': return (p: number, i: number): number => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); return h.u8[p + o + i]!; };
-    case 'i16': return (p: number, i: number): number => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); return h.i16[((p + o) >> 1) + i]!; };
-    case 'u16': return (p: number, i: number): number => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); return h.u16[((p + o) >> 1) + i]!; };
-    case 'i32': return (p: number, i: number): number => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); return h.i32[((p + o) >> 2) + i]!; };
-    case 'u32': return (p: number, i: number): number => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); return h.u32[((p + o) >> 2) + i]!; };
-    case 'f32': return (p: number, i: number): number => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); return h.f32[((p + o) >> 2) + i]!; };
-    case 'f64': return (p: number, i: number): number => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); return h.f64[((p + o) >> 3) + i]!; };
-    case 'i64': return (p: number, i: number): bigint => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); return h.i64[((p + o) >> 3) + i]!; };
-    case 'u64': return (p: number, i: number): bigint => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); return h.u64[((p + o) >> 3) + i]!; };
+    case 'i8':
+      return (p: number, i: number): number => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        return h.i8[p + o + i]!;
+      };
+    case 'u8':
+      return (p: number, i: number): number => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        return h.u8[p + o + i]!;
+      };
+    case 'i16':
+      return (p: number, i: number): number => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        return h.i16[((p + o) >> 1) + i]!;
+      };
+    case 'u16':
+      return (p: number, i: number): number => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        return h.u16[((p + o) >> 1) + i]!;
+      };
+    case 'i32':
+      return (p: number, i: number): number => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        return h.i32[((p + o) >> 2) + i]!;
+      };
+    case 'u32':
+      return (p: number, i: number): number => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        return h.u32[((p + o) >> 2) + i]!;
+      };
+    case 'f32':
+      return (p: number, i: number): number => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        return h.f32[((p + o) >> 2) + i]!;
+      };
+    case 'f64':
+      return (p: number, i: number): number => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        return h.f64[((p + o) >> 3) + i]!;
+      };
+    case 'i64':
+      return (p: number, i: number): bigint => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        return h.i64[((p + o) >> 3) + i]!;
+      };
+    case 'u64':
+      return (p: number, i: number): bigint => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        return h.u64[((p + o) >> 3) + i]!;
+      };
   }
 }
 
@@ -324,15 +420,55 @@ function arraySetter(heap: Heap, type: ScalarType, offset: number, length: numbe
   const n = length;
   const f = name;
   switch (type) {
-    case 'i8': return (p: number, i: number, v: number): void => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); h.i8[p + o + i] = v; };
-    case 'u8': return (p: number, i: number, v: number): void => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); h.u8[p + o + i] = v; };
-    case 'i16': return (p: number, i: number, v: number): void => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); h.i16[((p + o) >> 1) + i] = v; };
-    case 'u16': return (p: number, i: number, v: number): void => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); h.u16[((p + o) >> 1) + i] = v; };
-    case 'i32': return (p: number, i: number, v: number): void => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); h.i32[((p + o) >> 2) + i] = v; };
-    case 'u32': return (p: number, i: number, v: number): void => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); h.u32[((p + o) >> 2) + i] = v; };
-    case 'f32': return (p: number, i: number, v: number): void => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); h.f32[((p + o) >> 2) + i] = v; };
-    case 'f64': return (p: number, i: number, v: number): void => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); h.f64[((p + o) >> 3) + i] = v; };
-    case 'i64': return (p: number, i: number, v: bigint): void => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); h.i64[((p + o) >> 3) + i] = v; };
-    case 'u64': return (p: number, i: number, v: bigint): void => { if ((i >>> 0) !== i || i >= n) indexError(f, i, n); h.u64[((p + o) >> 3) + i] = v; };
+    case 'i8':
+      return (p: number, i: number, v: number): void => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        h.i8[p + o + i] = v;
+      };
+    case 'u8':
+      return (p: number, i: number, v: number): void => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        h.u8[p + o + i] = v;
+      };
+    case 'i16':
+      return (p: number, i: number, v: number): void => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        h.i16[((p + o) >> 1) + i] = v;
+      };
+    case 'u16':
+      return (p: number, i: number, v: number): void => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        h.u16[((p + o) >> 1) + i] = v;
+      };
+    case 'i32':
+      return (p: number, i: number, v: number): void => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        h.i32[((p + o) >> 2) + i] = v;
+      };
+    case 'u32':
+      return (p: number, i: number, v: number): void => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        h.u32[((p + o) >> 2) + i] = v;
+      };
+    case 'f32':
+      return (p: number, i: number, v: number): void => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        h.f32[((p + o) >> 2) + i] = v;
+      };
+    case 'f64':
+      return (p: number, i: number, v: number): void => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        h.f64[((p + o) >> 3) + i] = v;
+      };
+    case 'i64':
+      return (p: number, i: number, v: bigint): void => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        h.i64[((p + o) >> 3) + i] = v;
+      };
+    case 'u64':
+      return (p: number, i: number, v: bigint): void => {
+        if (i >>> 0 !== i || i >= n) indexError(f, i, n);
+        h.u64[((p + o) >> 3) + i] = v;
+      };
   }
 }

@@ -19,15 +19,70 @@
  * the lock over and repair.ts rebuilds them from the page map before anything else.
  */
 import {
-  H_ABANDONED, H_FRONTIER, K_FREE_HEAD, K_CACHED_HEAD, S_REMOTE_BITMAP, H_ARENA_START, H_MAX_THREADS, H_SENTINEL, H_THREADS, K_LARGE_HEAD, K_META, K_SLAB, KIND_MASK,
-  OWNER_ALIGNED, OWNER_TID_MASK, PAGE, PAGE_SHIFT, S_BUMP, S_CLASS, S_END, S_FREE, S_MAGIC, S_NEXT, S_OWNER, S_PAGES, S_PREV,
-  allocWord, granuleBit, S_REMOTE, SLAB_MAGIC, RS_IDLE, remoteWord, slotIsAttached, T_LISTS, LIST_SHIFT, L_DIVC, L_HEAD, listFirst, T_PENDING, T_TID, slabDist,
-  H_POLICY, P_ROOM, T_LIMIT, LIST_COUNT_MASK, H_LEARN, RS_SIZES, SIZE_BUCKETS, T_SIZES,
+  H_ABANDONED,
+  H_FRONTIER,
+  K_FREE_HEAD,
+  K_CACHED_HEAD,
+  S_REMOTE_BITMAP,
+  H_ARENA_START,
+  H_MAX_THREADS,
+  H_SENTINEL,
+  H_THREADS,
+  K_LARGE_HEAD,
+  K_META,
+  K_SLAB,
+  KIND_MASK,
+  OWNER_ALIGNED,
+  OWNER_TID_MASK,
+  PAGE,
+  PAGE_SHIFT,
+  S_BUMP,
+  S_CLASS,
+  S_END,
+  S_FREE,
+  S_MAGIC,
+  S_NEXT,
+  S_OWNER,
+  S_PAGES,
+  S_PREV,
+  allocWord,
+  granuleBit,
+  S_REMOTE,
+  SLAB_MAGIC,
+  RS_IDLE,
+  remoteWord,
+  slotIsAttached,
+  T_LISTS,
+  LIST_SHIFT,
+  L_DIVC,
+  L_HEAD,
+  listFirst,
+  T_PENDING,
+  T_TID,
+  slabDist,
+  H_POLICY,
+  P_ROOM,
+  T_LIMIT,
+  LIST_COUNT_MASK,
+  H_LEARN,
+  RS_SIZES,
+  SIZE_BUCKETS,
+  T_SIZES,
 } from './layout.ts';
 import { getEntry, markRun, takeFromBins, extendFrontier, type Arena } from './pages.ts';
 import { BLOCK_DIV, NCLASSES } from './size-classes.ts';
 import { listLimit } from './policy.ts';
-import { collectRemote, listBlockSlab, setCurrentAt, slabIsEmpty, slabRebuild, slabRelease, slabRetire, slabSetOwner, setCurrent } from './slab.ts';
+import {
+  collectRemote,
+  listBlockSlab,
+  setCurrentAt,
+  slabIsEmpty,
+  slabRebuild,
+  slabRelease,
+  slabRetire,
+  slabSetOwner,
+  setCurrent,
+} from './slab.ts';
 import { largeFree } from './large.ts';
 import type { Heap } from './heap.ts';
 
@@ -40,8 +95,10 @@ export function claimSlot(m: Int32Array, hw: number, name: string): number {
       if (Atomics.compareExchange(m, w, v, (v + 1) | 0) === v) return i + 1;
     }
   }
-  throw new RangeError(`hakmem: ${name} already has ${max} attached threads (its maxThreads); detach() one, ` +
-    `reclaimThread() a dead one, or create the heap with a larger maxThreads`);
+  throw new RangeError(
+    `hakmem: ${name} already has ${max} attached threads (its maxThreads); detach() one, ` +
+      `reclaimThread() a dead one, or create the heap with a larger maxThreads`,
+  );
 }
 
 /**

@@ -82,8 +82,21 @@ describe('native workload program (bench/native/workload.c)', () => {
 // malloc(0), blocks live at the end.
 function writeTrace(): string {
   const ops = [
-    'a 0 0 472', 'a 0 1 120', 'c 0 2 1024', 'm 0 3 100 4096', 'm 0 4 33 16', 'a 0 5 0',
-    'f 0 1', 'r 0 2 6 2048', 'r 0 6 7 10', 'f 0 3', 'f 0 5', 'a 0 8 70000', 'r 0 8 9 200000', 'f 0 0', 'f 0 4',
+    'a 0 0 472',
+    'a 0 1 120',
+    'c 0 2 1024',
+    'm 0 3 100 4096',
+    'm 0 4 33 16',
+    'a 0 5 0',
+    'f 0 1',
+    'r 0 2 6 2048',
+    'r 0 6 7 10',
+    'f 0 3',
+    'f 0 5',
+    'a 0 8 70000',
+    'r 0 8 9 200000',
+    'f 0 0',
+    'f 0 4',
   ];
   // live after each op: 472 592 1616 1716 1749 1749 1629 2653 615 515 515 70515 200515 200043 200010
   const text = `# trace synthetic ops=${ops.length} peak_live_bytes=200515 threads=1\n# meta ids=10\n# source exe=test\n${ops.join('\n')}\n`;

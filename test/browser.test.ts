@@ -53,7 +53,8 @@ function serve(): Promise<Server> {
 }
 
 const haveBrowser = existsSync(CHROMIUM);
-const skip = haveBrowser || REQUIRE ? false : `SKIPPED: no Chromium at ${CHROMIUM}; install it with \`${INSTALL}\` (Debian) to run this test`;
+const skip =
+  haveBrowser || REQUIRE ? false : `SKIPPED: no Chromium at ${CHROMIUM}; install it with \`${INSTALL}\` (Debian) to run this test`;
 
 test('stress in headless Chromium: 4 Web Workers x 1M ops on the built package', { skip, timeout: 300_000 }, async () => {
   assert.ok(haveBrowser, `no Chromium at ${CHROMIUM} and HAKMEM_REQUIRE_BROWSER=1: install it with \`${INSTALL}\``);
@@ -69,13 +70,24 @@ test('stress in headless Chromium: 4 Web Workers x 1M ops on the built package',
     page.on('console', (m) => console.log(`[chromium] ${m.text()}`));
     page.on('pageerror', (e) => console.log(`[chromium page error] ${e.message}`));
     const q = new URLSearchParams();
-    for (const [env, key] of [['HAKMEM_STRESS_OPS', 'ops'], ['HAKMEM_STRESS_WORKERS', 'workers'], ['HAKMEM_STRESS_SEED', 'seed']] as const) {
+    for (const [env, key] of [
+      ['HAKMEM_STRESS_OPS', 'ops'],
+      ['HAKMEM_STRESS_WORKERS', 'workers'],
+      ['HAKMEM_STRESS_SEED', 'seed'],
+    ] as const) {
       if (process.env[env]) q.set(key, process.env[env]!);
     }
     const { port } = server.address() as AddressInfo;
     await page.goto(`http://127.0.0.1:${port}/test/helpers/browser/stress.html?${q}`);
-    await page.waitForFunction(() => (globalThis as { __stress?: unknown }).__stress !== undefined, undefined, { timeout: 280_000, polling: 500 });
-    const r = (await page.evaluate(() => (globalThis as { __stress?: unknown }).__stress)) as { ok: boolean; error?: string; summary?: unknown };
+    await page.waitForFunction(() => (globalThis as { __stress?: unknown }).__stress !== undefined, undefined, {
+      timeout: 280_000,
+      polling: 500,
+    });
+    const r = (await page.evaluate(() => (globalThis as { __stress?: unknown }).__stress)) as {
+      ok: boolean;
+      error?: string;
+      summary?: unknown;
+    };
     assert.ok(r.ok, r.error);
     console.log(`browser stress summary: ${JSON.stringify(r.summary)}`);
     bytesProblem = (r.summary as { bytesProblem: string | null }).bytesProblem;

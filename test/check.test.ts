@@ -28,7 +28,7 @@ test('the scene has live and free blocks in every tier and passes check()', () =
   assert.equal(d.runPages, 40);
   assert.equal(d.bigCachePages, 25);
   assert.ok(d.multiPageSlab > 0);
-  assert.equal(d.listed, sc.listed.length, 'the blocks freed last are on the thread\'s list');
+  assert.equal(d.listed, sc.listed.length, "the blocks freed last are on the thread's list");
   const s = sc.h.stats();
   assert.equal(s.inUseBlocks, sc.small.length + 1 + 1 + 3);
   assert.equal(s.large.blocks, 4);

@@ -21,10 +21,15 @@ const PER_SCENE = envInt('HAKMEM_FLIP_PER_SCENE', 200);
 
 type Outcome = FlipResult | { outcome: 'timeout' | 'crash'; message: string };
 
-const runner = new CaseRunner<{ sceneSeed: number; trialSeed: number }, FlipResult>(new URL('./helpers/corrupt-flip-worker.ts', import.meta.url), TIMEOUT_MS);
+const runner = new CaseRunner<{ sceneSeed: number; trialSeed: number }, FlipResult>(
+  new URL('./helpers/corrupt-flip-worker.ts', import.meta.url),
+  TIMEOUT_MS,
+);
 after(() => runner.close());
 
-test(`corruption injection: ${SCENES} scenes x ${PER_SCENE} random bit flips of metadata; check() passes or throws HeapCorruptionError`, { timeout: 900_000 }, async (t) => {
+test(`corruption injection: ${SCENES} scenes x ${PER_SCENE} random bit flips of metadata; check() passes or throws HeapCorruptionError`, {
+  timeout: 900_000,
+}, async (t) => {
   const byRegion = new Map<string, { detected: number; harmless: number }>();
   const bad: string[] = [];
   let detected = 0;
@@ -33,9 +38,12 @@ test(`corruption injection: ${SCENES} scenes x ${PER_SCENE} random bit flips of 
     for (let i = 0; i < PER_SCENE; i++) {
       const trialSeed = sc * 100_003 + i;
       const o = await runner.run({ sceneSeed: sc, trialSeed });
-      const r: Outcome = o.kind === 'done' ? o.result
-        : o.kind === 'timeout' ? { outcome: 'timeout', message: `check() did not return within ${TIMEOUT_MS} ms` }
-        : { outcome: 'crash', message: o.message };
+      const r: Outcome =
+        o.kind === 'done'
+          ? o.result
+          : o.kind === 'timeout'
+            ? { outcome: 'timeout', message: `check() did not return within ${TIMEOUT_MS} ms` }
+            : { outcome: 'crash', message: o.message };
       if (r.outcome === 'detected' || r.outcome === 'harmless') {
         const f = r as FlipResult;
         let e = byRegion.get(f.region);
@@ -50,7 +58,8 @@ test(`corruption injection: ${SCENES} scenes x ${PER_SCENE} random bit flips of 
       if (bad.length >= 10) break;
     }
   }
-  const lines = [...byRegion].sort((a, b) => a[0].localeCompare(b[0]))
+  const lines = [...byRegion]
+    .sort((a, b) => a[0].localeCompare(b[0]))
     .map(([k, v]) => `  ${k.padEnd(36)} detected ${String(v.detected).padStart(4)}  harmless ${String(v.harmless).padStart(4)}`);
   const summary = `corruption injection: ${detected + harmless + bad.length} flips: ${detected} detected (HeapCorruptionError), ${harmless} harmless (check() passed), ${bad.length} failures`;
   console.log(`# ${summary}\n${lines.map((l) => `# ${l}`).join('\n')}`);

@@ -3,7 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createHeap, attachHeap, DoubleFreeError, HeapOverflowError, UseAfterFreeError, InvalidFreeError, HeapExhaustedError } from '../src/debug.ts';
+import {
+  createHeap,
+  attachHeap,
+  DoubleFreeError,
+  HeapOverflowError,
+  UseAfterFreeError,
+  InvalidFreeError,
+  HeapExhaustedError,
+} from '../src/debug.ts';
 import * as release from '../src/index.ts';
 import { runRandom } from './helpers/model.ts';
 
@@ -14,7 +22,10 @@ test('debug: a write past the requested size is a HeapOverflowError at free, rea
     assert.equal(heap.usableSize(p), size);
     heap.u8[p + size] = 0x41; // one byte too far
     assert.throws(() => heap.check(), HeapOverflowError);
-    assert.throws(() => heap.realloc(p, size * 2), (e: unknown) => e instanceof HeapOverflowError && /byte 0|byte \d+ of a/.test(e.message));
+    assert.throws(
+      () => heap.realloc(p, size * 2),
+      (e: unknown) => e instanceof HeapOverflowError && /byte 0|byte \d+ of a/.test(e.message),
+    );
     assert.throws(() => heap.free(p), HeapOverflowError);
     heap.u8[p + size] = 0xcb; // repaired: frees normally
     heap.free(p);
@@ -33,7 +44,10 @@ test('debug: a write after free is a UseAfterFreeError when check() runs or the 
   heap.free(p);
   heap.check();
   heap.u8[p + 20] = 7; // through a stale pointer
-  assert.throws(() => heap.check(), (e: unknown) => e instanceof UseAfterFreeError && e.message.includes('byte 20'));
+  assert.throws(
+    () => heap.check(),
+    (e: unknown) => e instanceof UseAfterFreeError && e.message.includes('byte 20'),
+  );
   assert.throws(() => heap.malloc(48), UseAfterFreeError); // the block comes back first
 });
 
@@ -42,7 +56,10 @@ test('debug: double frees, also across threads, and invalid frees are named', ()
   const p = heap.malloc(40);
   heap.free(p);
   assert.throws(() => heap.free(p), DoubleFreeError);
-  assert.throws(() => heap.free(p + 16), (e: unknown) => e instanceof InvalidFreeError || e instanceof DoubleFreeError);
+  assert.throws(
+    () => heap.free(p + 16),
+    (e: unknown) => e instanceof InvalidFreeError || e instanceof DoubleFreeError,
+  );
   assert.throws(() => heap.free(12345 * 16), InvalidFreeError);
   // Freed on a thread that does not own the slab, then by its owner before it collected: the
   // release build cannot see this one; the debug build's poison marker does.
@@ -59,9 +76,14 @@ test('debug: new blocks hold a visible pattern; calloc zeroes; mallocOrThrow nam
   assert.ok(heap.u8.subarray(p, p + 64).every((x) => x === 0xbe));
   const c = heap.calloc(8, 8);
   assert.ok(heap.u8.subarray(c, c + 64).every((x) => x === 0));
-  assert.throws(() => heap.mallocOrThrow(4 << 20), (e: unknown) => e instanceof RangeError || e instanceof HeapExhaustedError);
+  assert.throws(
+    () => heap.mallocOrThrow(4 << 20),
+    (e: unknown) => e instanceof RangeError || e instanceof HeapExhaustedError,
+  );
   const blocks: number[] = [];
-  assert.throws(() => { for (;;) blocks.push(heap.mallocOrThrow(100000)); }, HeapExhaustedError);
+  assert.throws(() => {
+    for (;;) blocks.push(heap.mallocOrThrow(100000));
+  }, HeapExhaustedError);
   for (const b of blocks) heap.free(b);
   heap.free(p);
   heap.free(c);
@@ -75,7 +97,14 @@ test('debug: leaks() lists live blocks with size, thread, tag and stack', () => 
   const c = heap.malloc(100000);
   heap.free(heap.malloc(30));
   const leaks = heap.leaks().sort((x, y) => x.ptr - y.ptr);
-  assert.deepEqual(leaks.map((l) => [l.ptr, l.size, l.thread]), [[a, 100, 1], [b, 5000, 1], [c, 100000, 1]].sort((x, y) => x[0]! - y[0]!));
+  assert.deepEqual(
+    leaks.map((l) => [l.ptr, l.size, l.thread]),
+    [
+      [a, 100, 1],
+      [b, 5000, 1],
+      [c, 100000, 1],
+    ].sort((x, y) => x[0]! - y[0]!),
+  );
   assert.equal(leaks.find((l) => l.ptr === a)!.tag, 'parser nodes');
   assert.match(leaks.find((l) => l.ptr === b)!.stack ?? '', /debug\.test\.ts/);
   const w = attachHeap(heap.handle);
@@ -90,7 +119,9 @@ test('debug: route counters show the fast paths taking a steady workload', () =>
   let x = 7;
   const run = (n: number) => {
     for (let i = 0; i < n; i++) {
-      x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
       const k = (x >>> 0) % slots.length;
       if (slots[k] !== 0) {
         heap.free(slots[k]!);

@@ -7,7 +7,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  createHeap, DoubleFreeError, HakmemError, HeapExhaustedError, InvalidFreeError, SIZE_CLASSES, type Heap, type HeapOptions,
+  createHeap,
+  DoubleFreeError,
+  HakmemError,
+  HeapExhaustedError,
+  InvalidFreeError,
+  SIZE_CLASSES,
+  type Heap,
+  type HeapOptions,
 } from '../src/index.ts';
 import { H_NULL_LEAF, headerPages, K_CACHED_HEAD, K_FREE_BODY, K_FREE_HEAD, K_FREE_TAIL, KIND_MASK, PAGE } from '../src/layout.ts';
 import { getEntry } from '../src/pages.ts';
@@ -124,7 +131,10 @@ describe('size classes', () => {
         live.push({ p, n: size });
       }
     }
-    expectDisjoint(h, live.map((b) => b.p));
+    expectDisjoint(
+      h,
+      live.map((b) => b.p),
+    );
     for (const b of live) expectFilled(h, b.p, h.usableSize(b.p), b.n);
     const s = h.stats();
     assert.equal(s.inUseBlocks, live.length);
@@ -163,9 +173,16 @@ test('malloc(0) returns unique, aligned, freeable pointers', () => {
 // ------------------------------------------------------------------ calloc
 
 describe('calloc', () => {
-  test('count * size beyond the heap limit returns 0 (C\'s NULL), the heap intact', () => {
+  test("count * size beyond the heap limit returns 0 (C's NULL), the heap intact", () => {
     const h = createHeap();
-    for (const [c, s] of [[65536, 65536], [2 ** 31, 2], [(1 << 30) + 1, 1], [1, (1 << 30) + 1], [2 ** 32 - 1, 2 ** 32 - 1], [3, 400 * MiB]]) {
+    for (const [c, s] of [
+      [65536, 65536],
+      [2 ** 31, 2],
+      [(1 << 30) + 1, 1],
+      [1, (1 << 30) + 1],
+      [2 ** 32 - 1, 2 ** 32 - 1],
+      [3, 400 * MiB],
+    ]) {
       assert.equal(h.calloc(c!, s!), 0, `calloc(${c}, ${s})`);
     }
     expectIntact(h);
@@ -189,7 +206,10 @@ describe('calloc', () => {
       for (const p of dirty) h.u8.fill(0xa5, p, p + h.usableSize(p));
       for (const p of dirty) h.free(p);
       const again = Array.from({ length: 8 }, (_, i) => h.calloc(i % 2 === 0 ? 1 : n, i % 2 === 0 ? n : 1));
-      assert.ok(again.some((p) => dirty.includes(p)), `calloc(${n}) never reused a freed block, so this checks nothing`);
+      assert.ok(
+        again.some((p) => dirty.includes(p)),
+        `calloc(${n}) never reused a freed block, so this checks nothing`,
+      );
       for (const p of again) expectZero(h, p, n);
       for (const p of again) h.free(p);
     }
@@ -203,7 +223,10 @@ describe('calloc', () => {
     h.u8.fill(0x5a, big, big + MiB);
     assert.equal(h.realloc(big, 64 * KiB), big);
     const z = Array.from({ length: 8 }, () => h.calloc(1, 100 * KiB));
-    assert.ok(z.some((p) => p > big && p < big + MiB), 'no calloc block landed in the freed tail, so this checks nothing');
+    assert.ok(
+      z.some((p) => p > big && p < big + MiB),
+      'no calloc block landed in the freed tail, so this checks nothing',
+    );
     for (const p of z) expectZero(h, p, 100 * KiB);
     h.check();
   });
@@ -348,12 +371,19 @@ describe('alignedAlloc', () => {
       }
     }
     assert.equal(new Set(live.map((b) => b.p)).size, live.length, 'a pointer was handed out twice');
-    expectDisjoint(h, live.map((b) => b.p));
+    expectDisjoint(
+      h,
+      live.map((b) => b.p),
+    );
     live.forEach((b, i) => expectFilled(h, b.p, h.usableSize(b.p), i, `alignedAlloc(${b.a}, ${b.size})`));
     h.check();
     const s = h.stats();
     assert.equal(s.inUseBlocks, live.length);
-    assert.equal(s.inUseBytes, live.reduce((t, b) => t + h.usableSize(b.p), 0), 'inUseBytes = the sum of usableSize');
+    assert.equal(
+      s.inUseBytes,
+      live.reduce((t, b) => t + h.usableSize(b.p), 0),
+      'inUseBytes = the sum of usableSize',
+    );
     for (const b of live) h.free(b.p);
     assert.equal(h.stats().inUseBlocks, 0);
     expectIntact(h);
@@ -388,7 +418,10 @@ describe('alignedAlloc', () => {
       } catch (e) {
         thrown = e;
       }
-      assert.ok(thrown instanceof DoubleFreeError || thrown instanceof InvalidFreeError, `second free of an aligned block threw ${String(thrown)}`);
+      assert.ok(
+        thrown instanceof DoubleFreeError || thrown instanceof InvalidFreeError,
+        `second free of an aligned block threw ${String(thrown)}`,
+      );
     }
     expectIntact(h);
   });
@@ -396,9 +429,16 @@ describe('alignedAlloc', () => {
   test('bad alignments throw, naming the value', () => {
     const h = createHeap();
     const cases: [unknown, ErrorClass, string][] = [
-      [0, RangeError, '0'], [3, RangeError, '3'], [-8, RangeError, '-8'], [1.5, RangeError, '1.5'], [NaN, RangeError, 'NaN'],
-      ['16', TypeError, '16'], [2 ** 31, RangeError, String(2 ** 31)], [2 ** 32, RangeError, String(2 ** 32)],
-      [undefined, TypeError, 'undefined'], [Infinity, RangeError, 'Infinity'],
+      [0, RangeError, '0'],
+      [3, RangeError, '3'],
+      [-8, RangeError, '-8'],
+      [1.5, RangeError, '1.5'],
+      [NaN, RangeError, 'NaN'],
+      ['16', TypeError, '16'],
+      [2 ** 31, RangeError, String(2 ** 31)],
+      [2 ** 32, RangeError, String(2 ** 32)],
+      [undefined, TypeError, 'undefined'],
+      [Infinity, RangeError, 'Infinity'],
     ];
     for (const [a, type, text] of cases) expectError(() => h.alignedAlloc(a as number, 64), type, text, `alignedAlloc(${String(a)}, 64)`);
     expectIntact(h);
@@ -439,7 +479,10 @@ const KINDS: Kind[] = [
   },
   {
     name: 'shared WebAssembly.Memory',
-    make: (cap) => ({ heap: createHeap({ memory: new WebAssembly.Memory({ initial: 1, maximum: cap / 65536, shared: true }) }), grows: true }),
+    make: (cap) => ({
+      heap: createHeap({ memory: new WebAssembly.Memory({ initial: 1, maximum: cap / 65536, shared: true }) }),
+      grows: true,
+    }),
   },
   {
     name: 'growable SharedArrayBuffer',
@@ -611,8 +654,11 @@ describe('memory kinds', () => {
       while (h.malloc(blockSize) !== 0) count++;
       const need = Math.ceil(blockSize / PAGE) * PAGE + PAGE; // the block and maybe a page-map leaf
       const room = maximum * 65536 - heapBytes(h);
-      assert.ok(room < need, `malloc(${blockSize}) returned 0 after ${count} blocks, but the memory can still grow by ${room} bytes ` +
-        `(buffer ${mem.buffer.byteLength} of ${maximum * 65536})`);
+      assert.ok(
+        room < need,
+        `malloc(${blockSize}) returned 0 after ${count} blocks, but the memory can still grow by ${room} bytes ` +
+          `(buffer ${mem.buffer.byteLength} of ${maximum * 65536})`,
+      );
     }
   });
 });
@@ -623,7 +669,10 @@ describe('page runs', () => {
   test('malloc does not return 0 while a free run at the frontier can hold the request', () => {
     // Shrinking blocks in place leaves many free runs a little shorter than the request (same size
     // bin), made after a run at the frontier that is long enough.
-    for (const [shortRun, want] of [[33, 39], [65, 79]] as const) {
+    for (const [shortRun, want] of [
+      [33, 39],
+      [65, 79],
+    ] as const) {
       const h = createHeap();
       const blocks = Array.from({ length: 40 }, () => h.malloc((9 + shortRun) * PAGE));
       const last = h.malloc((9 + want) * PAGE);
@@ -668,9 +717,18 @@ describe('page runs', () => {
 /** Values that are not valid sizes, with the error expected and the text its message must hold. */
 function badSizes(): [unknown, ErrorClass, string][] {
   return [
-    [-1, RangeError, '-1'], [1.5, RangeError, '1.5'], [NaN, RangeError, 'NaN'], [Infinity, RangeError, 'Infinity'],
-    ['8', TypeError, '8'], [undefined, TypeError, 'undefined'], [null, TypeError, 'null'], [{}, TypeError, 'object'],
-    [12n, TypeError, '12n'], [2000n, TypeError, '2000n'], [2 ** 53, RangeError, String(2 ** 53)], [-(2 ** 40), RangeError, String(-(2 ** 40))],
+    [-1, RangeError, '-1'],
+    [1.5, RangeError, '1.5'],
+    [NaN, RangeError, 'NaN'],
+    [Infinity, RangeError, 'Infinity'],
+    ['8', TypeError, '8'],
+    [undefined, TypeError, 'undefined'],
+    [null, TypeError, 'null'],
+    [{}, TypeError, 'object'],
+    [12n, TypeError, '12n'],
+    [2000n, TypeError, '2000n'],
+    [2 ** 53, RangeError, String(2 ** 53)],
+    [-(2 ** 40), RangeError, String(-(2 ** 40))],
   ];
 }
 
@@ -740,18 +798,29 @@ describe('bad input', () => {
     fill(h, large, 100 * KiB, 2);
     const end = heapBytes(h);
     const targets: [string, unknown, ErrorClass][] = [
-      ['-16', -16, InvalidFreeError], ['8', 8, InvalidFreeError], ['1.5', 1.5, InvalidFreeError], ['NaN', NaN, InvalidFreeError],
+      ['-16', -16, InvalidFreeError],
+      ['8', 8, InvalidFreeError],
+      ['1.5', 1.5, InvalidFreeError],
+      ['NaN', NaN, InvalidFreeError],
       ["'64'", '64', TypeError],
-      ['the frontier', end, InvalidFreeError], ['beyond the frontier', end + 16 * PAGE, InvalidFreeError],
-      ['beyond the buffer', h.byteLength + 65536, InvalidFreeError], ['2^31', 2 ** 31, InvalidFreeError],
-      ['2^32 + 16', 2 ** 32 + 16, InvalidFreeError], ['2^40', 2 ** 40, InvalidFreeError],
-      ['inside the header (64)', 64, InvalidFreeError], ['inside the header (4096)', 4096, InvalidFreeError],
+      ['the frontier', end, InvalidFreeError],
+      ['beyond the frontier', end + 16 * PAGE, InvalidFreeError],
+      ['beyond the buffer', h.byteLength + 65536, InvalidFreeError],
+      ['2^31', 2 ** 31, InvalidFreeError],
+      ['2^32 + 16', 2 ** 32 + 16, InvalidFreeError],
+      ['2^40', 2 ** 40, InvalidFreeError],
+      ['inside the header (64)', 64, InvalidFreeError],
+      ['inside the header (4096)', 4096, InvalidFreeError],
       ['the first arena page (metadata)', (headerPages(64) + 1) * PAGE, InvalidFreeError],
-      ['interior of a small block', small + 16, InvalidFreeError], ['interior of a small block (+96)', small + 96, InvalidFreeError],
-      ['interior of a large block (+16)', large + 16, InvalidFreeError], ['interior of a large block (+4096)', large + PAGE, InvalidFreeError],
-      ['a freed small block', freedSmall, DoubleFreeError], ['a freed large block (cached)', freedLarge, DoubleFreeError],
+      ['interior of a small block', small + 16, InvalidFreeError],
+      ['interior of a small block (+96)', small + 96, InvalidFreeError],
+      ['interior of a large block (+16)', large + 16, InvalidFreeError],
+      ['interior of a large block (+4096)', large + PAGE, InvalidFreeError],
+      ['a freed small block', freedSmall, DoubleFreeError],
+      ['a freed large block (cached)', freedLarge, DoubleFreeError],
       ['a freed large block (released)', hugeFreed, DoubleFreeError],
-      ['a block of a released slab', r0, DoubleFreeError], ['a block of a released slab (2nd)', released[1]!, DoubleFreeError],
+      ['a block of a released slab', r0, DoubleFreeError],
+      ['a block of a released slab (2nd)', released[1]!, DoubleFreeError],
     ];
     return { h, small, large, targets };
   }
@@ -762,7 +831,8 @@ describe('bad input', () => {
       h.check();
       const before = h.stats();
       for (const [what, ptr, type] of targets) {
-        const call = () => (op === 'free' ? h.free(ptr as number) : op === 'realloc' ? h.realloc(ptr as number, 64) : h.usableSize(ptr as number));
+        const call = () =>
+          op === 'free' ? h.free(ptr as number) : op === 'realloc' ? h.realloc(ptr as number, 64) : h.usableSize(ptr as number);
         expectError(call, type, String(ptr), `${op}(${what})`);
         h.check();
       }
@@ -805,7 +875,10 @@ describe('bad input', () => {
     }
     const s = h.stats();
     assert.ok(s.heapBytes > max - 8 * MiB, `filled to ${s.heapBytes} of ${max}`);
-    assert.ok(blocks.every((p) => p > 0 && p < 2 ** 31), 'every offset is a positive int32');
+    assert.ok(
+      blocks.every((p) => p > 0 && p < 2 ** 31),
+      'every offset is a positive int32',
+    );
     const u8 = h.u8;
     for (let i = 0; i < blocks.length; i += 2) {
       const p = blocks[i]!;
@@ -821,14 +894,25 @@ describe('bad input', () => {
 
   test('bad createHeap options throw, naming the option', () => {
     const cases: [unknown, ErrorClass, string][] = [
-      [{ maxBytes: 1000 }, RangeError, 'maxBytes'], [{ maxBytes: -1 }, RangeError, 'maxBytes'], [{ maxBytes: 1.5 * MiB + 0.5 }, RangeError, 'maxBytes'],
-      [{ maxBytes: '1' }, TypeError, 'maxBytes'], [{ maxBytes: 2 ** 32 }, RangeError, 'maxBytes'],
-      [{ maxBytes: 2 ** 31 }, RangeError, String(2 ** 31 - 4096)], [{ maxBytes: 2 ** 31 - 4095 }, RangeError, 'maxBytes'],
-      [{ initialBytes: -1 }, RangeError, 'initialBytes'], [{ maxThreads: 0 }, RangeError, 'maxThreads'], [{ maxThreads: 1e6 }, RangeError, 'maxThreads'],
-      [{ start: 'x' }, TypeError, 'start'], [{ start: -4096 }, RangeError, 'start'], [{ end: NaN }, RangeError, 'end'],
-      [{ memory: 'foo' }, TypeError, 'memory'], [{ memory: new ArrayBuffer(8192) }, RangeError, 'bytes'],
-      [{ memory: new ArrayBuffer(MiB), start: MiB - 8192 }, RangeError, 'bytes'], [null, TypeError, 'options'],
-      [{ initalBytes: 1 << 20 }, TypeError, 'did you mean initialBytes'], [{ maxbytes: 1 << 20 }, TypeError, 'did you mean maxBytes'],
+      [{ maxBytes: 1000 }, RangeError, 'maxBytes'],
+      [{ maxBytes: -1 }, RangeError, 'maxBytes'],
+      [{ maxBytes: 1.5 * MiB + 0.5 }, RangeError, 'maxBytes'],
+      [{ maxBytes: '1' }, TypeError, 'maxBytes'],
+      [{ maxBytes: 2 ** 32 }, RangeError, 'maxBytes'],
+      [{ maxBytes: 2 ** 31 }, RangeError, String(2 ** 31 - 4096)],
+      [{ maxBytes: 2 ** 31 - 4095 }, RangeError, 'maxBytes'],
+      [{ initialBytes: -1 }, RangeError, 'initialBytes'],
+      [{ maxThreads: 0 }, RangeError, 'maxThreads'],
+      [{ maxThreads: 1e6 }, RangeError, 'maxThreads'],
+      [{ start: 'x' }, TypeError, 'start'],
+      [{ start: -4096 }, RangeError, 'start'],
+      [{ end: NaN }, RangeError, 'end'],
+      [{ memory: 'foo' }, TypeError, 'memory'],
+      [{ memory: new ArrayBuffer(8192) }, RangeError, 'bytes'],
+      [{ memory: new ArrayBuffer(MiB), start: MiB - 8192 }, RangeError, 'bytes'],
+      [null, TypeError, 'options'],
+      [{ initalBytes: 1 << 20 }, TypeError, 'did you mean initialBytes'],
+      [{ maxbytes: 1 << 20 }, TypeError, 'did you mean maxBytes'],
       [{ captureStacks: true }, TypeError, 'captureStacks'], // the debug build's option
     ];
     for (const [opts, type, text] of cases) {
@@ -925,8 +1009,11 @@ describe('fill/free cycles', () => {
     for (const size of [...SIZE_CLASSES, ...[...SIZE_CLASSES].reverse()]) {
       cycle(h, size, 6 * MiB);
       const s = h.stats();
-      assert.equal(s.heapHighWater, hw,
-        `a cycle of ${size}-byte blocks grew the heap from ${hw} to ${s.heapHighWater} (free: ${JSON.stringify(s.freeBytes)})`);
+      assert.equal(
+        s.heapHighWater,
+        hw,
+        `a cycle of ${size}-byte blocks grew the heap from ${hw} to ${s.heapHighWater} (free: ${JSON.stringify(s.freeBytes)})`,
+      );
     }
     h.check();
   });
@@ -967,7 +1054,10 @@ describe('stats', () => {
       assert.ok(c.slabs >= 1, `slabs of class ${c.size}`);
     });
     assert.equal(s.inUseBlocks, ptrs.length);
-    assert.equal(s.inUseBytes, ptrs.reduce((t, p) => t + h.usableSize(p), 0));
+    assert.equal(
+      s.inUseBytes,
+      ptrs.reduce((t, p) => t + h.usableSize(p), 0),
+    );
     assert.equal(s.large.blocks, 0);
   });
 
@@ -977,7 +1067,10 @@ describe('stats', () => {
     const live = mixed(h);
     const s = h.stats();
     assert.equal(s.inUseBlocks, live.length);
-    assert.equal(s.inUseBytes, live.reduce((t, p) => t + h.usableSize(p), 0));
+    assert.equal(
+      s.inUseBytes,
+      live.reduce((t, p) => t + h.usableSize(p), 0),
+    );
     assert.ok(s.heapHighWater >= s.heapBytes);
     assert.ok(s.bufferBytes >= s.heapBytes);
     assert.ok(s.peakUsedPagesBytes >= s.usedPagesBytes);

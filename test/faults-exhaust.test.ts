@@ -25,7 +25,9 @@ const ROUNDS = envInt('HAKMEM_EXHAUST_ROUNDS', 100);
 const SLOTS = 8192;
 const MAX_BYTES = 6 << 20;
 
-test(`faults: ${WORKERS} workers exhaust a ${MAX_BYTES >> 20} MiB heap at once, ${ROUNDS} rounds; check(), no overlap, stats, all freeable`, { timeout: 300_000 }, async (t) => {
+test(`faults: ${WORKERS} workers exhaust a ${MAX_BYTES >> 20} MiB heap at once, ${ROUNDS} rounds; check(), no overlap, stats, all freeable`, {
+  timeout: 300_000,
+}, async (t) => {
   const heap = createHeap({ maxBytes: MAX_BYTES, maxThreads: WORKERS + 1 });
   const table = new Int32Array(new SharedArrayBuffer(4 * WORKERS * SLOTS));
   const ctl = new Int32Array(new SharedArrayBuffer(4 * (4 + 4 * WORKERS)));
@@ -33,20 +35,43 @@ test(`faults: ${WORKERS} workers exhaust a ${MAX_BYTES >> 20} MiB heap at once, 
   let failure: Error | undefined;
   const done: Promise<{ zeros: number; allocs: number }>[] = [];
   for (let w = 0; w < WORKERS; w++) {
-    const wk = tsWorker(new URL('./helpers/faults-exhaust-worker.ts', import.meta.url), { handle: heap.handle, table, region: w, slots: SLOTS, rounds: ROUNDS, seed: 777 + w * 31, ctl, index: w });
+    const wk = tsWorker(new URL('./helpers/faults-exhaust-worker.ts', import.meta.url), {
+      handle: heap.handle,
+      table,
+      region: w,
+      slots: SLOTS,
+      rounds: ROUNDS,
+      seed: 777 + w * 31,
+      ctl,
+      index: w,
+    });
     workers.push(wk);
-    done.push(new Promise((resolve) => {
-      wk.on('message', (m: { type: string; zeros: number; allocs: number; error?: string }) => {
-        if (m.type === 'done') resolve(m);
-        if (m.type === 'error') { failure ??= new Error(`worker ${w}: ${m.error}`); Atomics.store(ctl, B_ABORT, 1); resolve(m); }
-      });
-      wk.on('error', (e) => { failure ??= new Error(`worker ${w} crashed: ${String(e)}`); Atomics.store(ctl, B_ABORT, 1); resolve({ zeros: 0, allocs: 0 }); });
-      wk.on('exit', () => resolve({ zeros: 0, allocs: 0 }));
-    }));
+    done.push(
+      new Promise((resolve) => {
+        wk.on('message', (m: { type: string; zeros: number; allocs: number; error?: string }) => {
+          if (m.type === 'done') resolve(m);
+          if (m.type === 'error') {
+            failure ??= new Error(`worker ${w}: ${m.error}`);
+            Atomics.store(ctl, B_ABORT, 1);
+            resolve(m);
+          }
+        });
+        wk.on('error', (e) => {
+          failure ??= new Error(`worker ${w} crashed: ${String(e)}`);
+          Atomics.store(ctl, B_ABORT, 1);
+          resolve({ zeros: 0, allocs: 0 });
+        });
+        wk.on('exit', () => resolve({ zeros: 0, allocs: 0 }));
+      }),
+    );
   }
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      await gather(ctl, WORKERS, { failed: () => failure, stallMs: 120_000, stuck: `round ${round}: the workers did not reach the barrier in 120 s (deadlock at exhaustion?)` });
+      await gather(ctl, WORKERS, {
+        failed: () => failure,
+        stallMs: 120_000,
+        stuck: `round ${round}: the workers did not reach the barrier in 120 s (deadlock at exhaustion?)`,
+      });
       const where = `round ${round}`;
       heap.check();
       const held = auditTable(heap, table, where);
@@ -60,15 +85,21 @@ test(`faults: ${WORKERS} workers exhaust a ${MAX_BYTES >> 20} MiB heap at once, 
       assert.equal(held.blocks, blocks, `${where}: the table holds ${held.blocks} blocks, the workers say ${blocks}`);
       assert.equal(s.inUseBlocks, blocks, `${where}: stats().inUseBlocks`);
       assert.equal(s.inUseBytes, bytes, `${where}: stats().inUseBytes`);
-      assert.ok(s.heapBytes <= MAX_BYTES && s.heapHighWater <= MAX_BYTES + 65536, `${where}: heapBytes ${s.heapBytes} / high water ${s.heapHighWater} over maxBytes ${MAX_BYTES}`);
+      assert.ok(
+        s.heapBytes <= MAX_BYTES && s.heapHighWater <= MAX_BYTES + 65536,
+        `${where}: heapBytes ${s.heapBytes} / high water ${s.heapHighWater} over maxBytes ${MAX_BYTES}`,
+      );
       assert.ok(s.usedPagesBytes <= s.heapBytes, `${where}: usedPagesBytes ${s.usedPagesBytes} > heapBytes ${s.heapBytes}`);
       release(ctl);
     }
     const results = await Promise.all(done);
     if (failure) throw failure;
     // every allocation phase (5 per round) ended with malloc returning 0, none by running out of slots
-    for (const [w, r] of results.entries()) assert.equal(r.zeros, 5 * ROUNDS, `worker ${w}: malloc returned 0 ${r.zeros} times, not once per phase`);
-    t.diagnostic(`allocations: ${results.map((r) => r.allocs).join(', ')}; malloc returned 0: ${results.map((r) => r.zeros).join(', ')} times`);
+    for (const [w, r] of results.entries())
+      assert.equal(r.zeros, 5 * ROUNDS, `worker ${w}: malloc returned 0 ${r.zeros} times, not once per phase`);
+    t.diagnostic(
+      `allocations: ${results.map((r) => r.allocs).join(', ')}; malloc returned 0: ${results.map((r) => r.zeros).join(', ')} times`,
+    );
   } finally {
     abort(ctl);
     for (const wk of workers) void wk.terminate();
@@ -85,7 +116,11 @@ test(`faults: ${WORKERS} workers exhaust a ${MAX_BYTES >> 20} MiB heap at once, 
   // fit, one of an eighth must), and small blocks fill the heap again.
   assert.ok(s.usedPagesBytes <= (WORKERS + 3) * 4096, `usedPagesBytes ${s.usedPagesBytes} after everything was freed`);
   const big = heap.malloc(MAX_BYTES / 8);
-  assert.notEqual(big, 0, `a block of an eighth of the heap after everything was freed (free page bytes ${s.freeBytes.pages}, heap ${s.heapBytes})`);
+  assert.notEqual(
+    big,
+    0,
+    `a block of an eighth of the heap after everything was freed (free page bytes ${s.freeBytes.pages}, heap ${s.heapBytes})`,
+  );
   heap.free(big);
   const small: number[] = [];
   for (let p = heap.malloc(700); p !== 0; p = heap.malloc(700)) small.push(p);

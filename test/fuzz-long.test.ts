@@ -24,7 +24,19 @@ function report(t: { diagnostic(msg: string): void }, s: CampaignResult): void {
   for (const l of formatResult(s)) t.diagnostic(l);
   const misuse = Object.values(s.misuse).reduce((a, b) => a + b, 0);
   assert.ok(misuse >= s.ops * 0.03, `only ${misuse} misuse calls in ${s.ops} ops`);
-  for (const k of ['double-free', 'interior', 'unaligned', 'wild-outside', 'bad-pointer-value', 'pointer-not-number', 'bad-size', 'too-large', 'bad-alignment', 'calloc-overflow', 'after-detach']) {
+  for (const k of [
+    'double-free',
+    'interior',
+    'unaligned',
+    'wild-outside',
+    'bad-pointer-value',
+    'pointer-not-number',
+    'bad-size',
+    'too-large',
+    'bad-alignment',
+    'calloc-overflow',
+    'after-detach',
+  ]) {
     assert.ok((s.misuse[k] ?? 0) > 0, `no ${k} misuse ran`);
   }
 }
@@ -57,9 +69,10 @@ const DEBUG_OPS = envInt('HAKMEM_FUZZ_DEBUG_OPS', 100_000);
 test(`fuzz hakmem/debug: one thread, ${DEBUG_OPS} ops with misuse, its own checks included`, { timeout: 300_000 }, async (t) => {
   const s = await runCampaign({ ...DEFAULTS, ops: DEBUG_OPS, seed: 21, workers: 0, debug: true, checkEvery: 10_000 });
   report(t, s);
-  for (const k of ['debug-overflow', 'debug-use-after-free', 'debug-owner-double-free']) assert.ok((s.misuse[k] ?? 0) > 0, `no ${k} misuse ran`);
-  assert.equal(s.raised['HeapOverflowError'], s.misuse['debug-overflow']);
-  assert.equal(s.raised['UseAfterFreeError'], s.misuse['debug-use-after-free']);
+  for (const k of ['debug-overflow', 'debug-use-after-free', 'debug-owner-double-free'])
+    assert.ok((s.misuse[k] ?? 0) > 0, `no ${k} misuse ran`);
+  assert.equal(s.raised.HeapOverflowError, s.misuse['debug-overflow']);
+  assert.equal(s.raised.UseAfterFreeError, s.misuse['debug-use-after-free']);
 });
 
 test(`fuzz hakmem/debug: 4 workers, ${2 * DEBUG_OPS} ops with misuse and handoffs`, { timeout: 300_000 }, async (t) => {
@@ -72,4 +85,3 @@ test(`fuzz hakmem/debug: 4 workers, ${2 * DEBUG_OPS} ops with misuse and handoff
 test('fuzz: at least 10^6 operations ran in this file', () => {
   assert.ok(total >= 1_000_000, `only ${total} operations ran`);
 });
-

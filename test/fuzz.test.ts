@@ -23,8 +23,14 @@ test('fuzz hakmem/debug: calls on a detached DebugHeap leave live blocks alone',
 });
 
 test('fuzz: a wrong prediction fails the campaign (one thread and workers)', async () => {
-  await assert.rejects(runCampaign({ ...DEFAULTS, ops: 50_000, seed: 13, workers: 0, breakKind: 'double-free' }), /misuse double-free: .* threw DoubleFreeError.*expected InvalidFreeError/);
-  await assert.rejects(runCampaign({ ...DEFAULTS, ops: 40_000, seed: 14, workers: 2, epoch: 10_000, breakKind: 'cross-thread-double-free' }), /cross-thread-double-free: .* threw DoubleFreeError/);
+  await assert.rejects(
+    runCampaign({ ...DEFAULTS, ops: 50_000, seed: 13, workers: 0, breakKind: 'double-free' }),
+    /misuse double-free: .* threw DoubleFreeError.*expected InvalidFreeError/,
+  );
+  await assert.rejects(
+    runCampaign({ ...DEFAULTS, ops: 40_000, seed: 14, workers: 2, epoch: 10_000, breakKind: 'cross-thread-double-free' }),
+    /cross-thread-double-free: .* threw DoubleFreeError/,
+  );
 });
 
 test('fuzz: every call on a detached Heap is refused with DetachedError', async () => {

@@ -21,7 +21,14 @@ function learning(h: Heap): LearningStats {
  * Runs the random workload in chunks until `until` holds (or `maxOps`), calling `each` after every
  * chunk; returns the operations run.
  */
-function drive(h: Heap, r: Rng, live: Live[], until: (s: LearningStats) => boolean, maxOps = 2_000_000, each?: (s: LearningStats) => void): number {
+function drive(
+  h: Heap,
+  r: Rng,
+  live: Live[],
+  until: (s: LearningStats) => boolean,
+  maxOps = 2_000_000,
+  each?: (s: LearningStats) => void,
+): number {
   let ops = 0;
   while (ops < maxOps) {
     runWorkload(h, r, 2000, live, { maxLive: 800 });
@@ -51,7 +58,7 @@ test('learn: converges to the cheapest candidate and freezes on it (three cost t
     assert.equal(s.state, 'frozen', `frozen after ${s.windows} windows`);
     assert.equal(s.best, want);
     assert.equal(s.current, want);
-    assert.equal(h.stats().config.policy.name, want, 'the winner\'s policy is the one in force');
+    assert.equal(h.stats().config.policy.name, want, "the winner's policy is the one in force");
     const top = Math.max(...Object.values(s.ratings));
     assert.equal(s.ratings[want], top, `the winner has the highest rating: ${JSON.stringify(s.ratings)}`);
     // Every candidate had its windows; one more than 2x the cheapest left the rotation after 2 rounds.
@@ -66,7 +73,7 @@ test('learn: converges to the cheapest candidate and freezes on it (three cost t
     const after = learning(h);
     assert.equal(after.best, want);
     assert.equal(after.relearns, 0);
-    assert.ok(after.windows - before <= 2 * (after.challenges - s.challenges) + 2, 'frozen windows are not measured (only a canary\'s two)');
+    assert.ok(after.windows - before <= 2 * (after.challenges - s.challenges) + 2, "frozen windows are not measured (only a canary's two)");
     freeAll(h, live);
     h.check();
   }
@@ -103,7 +110,14 @@ test('learn: the canary finds a phase change (the costs switch) and sends the he
   // The workload's phase changes: roomy is now the cheapest by far.
   costs = { base: 10, roomy: 2, compact: 5, 'best-fit': 8, 'no-lists': 12 };
   const states = new Set<string>();
-  drive(h, r, live, (s) => s.relearns === 1 && s.state === 'frozen', 4_000_000, (s) => states.add(s.state));
+  drive(
+    h,
+    r,
+    live,
+    (s) => s.relearns === 1 && s.state === 'frozen',
+    4_000_000,
+    (s) => states.add(s.state),
+  );
   const s = learning(h);
   assert.ok(states.has('learn'), `back to LEARN after the change (states seen: ${[...states].join(', ')})`);
   assert.equal(s.relearns, 1);
@@ -140,7 +154,7 @@ test('learn: hysteresis: one lucky canary window does not send the heap back to 
   h.check();
 });
 
-test('learn: a window far costlier than its candidate\'s mean (a pause) is discarded, not rated; a cost that stays high is rated', () => {
+test("learn: a window far costlier than its candidate's mean (a pause) is discarded, not rated; a cost that stays high is rated", () => {
   const costs: Costs = { base: 10, roomy: 9, compact: 5, 'best-fit': 8, 'no-lists': 12 };
   let baseWindows = 0;
   const h = createHeap({
@@ -209,7 +223,10 @@ test('learn: two workers and the main thread on one learning heap, policies swit
   const noise = new Rng(99);
   const h = createHeap({ mode: 'learning', learn: { windowOps: 64, cost: () => 1 + noise.next() * 2 } });
   const module = new URL('./helpers/modes-worker.ts', import.meta.url);
-  const workers = [tsWorker(module, { handle: h.handle, seed: 11, ops: 60000 }), tsWorker(module, { handle: h.handle, seed: 12, ops: 60000 })];
+  const workers = [
+    tsWorker(module, { handle: h.handle, seed: 11, ops: 60000 }),
+    tsWorker(module, { handle: h.handle, seed: 12, ops: 60000 }),
+  ];
   const answers = workers.map((w) => firstMessage<{ ok: boolean; error?: string; mode?: string; live?: Live[] }>(w));
   // The main thread works meanwhile (its windows run the injected cost: switches while the workers allocate).
   const live: Live[] = [];

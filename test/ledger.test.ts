@@ -63,7 +63,10 @@ test('the README check catches a figure the ledger does not hold', () => {
 
   // a block citing a record that is not in the ledger, and a README without the block
   const missing = checkReadme(README.replace(/results\/([\w-]+)-workloads\.json/, 'results/1999-01-01-000000-workloads.json'));
-  assert.ok(missing.some((p) => /1999-01-01-000000-workloads\.json, which does not exist/.test(p)), missing.join('\n'));
+  assert.ok(
+    missing.some((p) => /1999-01-01-000000-workloads\.json, which does not exist/.test(p)),
+    missing.join('\n'),
+  );
   assert.ok(checkReadme(parts.before + parts.after).some((p) => p.includes('no generated performance block')));
 });
 
@@ -71,7 +74,11 @@ test('the README check catches a record whose figures were edited', () => {
   // copy the cited records to a scratch ledger, change one run's figure there: the stored median no
   // longer matches the runs (validateRecord), and a consistent edit no longer matches the README
   const dir = mkdtempSync(join(tmpdir(), 'hakmem-ledger-'));
-  const cited = [...splitReadme(README)!.block.split('\n')[0].matchAll(/results\/([\w.-]+\.json)/g)].map((m) => m[1]);
+  const cited = [
+    ...splitReadme(README)!
+      .block.split('\n')[0]
+      .matchAll(/results\/([\w.-]+\.json)/g),
+  ].map((m) => m[1]);
   for (const f of cited) copyFileSync(join(LEDGER_DIR, f), join(dir, f));
   assert.deepEqual(checkReadme(README, dir), []);
   const f = cited[0];
@@ -88,7 +95,13 @@ test('the README check catches a record whose figures were edited', () => {
 
 test('the performance-figure pattern matches units and ratios, not sizes or parameters', () => {
   const hits = (s: string) => s.match(PERF_FIGURE) ?? [];
-  assert.deepEqual(hits('17.8 ns/op, 15.5 µs, 1.72x, 361 Mops/s, 148 instructions per op'), ['17.8 ns/op', '15.5 µs', '1.72x', '361 Mops/s', '148 instructions per op']);
+  assert.deepEqual(hits('17.8 ns/op, 15.5 µs, 1.72x, 361 Mops/s, 148 instructions per op'), [
+    '17.8 ns/op',
+    '15.5 µs',
+    '1.72x',
+    '361 Mops/s',
+    '148 instructions per op',
+  ]);
   assert.deepEqual(hits('64 KiB, 1 GiB, 2^30, A 10Mx8192, ws 256, seed 42, AMD EPYC x2, 0x1F'), []);
   assert.ok(README.includes(BEGIN) && README.includes(END));
 });
@@ -97,7 +110,10 @@ test('the performance-figure pattern matches units and ratios, not sizes or para
 function benchRecord(script: string, args: string[]): { record: LedgerRecord; stdout: string } {
   const dir = mkdtempSync(join(tmpdir(), 'hakmem-ledger-'));
   const stdout = execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench', script), ...args, '--ledger', dir], {
-    cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', HAKMEM_TEST_MARK: 'x' },
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '', HAKMEM_TEST_MARK: 'x' },
   });
   const files = readdirSync(dir);
   assert.equal(files.length, 1, `one record expected, found ${files.join(', ')}`);
@@ -129,7 +145,10 @@ test('a bench run writes a complete ledger record with every run', () => {
   assert.equal(r.options.runs, 2);
   assert.equal(r.options.set, 'quick');
   assert.deepEqual(r.seeds, [42]);
-  assert.deepEqual(r.groups.map((g) => g.id), ['A 10Mx8192 seed 42 rand2', 'A 2Mx65536 seed 42 rand', 'C2 2000x16 seed 42']);
+  assert.deepEqual(
+    r.groups.map((g) => g.id),
+    ['A 10Mx8192 seed 42 rand2', 'A 2Mx65536 seed 42 rand', 'C2 2000x16 seed 42'],
+  );
   for (const g of r.groups) {
     assert.equal(g.rows.length, 1);
     assert.equal(g.rows[0].runs.length, 2, 'every run is recorded');
@@ -151,16 +170,27 @@ test('a trace replay writes a complete ledger record with every run', () => {
     lines.push(`a 0 ${i} ${sizes[i]}`);
     live += sizes[i];
     peak = Math.max(peak, live);
-    if (i >= 64) { lines.push(`f 0 ${i - 64}`); live -= sizes[i - 64]; }
+    if (i >= 64) {
+      lines.push(`f 0 ${i - 64}`);
+      live -= sizes[i - 64];
+    }
   }
   const dir = mkdtempSync(join(tmpdir(), 'hakmem-trace-'));
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'tiny.trace.gz');
-  writeFileSync(file, gzipSync(`# trace tiny ops=${lines.length} peak_live_bytes=${peak} threads=1\n# meta ids=${n}\n# source exe=test cmdline=test\n${lines.join('\n')}\n`));
+  writeFileSync(
+    file,
+    gzipSync(
+      `# trace tiny ops=${lines.length} peak_live_bytes=${peak} threads=1\n# meta ids=${n}\n# source exe=test cmdline=test\n${lines.join('\n')}\n`,
+    ),
+  );
   const { record: r } = benchRecord('trace/run.ts', [file, '--runs', '2', '--allocators', 'floor']);
   assertProvenance(r, 'bench/trace/run.ts');
   assert.equal(r.kind, 'replay');
-  assert.deepEqual(r.groups.map((g) => g.id), ['trace tiny', 'trace tiny warm']); // cold and warm
+  assert.deepEqual(
+    r.groups.map((g) => g.id),
+    ['trace tiny', 'trace tiny warm'],
+  ); // cold and warm
   for (const g of r.groups) {
     assert.equal(g.peakLiveBytes, peak);
     assert.equal(g.rows[0].runs.length, 2);

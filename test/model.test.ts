@@ -23,28 +23,30 @@ const sizeArb: fc.Arbitrary<number> = fc.oneof(
   { weight: 60, arbitrary: fc.integer({ min: 0, max: 1024 }) },
   {
     weight: 10, // a class boundary -1, +0, +1
-    arbitrary: fc.tuple(fc.integer({ min: 0, max: SIZE_CLASSES.length - 1 }), fc.integer({ min: -1, max: 1 }))
+    arbitrary: fc
+      .tuple(fc.integer({ min: 0, max: SIZE_CLASSES.length - 1 }), fc.integer({ min: -1, max: 1 }))
       .map(([c, d]) => SIZE_CLASSES[c]! + d),
   },
   { weight: 20, arbitrary: fc.integer({ min: 1025, max: 32768 }) },
   { weight: 10, arbitrary: fc.integer({ min: 32769, max: 3 << 20 }) },
 );
 
-const alignArb = fc.oneof(
-  { weight: 8, arbitrary: fc.integer({ min: 0, max: 12 }) },
-  { weight: 2, arbitrary: fc.integer({ min: 13, max: 20 }) },
-).map((e) => 2 ** e);
+const alignArb = fc
+  .oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 12 }) }, { weight: 2, arbitrary: fc.integer({ min: 13, max: 20 }) })
+  .map((e) => 2 ** e);
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 30, arbitrary: sizeArb.map((size): Op => ({ kind: 'malloc', size })) },
   {
     weight: 10,
-    arbitrary: fc.tuple(fc.integer({ min: 0, max: 16 }), sizeArb)
+    arbitrary: fc
+      .tuple(fc.integer({ min: 0, max: 16 }), sizeArb)
       .map(([count, total]): Op => ({ kind: 'calloc', count, size: count === 0 ? total : Math.floor(total / count) })),
   },
   {
     weight: 15,
-    arbitrary: fc.tuple(fc.nat(), fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 19, arbitrary: sizeArb }))
+    arbitrary: fc
+      .tuple(fc.nat(), fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 19, arbitrary: sizeArb }))
       .map(([pick, size]): Op => ({ kind: 'realloc', pick, size })),
   },
   { weight: 10, arbitrary: fc.tuple(alignArb, sizeArb).map(([alignment, size]): Op => ({ kind: 'aligned', alignment, size })) },
@@ -54,14 +56,34 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 /** Operation lists that once found bugs (or are likely to); fast-check runs them first. */
 const EXAMPLES: Op[][] = [
   // alignedAlloc(a, 0) where the padded request is exactly a class size: the aligned pointer can be the next block
-  [{ kind: 'aligned', alignment: 32, size: 0 }, { kind: 'aligned', alignment: 32, size: 0 }, { kind: 'aligned', alignment: 32, size: 0 }, { kind: 'malloc', size: 16 }],
+  [
+    { kind: 'aligned', alignment: 32, size: 0 },
+    { kind: 'aligned', alignment: 32, size: 0 },
+    { kind: 'aligned', alignment: 32, size: 0 },
+    { kind: 'malloc', size: 16 },
+  ],
   // an aligned small block: its usableSize is less than its class size
-  [{ kind: 'malloc', size: 16 }, { kind: 'aligned', alignment: 64, size: 100 }],
+  [
+    { kind: 'malloc', size: 16 },
+    { kind: 'aligned', alignment: 64, size: 100 },
+  ],
   // dirty reuse by calloc, small and large
-  [{ kind: 'malloc', size: 100 }, { kind: 'free', pick: 0 }, { kind: 'calloc', count: 4, size: 25 }],
-  [{ kind: 'malloc', size: 300000 }, { kind: 'free', pick: 0 }, { kind: 'calloc', count: 3, size: 100000 }],
+  [
+    { kind: 'malloc', size: 100 },
+    { kind: 'free', pick: 0 },
+    { kind: 'calloc', count: 4, size: 25 },
+  ],
+  [
+    { kind: 'malloc', size: 300000 },
+    { kind: 'free', pick: 0 },
+    { kind: 'calloc', count: 3, size: 100000 },
+  ],
   // small -> large -> small
-  [{ kind: 'malloc', size: 1000 }, { kind: 'realloc', pick: 0, size: 100000 }, { kind: 'realloc', pick: 0, size: 500 }],
+  [
+    { kind: 'malloc', size: 1000 },
+    { kind: 'realloc', pick: 0, size: 100000 },
+    { kind: 'realloc', pick: 0, size: 500 },
+  ],
 ];
 
 function runOps(ops: Op[], maxBytes: number | undefined): void {
@@ -87,26 +109,34 @@ function runOps(ops: Op[], maxBytes: number | undefined): void {
 }
 
 test('model: generated operation sequences, check() after every operation', () => {
-  fc.assert(fc.property(fc.array(opArb, { minLength: 1, maxLength: 50, size: 'max' }), (ops) => runOps(ops, undefined)), {
-    seed: 20240601,
-    numRuns: 300,
-    examples: EXAMPLES.map((ops) => [ops]),
-  });
+  fc.assert(
+    fc.property(fc.array(opArb, { minLength: 1, maxLength: 50, size: 'max' }), (ops) => runOps(ops, undefined)),
+    {
+      seed: 20240601,
+      numRuns: 300,
+      examples: EXAMPLES.map((ops) => [ops]),
+    },
+  );
 });
 
 test('model: generated sequences on a 6 MiB heap: failures change nothing, freeing makes room again', () => {
-  fc.assert(fc.property(fc.array(opArb, { minLength: 1, maxLength: 80, size: 'max' }), (ops) => runOps(ops, 6 << 20)), {
-    seed: 7061,
-    numRuns: 150,
-  });
+  fc.assert(
+    fc.property(fc.array(opArb, { minLength: 1, maxLength: 80, size: 'max' }), (ops) => runOps(ops, 6 << 20)),
+    {
+      seed: 7061,
+      numRuns: 150,
+    },
+  );
 });
 
 // ------------------------------------------------------------------ long seeded runs
 
 function logRun(t: { diagnostic(msg: string): void }, s: RunSummary): void {
   totalOps += s.ops;
-  t.diagnostic(`${s.ops} ops in ${Math.round(s.ms)} ms; zero results ${s.failures}, recoveries ${s.recoveries}, ` +
-    `peak live ${s.peakLive} blocks / ${s.peakUsableBytes} B, high water ${s.heapHighWater}`);
+  t.diagnostic(
+    `${s.ops} ops in ${Math.round(s.ms)} ms; zero results ${s.failures}, recoveries ${s.recoveries}, ` +
+      `peak live ${s.peakLive} blocks / ${s.peakUsableBytes} B, high water ${s.heapHighWater}`,
+  );
 }
 
 test('model: long seeded runs over all tiers (1 GiB heap: no allocation may fail)', async (t) => {
@@ -119,7 +149,7 @@ test('model: long seeded runs over all tiers (1 GiB heap: no allocation may fail
   }
 });
 
-test('model: long seeded runs on an \'array\' heap and a WebAssembly.Memory (its buffer is replaced on each growth)', async (t) => {
+test("model: long seeded runs on an 'array' heap and a WebAssembly.Memory (its buffer is replaced on each growth)", async (t) => {
   for (const memory of ['array', 'wasm'] as const) {
     await t.test(memory, (tt) => {
       const s = runRandom({ seed: 31, ops: 25_000, checkEvery: 1000, liveBytes: 32 << 20, maxLive: 3000, memory });
@@ -134,7 +164,10 @@ test('model: long seeded run with small and mid sizes only (slab churn)', (t) =>
 });
 
 test('model: long seeded runs on 4 and 8 MiB heaps (exhaustion and recovery)', async (t) => {
-  for (const [seed, maxBytes] of [[5, 8 << 20], [6, 4 << 20]] as const) {
+  for (const [seed, maxBytes] of [
+    [5, 8 << 20],
+    [6, 4 << 20],
+  ] as const) {
     await t.test(`seed ${seed}, maxBytes ${maxBytes}`, (tt) => {
       const s = runRandom({ seed, ops: 30_000, maxBytes, checkEvery: 1000, liveBytes: Infinity, maxLive: 3000, drainEvery: 500 });
       assert.ok(s.failures > 0, 'the run should exhaust the heap');

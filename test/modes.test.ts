@@ -40,15 +40,20 @@ test('modes: every mode runs a random workload (every API call, check() every 50
     heap.trim();
     heap.check();
     assert.equal(heap.stats().inUseBlocks, 0, mode);
-    if (mode === 'learning' || mode === 'research') assert.ok(heap.stats().learning!.switches > 0, `${mode}: the controller switched policies during the workload`);
+    if (mode === 'learning' || mode === 'research')
+      assert.ok(heap.stats().learning!.switches > 0, `${mode}: the controller switched policies during the workload`);
   }
 });
 
-test('modes: the default is balanced (Heap); learning and research run their own classes; the mode is the heap\'s', () => {
+test("modes: the default is balanced (Heap); learning and research run their own classes; the mode is the heap's", () => {
   withEnv(undefined, () => {
     const h = createHeap();
     assert.equal(h.stats().config.mode, 'balanced');
-    assert.equal(h.constructor, (createHeap({ mode: 'minimal' })).constructor, 'balanced and minimal share the Heap class (the same fast paths)');
+    assert.equal(
+      h.constructor,
+      createHeap({ mode: 'minimal' }).constructor,
+      'balanced and minimal share the Heap class (the same fast paths)',
+    );
     assert.ok(createHeap({ mode: 'learning' }) instanceof LearningHeap);
     assert.ok(createHeap({ mode: 'research' }) instanceof ResearchHeap);
     assert.ok(!(h instanceof LearningHeap));
@@ -68,25 +73,96 @@ test('modes: HAKMEM_MODE is read once at createHeap when no option is given; the
   assert.equal(withEnv('RESEARCH', () => createHeap()).stats().config.mode, 'research', 'case does not matter');
   assert.equal(withEnv('fast', () => createHeap({ mode: 'learning' })).stats().config.mode, 'learning');
   assert.equal(withEnv('', () => createHeap()).stats().config.mode, 'balanced', 'an empty HAKMEM_MODE is no mode');
-  assert.throws(() => withEnv('turbo', () => createHeap()), (e: unknown) => e instanceof TypeError && /HAKMEM_MODE/.test(e.message) && /"turbo"/.test(e.message) && /minimal, fast, balanced, learning, research/.test(e.message));
-  assert.throws(() => withEnv('fast', () => createHeap({ mode: 'learnin' as never })), (e: unknown) => e instanceof TypeError && /option mode/.test(e.message) && /did you mean learning\?/.test(e.message));
-  assert.throws(() => createHeap({ mode: 3 as never }), (e: unknown) => e instanceof TypeError && /option mode must be a string/.test(e.message));
-  assert.throws(() => createHeap({ mdoe: 'fast' } as never), (e: unknown) => e instanceof TypeError && /unknown option "mdoe"/.test(e.message) && /did you mean mode\?/.test(e.message));
-  assert.throws(() => createHeap({ mode: 'fast', learn: { windowOps: 64 } }), (e: unknown) => e instanceof TypeError && /option learn is for modes learning and research/.test(e.message));
-  assert.throws(() => createHeap({ mode: 'learning', learn: { windowOp: 64 } as never }), (e: unknown) => e instanceof TypeError && /unknown option "windowOp"/.test(e.message));
-  assert.throws(() => createHeap({ mode: 'learning', learn: { candidates: ['base', 'turbo'] } }), (e: unknown) => e instanceof TypeError && /unknown candidate "turbo"/.test(e.message));
-  assert.throws(() => createHeap({ mode: 'learning', secure: true }), (e: unknown) => e instanceof TypeError && /secure heaps run modes minimal, fast, balanced/.test(e.message));
-  assert.throws(() => createDebugHeap({ mode: 'learning' }), (e: unknown) => e instanceof TypeError && /mode learning is not supported by this build/.test(e.message));
+  assert.throws(
+    () => withEnv('turbo', () => createHeap()),
+    (e: unknown) =>
+      e instanceof TypeError &&
+      /HAKMEM_MODE/.test(e.message) &&
+      /"turbo"/.test(e.message) &&
+      /minimal, fast, balanced, learning, research/.test(e.message),
+  );
+  assert.throws(
+    () => withEnv('fast', () => createHeap({ mode: 'learnin' as never })),
+    (e: unknown) => e instanceof TypeError && /option mode/.test(e.message) && /did you mean learning\?/.test(e.message),
+  );
+  assert.throws(
+    () => createHeap({ mode: 3 as never }),
+    (e: unknown) => e instanceof TypeError && /option mode must be a string/.test(e.message),
+  );
+  assert.throws(
+    () => createHeap({ mdoe: 'fast' } as never),
+    (e: unknown) => e instanceof TypeError && /unknown option "mdoe"/.test(e.message) && /did you mean mode\?/.test(e.message),
+  );
+  assert.throws(
+    () => createHeap({ mode: 'fast', learn: { windowOps: 64 } }),
+    (e: unknown) => e instanceof TypeError && /option learn is for modes learning and research/.test(e.message),
+  );
+  assert.throws(
+    () => createHeap({ mode: 'learning', learn: { windowOp: 64 } as never }),
+    (e: unknown) => e instanceof TypeError && /unknown option "windowOp"/.test(e.message),
+  );
+  assert.throws(
+    () => createHeap({ mode: 'learning', learn: { candidates: ['base', 'turbo'] } }),
+    (e: unknown) => e instanceof TypeError && /unknown candidate "turbo"/.test(e.message),
+  );
+  assert.throws(
+    () => createHeap({ mode: 'learning', secure: true }),
+    (e: unknown) => e instanceof TypeError && /secure heaps run modes minimal, fast, balanced/.test(e.message),
+  );
+  assert.throws(
+    () => createDebugHeap({ mode: 'learning' }),
+    (e: unknown) => e instanceof TypeError && /mode learning is not supported by this build/.test(e.message),
+  );
   assert.ok(createHeap({ mode: 'fast', secure: true }) instanceof SecureHeap);
 });
 
-test('modes: stats().config shows each mode\'s feature set and the policy in force', () => {
+test("modes: stats().config shows each mode's feature set and the policy in force", () => {
   const expect = {
-    minimal: { policy: 'fixed', policyImport: false, opCounter: false, learning: false, sizeRecord: false, routeCounters: false, siteStats: false },
-    fast: { policy: 'fixed', policyImport: false, opCounter: false, learning: false, sizeRecord: false, routeCounters: false, siteStats: false },
-    balanced: { policy: 'static', policyImport: true, opCounter: false, learning: false, sizeRecord: false, routeCounters: false, siteStats: false },
-    learning: { policy: 'learned', policyImport: true, opCounter: true, learning: true, sizeRecord: false, routeCounters: false, siteStats: false },
-    research: { policy: 'learned', policyImport: true, opCounter: true, learning: true, sizeRecord: true, routeCounters: true, siteStats: true },
+    minimal: {
+      policy: 'fixed',
+      policyImport: false,
+      opCounter: false,
+      learning: false,
+      sizeRecord: false,
+      routeCounters: false,
+      siteStats: false,
+    },
+    fast: {
+      policy: 'fixed',
+      policyImport: false,
+      opCounter: false,
+      learning: false,
+      sizeRecord: false,
+      routeCounters: false,
+      siteStats: false,
+    },
+    balanced: {
+      policy: 'static',
+      policyImport: true,
+      opCounter: false,
+      learning: false,
+      sizeRecord: false,
+      routeCounters: false,
+      siteStats: false,
+    },
+    learning: {
+      policy: 'learned',
+      policyImport: true,
+      opCounter: true,
+      learning: true,
+      sizeRecord: false,
+      routeCounters: false,
+      siteStats: false,
+    },
+    research: {
+      policy: 'learned',
+      policyImport: true,
+      opCounter: true,
+      learning: true,
+      sizeRecord: true,
+      routeCounters: true,
+      siteStats: true,
+    },
   };
   for (const mode of MODES) {
     const h = createHeap({ mode });
@@ -103,7 +179,15 @@ test('modes: stats().config shows each mode\'s feature set and the policy in for
   const base = createHeap({ mode: 'minimal' }).stats().config.policy;
   assert.equal(base.name, 'base');
   assert.deepEqual(base.settings, {
-    listRoom: 16384, placement: 'first-fit', slabFirstStep: 0, slabMaxPages: 4, slabFit: false, bigCachePages: 1024, bigCacheDiv: 8, parkAge: 8, idleRefills: 64,
+    listRoom: 16384,
+    placement: 'first-fit',
+    slabFirstStep: 0,
+    slabMaxPages: 4,
+    slabFit: false,
+    bigCachePages: 1024,
+    bigCacheDiv: 8,
+    parkAge: 8,
+    idleRefills: 64,
   });
   assert.deepEqual(createHeap({ mode: 'balanced' }).stats().config.policy, base);
   const fast = createHeap({ mode: 'fast' }).stats().config.policy;
@@ -112,7 +196,7 @@ test('modes: stats().config shows each mode\'s feature set and the policy in for
   assert.equal(createHeap({ secure: true }).stats().config.secure, true);
 });
 
-test('modes: the fast policy is in force: its slabs grow larger than minimal\'s (fewer, for as many blocks)', () => {
+test("modes: the fast policy is in force: its slabs grow larger than minimal's (fewer, for as many blocks)", () => {
   const slabsFor = (mode: 'minimal' | 'fast') => {
     const h = createHeap({ mode });
     for (let i = 0; i < 4000; i++) h.malloc(64);
@@ -146,7 +230,12 @@ test('modes: heap.policy() exports JSON; createHeap({ policy }) runs it (balance
   freeAll(l2, live);
   l2.check();
   // Errors name what is wrong.
-  const bad = (p: unknown, re: RegExp) => assert.throws(() => createHeap({ mode: 'balanced', policy: p as never }), (e: unknown) => e instanceof Error && re.test(e.message), String(re));
+  const bad = (p: unknown, re: RegExp) =>
+    assert.throws(
+      () => createHeap({ mode: 'balanced', policy: p as never }),
+      (e: unknown) => e instanceof Error && re.test(e.message),
+      String(re),
+    );
   bad('{not json', /not valid JSON/);
   bad({ ...fast, hakmem: 'x' }, /not a hakmem policy/);
   bad({ ...fast, version: 99 }, /policy format 99/);
@@ -157,7 +246,10 @@ test('modes: heap.policy() exports JSON; createHeap({ policy }) runs it (balance
   const { parkAge: _, ...missing } = fast.settings;
   bad({ ...fast, settings: missing }, /settings.parkAge is missing/);
   bad({ ...fast, settings: { ...fast.settings, parkage: 1 } }, /unknown option "parkage"/);
-  assert.throws(() => createHeap({ mode: 'minimal', policy: fast }), (e: unknown) => e instanceof TypeError && /mode minimal runs a fixed policy/.test(e.message));
+  assert.throws(
+    () => createHeap({ mode: 'minimal', policy: fast }),
+    (e: unknown) => e instanceof TypeError && /mode minimal runs a fixed policy/.test(e.message),
+  );
 });
 
 test('modes: site handles work in every mode; research counts calls and bytes per site exactly', () => {
@@ -177,7 +269,10 @@ test('modes: site handles work in every mode; research counts calls and bytes pe
     h.check();
     assert.equal(h.stats().inUseBlocks, 0);
     assert.throws(() => h.site(''), TypeError);
-    assert.throws(() => h.site('x', { slab: 'private' } as never), (e: unknown) => e instanceof TypeError && /takes no hints yet/.test(e.message));
+    assert.throws(
+      () => h.site('x', { slab: 'private' } as never),
+      (e: unknown) => e instanceof TypeError && /takes no hints yet/.test(e.message),
+    );
   }
   const h = createHeap({ mode: 'research' });
   const a = h.site('a');
@@ -200,7 +295,10 @@ test('modes: site handles work in every mode; research counts calls and bytes pe
   assert.equal(sa.mallocs, 1000);
   assert.equal(sa.frees, 600);
   assert.equal(sa.bytes, bytes);
-  assert.equal(sa.sizes.reduce((t, x) => t + x.count, 0), 1000);
+  assert.equal(
+    sa.sizes.reduce((t, x) => t + x.count, 0),
+    1000,
+  );
   assert.equal(sa.sizes.find((x) => x.size === 16)!.count, 20, 'size 16: i % 50 === 0, 20 times');
   assert.equal(sb.mallocs, 2); // calloc and realloc
   assert.equal(sb.frees, 401);
@@ -216,7 +314,9 @@ function bucketOf(size: number): number {
 }
 
 const traceFile = join(TRACE_DIR, 'python-json.trace.gz');
-test('research: stats().sizes matches a trace\'s own size distribution within 2 points per size class', { skip: existsSync(traceFile) ? false : `no trace at ${traceFile}` }, () => {
+test("research: stats().sizes matches a trace's own size distribution within 2 points per size class", {
+  skip: existsSync(traceFile) ? false : `no trace at ${traceFile}`,
+}, () => {
   const t = loadTrace(traceFile);
   // The trace's requests: every op but free (a realloc to 0 frees: no request).
   const want = new Map<number, number>();

@@ -94,10 +94,23 @@ const EXPECTED = { wrote: 49, aligned: 0, doubleFree: 'DoubleFreeError', leaks: 
 
 test('the tarball: dist/, README.md, LICENSE (MIT), package.json; no bin, no sources; source maps carry their sources', () => {
   const files = packed.files.map((f) => f.path).sort();
-  for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/debug.js', 'dist/debug.d.ts', 'dist/record.js', 'dist/record.d.ts']) {
+  for (const f of [
+    'LICENSE',
+    'README.md',
+    'package.json',
+    'dist/index.js',
+    'dist/index.d.ts',
+    'dist/debug.js',
+    'dist/debug.d.ts',
+    'dist/record.js',
+    'dist/record.d.ts',
+  ]) {
     assert.ok(files.includes(f), `${f} is not in the tarball`);
   }
-  assert.deepEqual(files.filter((f) => !/^dist\/[\w.-]+\.(js|d\.ts|js\.map)$/.test(f)), ['LICENSE', 'README.md', 'package.json']);
+  assert.deepEqual(
+    files.filter((f) => !/^dist\/[\w.-]+\.(js|d\.ts|js\.map)$/.test(f)),
+    ['LICENSE', 'README.md', 'package.json'],
+  );
 
   const dir = join(proj, 'node_modules', 'hakmem');
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -114,8 +127,15 @@ test('the tarball: dist/, README.md, LICENSE (MIT), package.json; no bin, no sou
   assert.ok(maps.length >= 3);
   for (const f of maps) {
     const m = JSON.parse(readFileSync(join(dir, 'dist', f), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
-    assert.equal(m.sourcesContent?.length, m.sources.length, `dist/${f}: sourcesContent missing (its sources, ${m.sources}, are not shipped)`);
-    assert.ok(m.sourcesContent.every((s) => typeof s === 'string' && s.length > 0), `dist/${f}: empty sourcesContent`);
+    assert.equal(
+      m.sourcesContent?.length,
+      m.sources.length,
+      `dist/${f}: sourcesContent missing (its sources, ${m.sources}, are not shipped)`,
+    );
+    assert.ok(
+      m.sourcesContent.every((s) => typeof s === 'string' && s.length > 0),
+      `dist/${f}: empty sourcesContent`,
+    );
   }
 });
 
@@ -184,10 +204,12 @@ const TS_OPTIONS = { strict: true, target: 'es2022', skipLibCheck: false, types:
 
 function writeNodenext(): void {
   write({
-    'ts/main.mts': tsUse(`import { createHeap, type HeapStats } from 'hakmem';
+    'ts/main.mts':
+      tsUse(`import { createHeap, type HeapStats } from 'hakmem';
 import { createHeap as createDebugHeap } from 'hakmem/debug';
 import { recordTrace } from 'hakmem/record';`) + 'console.log(JSON.stringify(typed));\n',
-    'ts/main.cts': tsUse(`import { createHeap, type HeapStats } from 'hakmem';
+    'ts/main.cts':
+      tsUse(`import { createHeap, type HeapStats } from 'hakmem';
 import debug = require('hakmem/debug');
 const createDebugHeap = debug.createHeap;
 import { recordTrace } from 'hakmem/record';`) + 'console.log(JSON.stringify(typed));\nexport = typed;\n',
@@ -200,7 +222,8 @@ import { recordTrace } from 'hakmem/record';`) + 'console.log(JSON.stringify(typ
 }
 function writeBundler(): void {
   write({
-    'ts/bundler.ts': tsUse(`import { createHeap, type HeapStats } from 'hakmem';
+    'ts/bundler.ts':
+      tsUse(`import { createHeap, type HeapStats } from 'hakmem';
 import { createHeap as createDebugHeap } from 'hakmem/debug';
 import { recordTrace } from 'hakmem/record';`) + 'export { typed };\n',
     'tsconfig.bundler.json': {
@@ -236,14 +259,24 @@ function bundleForBrowser(source: string): { text: string; errors: Message[]; im
   try {
     const r = buildSync({
       stdin: { contents: source, resolveDir: proj, loader: 'js' },
-      bundle: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent',
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
     });
-    return { text: r.outputFiles[0]!.text, errors: r.errors, imports: Object.values(r.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path)) };
+    return {
+      text: r.outputFiles[0]!.text,
+      errors: r.errors,
+      imports: Object.values(r.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path)),
+    };
   } catch (e) {
     return { text: '', errors: (e as { errors?: Message[] }).errors ?? [{ text: String(e) } as Message], imports: [] };
   }
 }
-const NODE_BUILTIN = /\bfrom\s*["'](node:|(fs|path|os|url|module|worker_threads|child_process|zlib|crypto)["'])|\brequire\s*\(|\bimport\s*\(\s*["']node:/;
+const NODE_BUILTIN =
+  /\bfrom\s*["'](node:|(fs|path|os|url|module|worker_threads|child_process|zlib|crypto)["'])|\brequire\s*\(|\bimport\s*\(\s*["']node:/;
 
 test('esbuild, platform browser: hakmem and hakmem/debug bundle without Node built-ins, and the bundle runs', () => {
   const b = bundleForBrowser(`
@@ -260,23 +293,43 @@ test('esbuild, platform browser: hakmem and hakmem/debug bundle without Node bui
   assert.deepEqual(JSON.parse(node(['bundle.mjs'])), EXPECTED);
   // the same check catches a Node-only module: hakmem/record (which writes files) cannot be bundled for the browser
   const rec = bundleForBrowser(`import { recordTrace } from 'hakmem/record'; console.log(recordTrace);`);
-  assert.ok(rec.errors.some((e) => /node:fs|node:zlib|node:path/.test(e.text)), `hakmem/record bundled for the browser: ${JSON.stringify(rec.errors)}`);
+  assert.ok(
+    rec.errors.some((e) => /node:fs|node:zlib|node:path/.test(e.text)),
+    `hakmem/record bundled for the browser: ${JSON.stringify(rec.errors)}`,
+  );
 });
 
 test(`the minimum TypeScript versions the README states: ${MIN_TS.esm} (ESM, bundler), ${MIN_TS.cjs} (CommonJS .cts)`, (t) => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const minor = (v: string) => v.split('.').slice(0, 2).join('.');
   assert.ok(readme.includes(`TypeScript >= ${minor(MIN_TS.esm)}`), `README.md does not state "TypeScript >= ${minor(MIN_TS.esm)}"`);
-  assert.ok(readme.includes(`TypeScript >= ${minor(MIN_TS.cjs)}`), `README.md does not state "TypeScript >= ${minor(MIN_TS.cjs)}" (CommonJS)`);
+  assert.ok(
+    readme.includes(`TypeScript >= ${minor(MIN_TS.cjs)}`),
+    `README.md does not state "TypeScript >= ${minor(MIN_TS.cjs)}" (CommonJS)`,
+  );
   const tsDir = join(tmp, 'old-ts');
   mkdirSync(tsDir);
   writeFileSync(join(tsDir, 'package.json'), JSON.stringify({ name: 'old-ts', version: '1.0.0', private: true }));
   try {
-    run('npm', ['install', '--offline', '--no-package-lock', '--ignore-scripts', `ts-esm@npm:typescript@${MIN_TS.esm}`, `ts-cjs@npm:typescript@${MIN_TS.cjs}`], tsDir, npmEnv);
+    run(
+      'npm',
+      [
+        'install',
+        '--offline',
+        '--no-package-lock',
+        '--ignore-scripts',
+        `ts-esm@npm:typescript@${MIN_TS.esm}`,
+        `ts-cjs@npm:typescript@${MIN_TS.cjs}`,
+      ],
+      tsDir,
+      npmEnv,
+    );
   } catch (e) {
     if (!/ENOTCACHED|only-if-cached/.test(String(e))) throw e;
-    t.skip(`SKIPPED: typescript@${MIN_TS.esm} and @${MIN_TS.cjs} are not in the npm cache (this test does not download); ` +
-      `the minimum TypeScript versions are not checked. To check them: npm cache add typescript@${MIN_TS.esm} typescript@${MIN_TS.cjs}`);
+    t.skip(
+      `SKIPPED: typescript@${MIN_TS.esm} and @${MIN_TS.cjs} are not in the npm cache (this test does not download); ` +
+        `the minimum TypeScript versions are not checked. To check them: npm cache add typescript@${MIN_TS.esm} typescript@${MIN_TS.cjs}`,
+    );
     return;
   }
   mkdirSync(join(proj, 'ts'), { recursive: true });

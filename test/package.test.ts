@@ -20,7 +20,9 @@ test("a user's project imports hakmem by name and uses it", () => {
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules', 'hakmem'), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
-  writeFileSync(join(dir, 'main.js'), `
+  writeFileSync(
+    join(dir, 'main.js'),
+    `
     import { createHeap, DoubleFreeError } from 'hakmem';
     const heap = createHeap();
     const p = heap.malloc(100);
@@ -32,7 +34,8 @@ test("a user's project imports hakmem by name and uses it", () => {
     try { heap.free(p); } catch (e) { named = e instanceof DoubleFreeError ? e.name : 'other'; }
     heap.check();
     console.log(JSON.stringify({ p: p % 16, named, f: f[9] }));
-  `);
+  `,
+  );
   const out = execFileSync(process.execPath, ['main.js'], { cwd: dir, encoding: 'utf8' });
   assert.deepEqual(JSON.parse(out), { p: 0, named: 'DoubleFreeError', f: 1.5 });
 });
@@ -42,17 +45,32 @@ test('the type declarations compile for a TypeScript user', () => {
   mkdirSync(join(dir, 'node_modules'));
   symlinkSync(root, join(dir, 'node_modules', 'hakmem'), 'dir');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
-  writeFileSync(join(dir, 'main.ts'), `
+  writeFileSync(
+    join(dir, 'main.ts'),
+    `
     import { createHeap, type HeapStats } from 'hakmem';
     const heap = createHeap({ memory: 'array', maxBytes: 1 << 24 });
     const p: number = heap.malloc(64);
     const s: HeapStats = heap.stats();
     const v: Float64Array = heap.array(Float64Array, p, 8);
     export const out = [p, s.inUseBytes, v.length];
-  `);
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', noEmit: true, skipLibCheck: false, lib: ['ES2024', 'DOM'], types: [] },
-    files: ['main.ts'],
-  }));
+  `,
+  );
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        target: 'ES2022',
+        noEmit: true,
+        skipLibCheck: false,
+        lib: ['ES2024', 'DOM'],
+        types: [],
+      },
+      files: ['main.ts'],
+    }),
+  );
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' });
 });

@@ -23,7 +23,11 @@ const dir = mkdtempSync(join(tmpdir(), 'hakmem-record-'));
 function rng(seed: number) {
   let s = seed >>> 0;
   return (n: number) => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return s % n;
   };
 }
@@ -44,7 +48,10 @@ test('single thread: every call kind recorded; the replay has the same ops, peak
   let bytes = 0;
   let peak = 0;
   const kinds = { a: 0, c: 0, m: 0, r: 0, f: 0 };
-  const add = (p: number, n: number) => { live.set(p, n); bytes += n; };
+  const add = (p: number, n: number) => {
+    live.set(p, n);
+    bytes += n;
+  };
   for (let i = 0; i < 200_000; i++) {
     const x = rand(100);
     const ptrs = [...live.keys()];
@@ -85,7 +92,11 @@ test('single thread: every call kind recorded; the replay has the same ops, peak
   assert.deepEqual(sum.heapThreadIds, [1]);
   assert.equal(sum.liveAtEndBlocks, live.size);
   assert.equal(sum.liveAtEndBytes, bytes);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.part')), [], 'part files removed');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('.part')),
+    [],
+    'part files removed',
+  );
 
   const text = gunzipSync(readFileSync(file)).toString('latin1').split('\n');
   assert.equal(text[0], `# trace single ops=${ops} peak_live_bytes=${peak} threads=1`);
@@ -122,14 +133,19 @@ test('corner cases: free(0), realloc(0, n), realloc(p, 0), blocks from before th
   h.free(b); // f
   const sum = h.close()!;
   const lines = gunzipSync(readFileSync(file)).toString('latin1').trim().split('\n');
-  assert.deepEqual(lines.filter((l) => !l.startsWith('#')), ['a 0 0 50', 'f 0 0', 'a 0 1 300', 'f 0 1']);
+  assert.deepEqual(
+    lines.filter((l) => !l.startsWith('#')),
+    ['a 0 0 50', 'f 0 0', 'a 0 1 300', 'f 0 1'],
+  );
   assert.match(lines[1]!, / free_null=1 free_unknown=1 realloc_unknown=1 failed_alloc=0 inferred_free=0 realloc_zero=1 /);
   assert.equal(sum.peakLiveBytes, 300);
   assert.throws(() => h.malloc(8) && h.close(), /already closed/);
   heap.check();
 });
 
-test('2 workers and the main thread: global order, cross-thread frees, thread ids; the multi-thread replay matches', { timeout: 120_000 }, async () => {
+test('2 workers and the main thread: global order, cross-thread frees, thread ids; the multi-thread replay matches', {
+  timeout: 120_000,
+}, async () => {
   const file = join(dir, 'workers.trace.gz');
   const heap = createHeap();
   const h = recordTrace(heap, file);
@@ -146,13 +162,23 @@ test('2 workers and the main thread: global order, cross-thread frees, thread id
   const WORKERS = 2;
   const BLOCKS = 3000;
   const control = new SharedArrayBuffer((4 + WORKERS * BLOCKS) * 4);
-  const workers = Array.from({ length: WORKERS }, (_, index) => startTsWorker(
-    new URL('./helpers/record-trace-worker.ts', import.meta.url),
-    { heap: h.handle, trace: h.traceHandle, control, index, workers: WORKERS, blocks: BLOCKS, seed: 11 + index } satisfies RecordWorkerData,
-  ));
+  const workers = Array.from({ length: WORKERS }, (_, index) =>
+    startTsWorker(new URL('./helpers/record-trace-worker.ts', import.meta.url), {
+      heap: h.handle,
+      trace: h.traceHandle,
+      control,
+      index,
+      workers: WORKERS,
+      blocks: BLOCKS,
+      seed: 11 + index,
+    } satisfies RecordWorkerData),
+  );
   const results = await Promise.all(workers.map((w) => nextMessage<RecordWorkerResult>(w)));
   await Promise.all(workers.map((w) => new Promise((r) => w.once('exit', r))));
-  for (const p of kept) { h.free(p); ops++; }
+  for (const p of kept) {
+    h.free(p);
+    ops++;
+  }
   const sum = h.close()!;
 
   const workerOps = results.reduce((s, r) => s + r.ops, 0);
@@ -173,11 +199,16 @@ test('2 workers and the main thread: global order, cross-thread frees, thread id
   let cross = 0;
   const creator = new Int32Array(t.ids);
   for (let i = 0; i < t.ops; i++) {
-    if (t.kind[i] === 4 || t.kind[i] === 3) { if (creator[t.id[i]!] !== t.tid[i]) cross++; }
+    if (t.kind[i] === 4 || t.kind[i] === 3) {
+      if (creator[t.id[i]!] !== t.tid[i]) cross++;
+    }
     if (t.kind[i] === 3) creator[t.newid[i]!] = t.tid[i]!;
     else if (t.kind[i] !== 4) creator[t.id[i]!] = t.tid[i]!;
   }
-  assert.equal(cross, results.reduce((s, r) => s + r.crossFrees, 0));
+  assert.equal(
+    cross,
+    results.reduce((s, r) => s + r.crossFrees, 0),
+  );
 
   const r = await replayMtTrace(file, 'hakmem', { warmRuns: 0 });
   assert.equal(r.error, undefined, `replay failed: ${r.error}`);

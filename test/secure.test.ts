@@ -18,7 +18,13 @@ test('secure: a stray write into a freed block cannot redirect malloc (plain hea
       assert.equal(heap.malloc(64), live, 'the plain heap hands out a live block twice (why secure exists)');
       continue;
     }
-    assert.throws(() => { heap.malloc(64); heap.malloc(64); }, (e: unknown) => e instanceof HeapCorruptionError && /outside its slab/.test(e.message));
+    assert.throws(
+      () => {
+        heap.malloc(64);
+        heap.malloc(64);
+      },
+      (e: unknown) => e instanceof HeapCorruptionError && /outside its slab/.test(e.message),
+    );
   }
 });
 

@@ -25,15 +25,25 @@ const BYTES: Record<ScalarType, number> = { i8: 1, u8: 1, i16: 2, u16: 2, i32: 4
 
 /** The struct of the worker, growth and debug tests: every type, two arrays. */
 const Rec = defineStruct({
-  next: 'u32', a8: 'i8', b8: 'u8', a16: 'i16', b16: 'u16', a32: 'i32', f: 'f32', d: 'f64', big: 'i64', ubig: 'u64',
-  pos: ['f32', 3], tag: ['u8', 5],
+  next: 'u32',
+  a8: 'i8',
+  b8: 'u8',
+  a16: 'i16',
+  b16: 'u16',
+  a32: 'i32',
+  f: 'f32',
+  d: 'f64',
+  big: 'i64',
+  ubig: 'u64',
+  pos: ['f32', 3],
+  tag: ['u8', 5],
 });
 
 /** Deterministic contents of record k (every field), written and checked by several tests. */
 function fillRec(h: Heap, p: number, k: number): void {
   const r = Rec.on(h);
   r.setNext(p, k);
-  r.setA8(p, (-(k & 127) | 0));
+  r.setA8(p, -(k & 127) | 0);
   r.setB8(p, (k * 3) & 255);
   r.setA16(p, -k & 0x7fff);
   r.setB16(p, (k * 7) & 0xffff);
@@ -53,7 +63,7 @@ function checkRec(h: Heap, p: number, k: number, what: string): void {
   const dv = new DataView(h.buffer as ArrayBuffer);
   const expect: [string, unknown, unknown, unknown][] = [
     ['next', r.next(p), dv.getUint32(p + o.next, true), k],
-    ['a8', r.a8(p), dv.getInt8(p + o.a8), (-(k & 127) | 0)],
+    ['a8', r.a8(p), dv.getInt8(p + o.a8), -(k & 127) | 0],
     ['b8', r.b8(p), dv.getUint8(p + o.b8), (k * 3) & 255],
     ['a16', r.a16(p), dv.getInt16(p + o.a16, true), -k & 0x7fff],
     ['b16', r.b16(p), dv.getUint16(p + o.b16, true), (k * 7) & 0xffff],
@@ -73,8 +83,16 @@ function checkRec(h: Heap, p: number, k: number, what: string): void {
 
 // ------------------------------------------------------------------ the worker (this file, as a worker)
 
-interface WorkerIn { handle: HeapHandle; arr: number; count: number }
-interface WorkerOut { ptrs?: number[]; generationMoved?: boolean; error?: string }
+interface WorkerIn {
+  handle: HeapHandle;
+  arr: number;
+  count: number;
+}
+interface WorkerOut {
+  ptrs?: number[];
+  generationMoved?: boolean;
+  error?: string;
+}
 
 async function workerMain(): Promise<void> {
   const { handle, arr, count } = workerData as WorkerIn;
@@ -138,22 +156,41 @@ const fieldArb: fc.Arbitrary<FieldType> = fc.oneof(
 const layoutArb = fc.array(fieldArb, { minLength: 1, maxLength: 14 }).map((ts) => ts.map((t, i) => [`f${i}`, t] as [string, FieldType]));
 
 const C_TYPE: Record<ScalarType, string> = {
-  i8: 'int8_t', u8: 'uint8_t', i16: 'int16_t', u16: 'uint16_t', i32: 'int32_t', u32: 'uint32_t', f32: 'float', f64: 'double', i64: 'int64_t', u64: 'uint64_t',
+  i8: 'int8_t',
+  u8: 'uint8_t',
+  i16: 'int16_t',
+  u16: 'uint16_t',
+  i32: 'int32_t',
+  u32: 'uint32_t',
+  f32: 'float',
+  f64: 'double',
+  i64: 'int64_t',
+  u64: 'uint64_t',
 };
 
 /** Every value a field of `type` should read back after a write of `input` (typed arrays' conversions). */
 function stored(type: ScalarType, input: number | bigint): number | bigint {
   switch (type) {
-    case 'i8': return (Number(input) << 24) >> 24;
-    case 'u8': return Number(input) & 0xff;
-    case 'i16': return (Number(input) << 16) >> 16;
-    case 'u16': return Number(input) & 0xffff;
-    case 'i32': return Number(input) | 0;
-    case 'u32': return Number(input) >>> 0;
-    case 'f32': return Math.fround(Number(input));
-    case 'f64': return Number(input);
-    case 'i64': return BigInt.asIntN(64, BigInt(input));
-    case 'u64': return BigInt.asUintN(64, BigInt(input));
+    case 'i8':
+      return (Number(input) << 24) >> 24;
+    case 'u8':
+      return Number(input) & 0xff;
+    case 'i16':
+      return (Number(input) << 16) >> 16;
+    case 'u16':
+      return Number(input) & 0xffff;
+    case 'i32':
+      return Number(input) | 0;
+    case 'u32':
+      return Number(input) >>> 0;
+    case 'f32':
+      return Math.fround(Number(input));
+    case 'f64':
+      return Number(input);
+    case 'i64':
+      return BigInt.asIntN(64, BigInt(input));
+    case 'u64':
+      return BigInt.asUintN(64, BigInt(input));
   }
 }
 
@@ -173,31 +210,51 @@ const EDGE: Record<ScalarType, (number | bigint)[]> = {
 
 function dvGet(dv: DataView, type: ScalarType, at: number): number | bigint {
   switch (type) {
-    case 'i8': return dv.getInt8(at);
-    case 'u8': return dv.getUint8(at);
-    case 'i16': return dv.getInt16(at, true);
-    case 'u16': return dv.getUint16(at, true);
-    case 'i32': return dv.getInt32(at, true);
-    case 'u32': return dv.getUint32(at, true);
-    case 'f32': return dv.getFloat32(at, true);
-    case 'f64': return dv.getFloat64(at, true);
-    case 'i64': return dv.getBigInt64(at, true);
-    case 'u64': return dv.getBigUint64(at, true);
+    case 'i8':
+      return dv.getInt8(at);
+    case 'u8':
+      return dv.getUint8(at);
+    case 'i16':
+      return dv.getInt16(at, true);
+    case 'u16':
+      return dv.getUint16(at, true);
+    case 'i32':
+      return dv.getInt32(at, true);
+    case 'u32':
+      return dv.getUint32(at, true);
+    case 'f32':
+      return dv.getFloat32(at, true);
+    case 'f64':
+      return dv.getFloat64(at, true);
+    case 'i64':
+      return dv.getBigInt64(at, true);
+    case 'u64':
+      return dv.getBigUint64(at, true);
   }
 }
 
 function dvSet(dv: DataView, type: ScalarType, at: number, v: number | bigint): void {
   switch (type) {
-    case 'i8': return dv.setInt8(at, Number(v));
-    case 'u8': return dv.setUint8(at, Number(v));
-    case 'i16': return dv.setInt16(at, Number(v), true);
-    case 'u16': return dv.setUint16(at, Number(v), true);
-    case 'i32': return dv.setInt32(at, Number(v), true);
-    case 'u32': return dv.setUint32(at, Number(v), true);
-    case 'f32': return dv.setFloat32(at, Number(v), true);
-    case 'f64': return dv.setFloat64(at, Number(v), true);
-    case 'i64': return dv.setBigInt64(at, BigInt(v), true);
-    case 'u64': return dv.setBigUint64(at, BigInt(v), true);
+    case 'i8':
+      return dv.setInt8(at, Number(v));
+    case 'u8':
+      return dv.setUint8(at, Number(v));
+    case 'i16':
+      return dv.setInt16(at, Number(v), true);
+    case 'u16':
+      return dv.setUint16(at, Number(v), true);
+    case 'i32':
+      return dv.setInt32(at, Number(v), true);
+    case 'u32':
+      return dv.setUint32(at, Number(v), true);
+    case 'f32':
+      return dv.setFloat32(at, Number(v), true);
+    case 'f64':
+      return dv.setFloat64(at, Number(v), true);
+    case 'i64':
+      return dv.setBigInt64(at, BigInt(v), true);
+    case 'u64':
+      return dv.setBigUint64(at, BigInt(v), true);
   }
 }
 
@@ -239,18 +296,31 @@ function registerTests(): void {
     });
 
     test('random layouts: offsets, size, align and fields match C layout rules computed independently', () => {
-      fc.assert(fc.property(layoutArb, (fields) => {
-        const S = defineStruct(Object.fromEntries(fields));
-        const want = cLayout(fields);
-        assert.deepEqual(fields.map(([name]) => S.offsets[name]), want.offsets);
-        assert.deepEqual(Object.keys(S.offsets), fields.map(([name]) => name), 'offsets in declaration order');
-        assert.equal(S.size, want.size);
-        assert.equal(S.align, want.align);
-        assert.deepEqual(S.fields.map((f) => [f.name, f.offset, f.type, f.length, f.size, f.align]), fields.map(([name, t], i) => {
-          const [type, n] = typeof t === 'string' ? [t, undefined] : [t[0], t[1]];
-          return [name, want.offsets[i], type, n, BYTES[type] * (n ?? 1), BYTES[type]];
-        }));
-      }), { seed: 1515, numRuns: 500 });
+      fc.assert(
+        fc.property(layoutArb, (fields) => {
+          const S = defineStruct(Object.fromEntries(fields));
+          const want = cLayout(fields);
+          assert.deepEqual(
+            fields.map(([name]) => S.offsets[name]),
+            want.offsets,
+          );
+          assert.deepEqual(
+            Object.keys(S.offsets),
+            fields.map(([name]) => name),
+            'offsets in declaration order',
+          );
+          assert.equal(S.size, want.size);
+          assert.equal(S.align, want.align);
+          assert.deepEqual(
+            S.fields.map((f) => [f.name, f.offset, f.type, f.length, f.size, f.align]),
+            fields.map(([name, t], i) => {
+              const [type, n] = typeof t === 'string' ? [t, undefined] : [t[0], t[1]];
+              return [name, want.offsets[i], type, n, BYTES[type] * (n ?? 1), BYTES[type]];
+            }),
+          );
+        }),
+        { seed: 1515, numRuns: 500 },
+      );
     });
 
     test('random layouts: the C compiler agrees (offsetof, sizeof, _Alignof)', (t) => {
@@ -271,7 +341,9 @@ function registerTests(): void {
       const ok = compile(src);
       assert.equal(ok.status, 0, `cc rejected the layouts:\n${ok.stderr.slice(0, 2000)}`);
       // The check can fail: a wrong offset is an error.
-      const wrong = compile('#include <stddef.h>\n#include <stdint.h>\nstruct w { uint8_t a; double b; };\n_Static_assert(offsetof(struct w, b) == 1, "b");\n');
+      const wrong = compile(
+        '#include <stddef.h>\n#include <stdint.h>\nstruct w { uint8_t a; double b; };\n_Static_assert(offsetof(struct w, b) == 1, "b");\n',
+      );
       assert.notEqual(wrong.status, 0, 'cc accepts a wrong _Static_assert: this test could not fail');
     });
   });
@@ -286,7 +358,7 @@ function registerTests(): void {
       ['a name starting with a digit', { '1a': 'u8' }, TypeError, /field name "1a" is not allowed/],
       ['a name with a dash', { 'a-b': 'u8' }, TypeError, /field name "a-b" is not allowed/],
       ['an empty name', { '': 'u8' }, TypeError, /field name "" is not allowed/],
-      ['a non-ASCII name', { 'é': 'u8' }, TypeError, /field name "é" is not allowed/],
+      ['a non-ASCII name', { é: 'u8' }, TypeError, /field name "é" is not allowed/],
       ['__proto__', JSON.parse('{"__proto__": "u8"}'), TypeError, /field name "__proto__" is not allowed/],
       ['an unknown type', { x: 'float' }, TypeError, /field "x" has type "float"; a type is one of 'i8', 'u8'/],
       ['a type in capitals', { x: 'U8' }, TypeError, /field "x" has type "U8"/],
@@ -307,12 +379,15 @@ function registerTests(): void {
     ];
     for (const [what, fields, Err, message] of bad) {
       test(what, () => {
-        assert.throws(() => defineStruct(fields as StructFields), (e: unknown) => {
-          assert.ok(e instanceof Err, `${what}: ${String(e)} is not a ${Err.name}`);
-          assert.match((e as Error).message, /^hakmem: /);
-          assert.match((e as Error).message, message);
-          return true;
-        });
+        assert.throws(
+          () => defineStruct(fields as StructFields),
+          (e: unknown) => {
+            assert.ok(e instanceof Err, `${what}: ${String(e)} is not a ${Err.name}`);
+            assert.match((e as Error).message, /^hakmem: /);
+            assert.match((e as Error).message, message);
+            return true;
+          },
+        );
       });
     }
 
@@ -349,14 +424,17 @@ function registerTests(): void {
             assert.ok(Object.is(dvGet(dv(), type, p + o.v + i * BYTES[type]), want), `${type}: v[${i}] = ${input} in the buffer`);
             view.setV!(p, i, type === 'i64' || type === 'u64' ? 0n : 0);
           }
-          assert.ok(Object.is(view.before!(p), stored(type, 0)) && Object.is(view.after!(p), stored(type, 0)), `${type}: ${input} spilled into a neighbour`);
+          assert.ok(
+            Object.is(view.before!(p), stored(type, 0)) && Object.is(view.after!(p), stored(type, 0)),
+            `${type}: ${input} spilled into a neighbour`,
+          );
         }
         h.free(p);
       }
       h.check();
     });
 
-    test('the example in defineStruct\'s TSDoc does what its comments say', () => {
+    test("the example in defineStruct's TSDoc does what its comments say", () => {
       const Particle = defineStruct({ next: 'u32', id: 'i32', mass: 'f64', pos: ['f32', 3] });
       assert.equal(Particle.size, 32);
       assert.equal(Particle.offsets.mass, 8);
@@ -388,52 +466,64 @@ function registerTests(): void {
       h.free(p);
     });
 
-    test('random layouts: a write through an accessor changes exactly its field\'s bytes, and reads see DataView writes', () => {
-      const arb = layoutArb.chain((fields) => fc.record({
-        fields: fc.constant(fields),
-        field: fc.integer({ min: 0, max: fields.length - 1 }),
-        element: fc.nat(),
-        noise: fc.uint8Array({ minLength: 64, maxLength: 64 }),
-      })).chain((c) => {
-        const t = c.fields[c.field]![1];
-        return fc.record({ c: fc.constant(c), value: valueArb(typeof t === 'string' ? t : t[0]), other: valueArb(typeof t === 'string' ? t : t[0]) });
-      });
-      fc.assert(fc.property(arb, ({ c, value, other }) => {
-        // A heap per run: a wrong accessor writes somewhere else, and must not break the next runs' heap.
-        const h = createHeap({ memory: new ArrayBuffer(256 * 1024) });
-        const S = defineStruct(Object.fromEntries(c.fields));
-        const view = S.on(h) as unknown as AnyView;
-        const block = h.malloc(S.size + 32);
-        assert.notEqual(block, 0);
-        const p = block + 16; // the struct, with 16 bytes of the same block either side (align <= 8)
-        const span = S.size + 32;
-        const u8 = h.u8;
-        for (let i = 0; i < span; i++) u8[p - 16 + i] = c.noise[i % 64]!;
-        const before = u8.slice(p - 16, p - 16 + span);
-        const [name, t] = c.fields[c.field]!;
-        const [type, n] = typeof t === 'string' ? [t, 0] : [t[0], t[1]];
-        const at = S.offsets[name]! + (n > 0 ? (c.element % n) * BYTES[type] : 0);
-        const arg = type === 'i64' || type === 'u64' ? value : Number(value);
-        if (n > 0) view[setterOf(name)]!(p, c.element % n, arg);
-        else view[setterOf(name)]!(p, arg);
-        // The expected bytes: the old ones with the value stored by DataView, little-endian.
-        const want = before.slice();
-        dvSet(new DataView(want.buffer), type, at + 16, stored(type, value));
-        const got = h.u8.slice(p - 16, p - 16 + span);
-        if (type === 'f32' || type === 'f64') {
-          // NaN payloads are not specified: compare the value, and every byte outside the field.
-          assert.ok(Object.is(dvGet(new DataView(got.buffer), type, at + 16), stored(type, value)));
-          for (let i = 0; i < span; i++) if (i < at + 16 || i >= at + 16 + BYTES[type]) assert.equal(got[i], want[i], `byte ${i - 16} of the struct`);
-        } else {
-          assert.deepEqual(got, want);
-        }
-        // A DataView write is what the accessor reads.
-        dvSet(new DataView(h.buffer as ArrayBuffer), type, p + at, stored(type, other));
-        const read = n > 0 ? view[name]!(p, c.element % n) : view[name]!(p);
-        assert.ok(Object.is(read, stored(type, other)), `${name} read ${String(read)}, want ${stored(type, other)}`);
-        h.free(block);
-        h.check();
-      }), { seed: 1517, numRuns: 1000 });
+    test("random layouts: a write through an accessor changes exactly its field's bytes, and reads see DataView writes", () => {
+      const arb = layoutArb
+        .chain((fields) =>
+          fc.record({
+            fields: fc.constant(fields),
+            field: fc.integer({ min: 0, max: fields.length - 1 }),
+            element: fc.nat(),
+            noise: fc.uint8Array({ minLength: 64, maxLength: 64 }),
+          }),
+        )
+        .chain((c) => {
+          const t = c.fields[c.field]![1];
+          return fc.record({
+            c: fc.constant(c),
+            value: valueArb(typeof t === 'string' ? t : t[0]),
+            other: valueArb(typeof t === 'string' ? t : t[0]),
+          });
+        });
+      fc.assert(
+        fc.property(arb, ({ c, value, other }) => {
+          // A heap per run: a wrong accessor writes somewhere else, and must not break the next runs' heap.
+          const h = createHeap({ memory: new ArrayBuffer(256 * 1024) });
+          const S = defineStruct(Object.fromEntries(c.fields));
+          const view = S.on(h) as unknown as AnyView;
+          const block = h.malloc(S.size + 32);
+          assert.notEqual(block, 0);
+          const p = block + 16; // the struct, with 16 bytes of the same block either side (align <= 8)
+          const span = S.size + 32;
+          const u8 = h.u8;
+          for (let i = 0; i < span; i++) u8[p - 16 + i] = c.noise[i % 64]!;
+          const before = u8.slice(p - 16, p - 16 + span);
+          const [name, t] = c.fields[c.field]!;
+          const [type, n] = typeof t === 'string' ? [t, 0] : [t[0], t[1]];
+          const at = S.offsets[name]! + (n > 0 ? (c.element % n) * BYTES[type] : 0);
+          const arg = type === 'i64' || type === 'u64' ? value : Number(value);
+          if (n > 0) view[setterOf(name)]!(p, c.element % n, arg);
+          else view[setterOf(name)]!(p, arg);
+          // The expected bytes: the old ones with the value stored by DataView, little-endian.
+          const want = before.slice();
+          dvSet(new DataView(want.buffer), type, at + 16, stored(type, value));
+          const got = h.u8.slice(p - 16, p - 16 + span);
+          if (type === 'f32' || type === 'f64') {
+            // NaN payloads are not specified: compare the value, and every byte outside the field.
+            assert.ok(Object.is(dvGet(new DataView(got.buffer), type, at + 16), stored(type, value)));
+            for (let i = 0; i < span; i++)
+              if (i < at + 16 || i >= at + 16 + BYTES[type]) assert.equal(got[i], want[i], `byte ${i - 16} of the struct`);
+          } else {
+            assert.deepEqual(got, want);
+          }
+          // A DataView write is what the accessor reads.
+          dvSet(new DataView(h.buffer as ArrayBuffer), type, p + at, stored(type, other));
+          const read = n > 0 ? view[name]!(p, c.element % n) : view[name]!(p);
+          assert.ok(Object.is(read, stored(type, other)), `${name} read ${String(read)}, want ${stored(type, other)}`);
+          h.free(block);
+          h.check();
+        }),
+        { seed: 1517, numRuns: 1000 },
+      );
     });
 
     test('array fields: an index that is not an integer from 0 to length - 1 throws RangeError and writes nothing', () => {
@@ -445,8 +535,16 @@ function registerTests(): void {
       const before = snapshot();
       for (const i of [-1, 3, 4, 1.5, NaN, Infinity, -0.5, 2 ** 32, 2 ** 32 + 1, '1', null, undefined]) {
         const re = /^hakmem: struct field "pos": index .* is not an integer from 0 to 2$/;
-        assert.throws(() => v.pos(p, i as number), (e: unknown) => e instanceof RangeError && re.test(e.message), `pos(p, ${String(i)})`);
-        assert.throws(() => v.setPos(p, i as number, 9), (e: unknown) => e instanceof RangeError && re.test(e.message), `setPos(p, ${String(i)})`);
+        assert.throws(
+          () => v.pos(p, i as number),
+          (e: unknown) => e instanceof RangeError && re.test(e.message),
+          `pos(p, ${String(i)})`,
+        );
+        assert.throws(
+          () => v.setPos(p, i as number, 9),
+          (e: unknown) => e instanceof RangeError && re.test(e.message),
+          `setPos(p, ${String(i)})`,
+        );
       }
       // A bigint index (outside the types): the index check's `>>>` throws TypeError.
       assert.throws(() => v.pos(p, 1n as unknown as number), TypeError);
@@ -474,7 +572,10 @@ function registerTests(): void {
       assert.equal(h1.f64[(p1 + 8) >> 3], 1.25);
       assert.equal(h2.f64[(p2 + 8) >> 3], -7);
       for (const notHeap of [null, undefined, 5, 'heap', {}]) {
-        assert.throws(() => S.on(notHeap as unknown as Heap), (e: unknown) => e instanceof TypeError && /^hakmem: struct\.on\(heap\): pass a Heap/.test(e.message));
+        assert.throws(
+          () => S.on(notHeap as unknown as Heap),
+          (e: unknown) => e instanceof TypeError && /^hakmem: struct\.on\(heap\): pass a Heap/.test(e.message),
+        );
       }
     });
 
@@ -493,7 +594,9 @@ function registerTests(): void {
         for (let i = 0; i < 100; i++) keyed['keyed' + i] = () => 0; // names no other object has had
         out.keyed = %HasFastProperties(keyed); // the natives can say no: 100 new keyed stores make a dictionary
         console.log(JSON.stringify(out));`;
-      const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', script], {
+        encoding: 'utf8',
+      });
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(JSON.parse(r.stdout), { 1: [true, true, true], 10: [true, true, true], 500: [true, true, true], keyed: false });
     });
@@ -509,7 +612,13 @@ function registerTests(): void {
       const arr = S.allocArray(h, 100);
       const zarr = S.callocArray(h, 100);
       const empty = S.allocArray(h, 0);
-      for (const [ptr, bytes] of [[p, 32], [q, 32], [arr, 3200], [zarr, 3200], [empty, 0]] as const) {
+      for (const [ptr, bytes] of [
+        [p, 32],
+        [q, 32],
+        [arr, 3200],
+        [zarr, 3200],
+        [empty, 0],
+      ] as const) {
         assert.ok(ptr > 0 && ptr % 16 === 0, `pointer ${ptr}`);
         assert.ok(h.usableSize(ptr) >= bytes, `block of ${h.usableSize(ptr)} bytes for ${bytes}`);
       }
@@ -518,15 +627,25 @@ function registerTests(): void {
       h.u8.fill(0xff, dirty, dirty + 64 * 32);
       h.free(dirty);
       const again = S.callocArray(h, 64);
-      assert.ok(h.u8.subarray(again, again + 64 * 32).every((x) => x === 0), 'callocArray zeroes');
+      assert.ok(
+        h.u8.subarray(again, again + 64 * 32).every((x) => x === 0),
+        'callocArray zeroes',
+      );
       const one = S.alloc(h);
       h.u8.fill(0xff, one, one + 32);
       h.free(one);
       const zeroed = S.calloc(h);
-      assert.ok(h.u8.subarray(zeroed, zeroed + 32).every((x) => x === 0), 'calloc zeroes');
+      assert.ok(
+        h.u8.subarray(zeroed, zeroed + 32).every((x) => x === 0),
+        'calloc zeroes',
+      );
       // Element i of an array is at arr + i * size, and elements do not overlap.
       const v = S.on(h);
-      for (let i = 0; i < 100; i++) { v.setB(arr + i * S.size, i); v.setC(arr + i * S.size, 4, i); v.setA(arr + i * S.size, i); }
+      for (let i = 0; i < 100; i++) {
+        v.setB(arr + i * S.size, i);
+        v.setC(arr + i * S.size, 4, i);
+        v.setA(arr + i * S.size, i);
+      }
       for (let i = 0; i < 100; i++) assert.deepEqual([v.a(arr + i * S.size), v.b(arr + i * S.size), v.c(arr + i * S.size, 4)], [i, i, i]);
       for (const x of [p, q, arr, zarr, empty, again, zeroed]) h.free(x);
       h.check();
@@ -552,10 +671,18 @@ function registerTests(): void {
       const S = defineStruct({ a: 'u32' });
       for (const method of ['allocArray', 'callocArray'] as const) {
         for (const n of [-1, 1.5, NaN, Infinity, 2 ** 53]) {
-          assert.throws(() => S[method](h, n), (e: unknown) => e instanceof RangeError && e.message === `hakmem: struct.${method}(heap, n): n must be an integer from 0 to 2^53 - 1, got ${n}`);
+          assert.throws(
+            () => S[method](h, n),
+            (e: unknown) =>
+              e instanceof RangeError &&
+              e.message === `hakmem: struct.${method}(heap, n): n must be an integer from 0 to 2^53 - 1, got ${n}`,
+          );
         }
         for (const n of ['3', 3n, null]) {
-          assert.throws(() => S[method](h, n as unknown as number), (e: unknown) => e instanceof TypeError && /^hakmem: struct\.\w+\(heap, n\): n must be a number/.test(e.message));
+          assert.throws(
+            () => S[method](h, n as unknown as number),
+            (e: unknown) => e instanceof TypeError && /^hakmem: struct\.\w+\(heap, n\): n must be a number/.test(e.message),
+          );
         }
       }
       h.check();
@@ -577,10 +704,16 @@ function registerTests(): void {
         fillRec(h, p, ptrs.length);
         checkRec(h, p, ptrs.length, 'just written'); // at once: a wrong accessor may have hit the heap's metadata
         ptrs.push(p);
-        if (h.generation !== gen) { gens++; gen = h.generation; }
+        if (h.generation !== gen) {
+          gens++;
+          gen = h.generation;
+        }
       }
       assert.ok(gens >= 3, `the heap grew (${gens} generation changes)`);
-      assert.ok(ptrs.some((p) => p + Rec.size > len0), 'some structs lie past the first views');
+      assert.ok(
+        ptrs.some((p) => p + Rec.size > len0),
+        'some structs lie past the first views',
+      );
       assert.equal(Rec.on(h), r, 'the same view object throughout');
       for (let k = 0; k < ptrs.length; k++) checkRec(h, ptrs[k]!, k, 'after growth');
       for (const p of ptrs) h.free(p);
@@ -602,7 +735,9 @@ function registerTests(): void {
         for (let k = 0; k < 20000; k++) {
           const p = S.alloc(h);
           assert.notEqual(p, 0, name);
-          v.setId(p, k); v.setX(p, k / 8); v.setTag(p, 3, k & 255);
+          v.setId(p, k);
+          v.setX(p, k / 8);
+          v.setTag(p, 3, k & 255);
           ptrs.push(p);
         }
         assert.notEqual(h.generation, gen0, `${name}: grew`);
@@ -628,7 +763,7 @@ function registerTests(): void {
       h.check();
     });
 
-    test('a second thread\'s Heap on the same memory (attached here): each view sees the other\'s writes', () => {
+    test("a second thread's Heap on the same memory (attached here): each view sees the other's writes", () => {
       const h = createHeap();
       const a = attachHeap(h.handle);
       const p = Rec.calloc(h);
@@ -643,7 +778,7 @@ function registerTests(): void {
       h.check();
     });
 
-    test('a worker attached to the heap reads and changes this thread\'s structs and grows the heap with its own; this thread\'s old view reads them', async () => {
+    test("a worker attached to the heap reads and changes this thread's structs and grows the heap with its own; this thread's old view reads them", async () => {
       const h = createHeap({ initialBytes: 65536 });
       const r = Rec.on(h);
       const count = 100;
@@ -656,9 +791,18 @@ function registerTests(): void {
       try {
         const msg = await new Promise<WorkerOut>((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error('the worker did not report within 60 s')), 60_000);
-          w.once('message', (m: WorkerOut) => { clearTimeout(timer); resolve(m); });
-          w.once('error', (e) => { clearTimeout(timer); reject(e); });
-          w.once('exit', (code) => { clearTimeout(timer); reject(new Error(`the worker exited (code ${code}) before it reported`)); });
+          w.once('message', (m: WorkerOut) => {
+            clearTimeout(timer);
+            resolve(m);
+          });
+          w.once('error', (e) => {
+            clearTimeout(timer);
+            reject(e);
+          });
+          w.once('exit', (code) => {
+            clearTimeout(timer);
+            reject(new Error(`the worker exited (code ${code}) before it reported`));
+          });
         });
         if (msg.error !== undefined) assert.fail(`worker: ${msg.error}`);
         assert.equal(msg.generationMoved, true, 'the worker grew the heap');
@@ -673,10 +817,10 @@ function registerTests(): void {
         // The worker's structs, through the view this thread made before they existed.
         let beyond = 0;
         msg.ptrs!.forEach((p, k) => {
-          for (const j of [0, 499]) checkRec(h, p + j * Rec.size, 1000 + k * 500 + j, 'main reads the worker\'s');
+          for (const j of [0, 499]) checkRec(h, p + j * Rec.size, 1000 + k * 500 + j, "main reads the worker's");
           if (p + 500 * Rec.size > len0) beyond++;
         });
-        assert.ok(beyond > 0, 'some of the worker\'s structs lie past this thread\'s first views');
+        assert.ok(beyond > 0, "some of the worker's structs lie past this thread's first views");
         for (const p of msg.ptrs!) h.free(p);
         h.free(arr);
         w.postMessage('done');
@@ -703,7 +847,10 @@ function registerTests(): void {
         ptrs.push(p);
       }
       assert.notEqual(h.generation, gen0, 'grew');
-      for (let k = 0; k < ptrs.length; k++) { r.setTag(ptrs[k]!, 4, (k + 4) & 255); checkRec(h, ptrs[k]!, k, 'debug heap'); }
+      for (let k = 0; k < ptrs.length; k++) {
+        r.setTag(ptrs[k]!, 4, (k + 4) & 255);
+        checkRec(h, ptrs[k]!, k, 'debug heap');
+      }
       assert.throws(() => r.setTag(ptrs[0]!, 5, 1), RangeError, 'an index past the array throws before reaching the canary');
       h.check();
       for (const p of ptrs) h.free(p); // HeapOverflowError here if an accessor wrote past size

@@ -33,10 +33,17 @@ let churnRan = false;
 
 /** The bytes check is its own test (it found a stats() bug fixed after 0456d64: aligned blocks freed remotely). */
 
-interface Outcome { killed: boolean; tid: number; error?: string }
+interface Outcome {
+  killed: boolean;
+  tid: number;
+  error?: string;
+}
 
 /** A worker thread started ahead of its generation (loading tsx and src/ takes a while), not yet attached. */
-interface Prepared { w: Worker; loaded: Promise<void> }
+interface Prepared {
+  w: Worker;
+  loaded: Promise<void>;
+}
 
 function prepare(): Prepared {
   const w = tsWorker(new URL('./helpers/threads-churn-worker.ts', import.meta.url));
@@ -80,7 +87,11 @@ async function runWorker(heap: hakmem.Heap, { w, loaded }: Prepared, msg: ChurnM
           events.push(`g${msg.gen}w${msg.k}: thread ${tid} killed at op ${msg.killAt}, reclaimed`);
           outcome = { killed: true, tid };
         } catch (e) {
-          outcome = { killed: true, tid, error: `reclaimThread(${tid}) after generation ${msg.gen} worker ${msg.k} was killed: ${String(e)}` };
+          outcome = {
+            killed: true,
+            tid,
+            error: `reclaimThread(${tid}) after generation ${msg.gen} worker ${msg.k} was killed: ${String(e)}`,
+          };
         }
       }
       resolve(outcome ?? { killed, tid, error: `generation ${msg.gen} worker ${msg.k} exited without a result` });
@@ -96,7 +107,11 @@ test(`churn: ${GENS} generations of 2 workers, half detach, half terminated and 
   const bm = new Int32Array(shared.bitmap);
   const tablesSab = new SharedArrayBuffer(16 * TOTAL);
   const t = churnTables(tablesSab, TOTAL);
-  const mainOwn = new Actor(heap, shared, -1, TOTAL, { tables: t, owned: Int32Array.from({ length: MAIN_SLOTS }, (_, i) => WORKER_SLOTS + i), tag: 127 });
+  const mainOwn = new Actor(heap, shared, -1, TOTAL, {
+    tables: t,
+    owned: Int32Array.from({ length: MAIN_SLOTS }, (_, i) => WORKER_SLOTS + i),
+    tag: 127,
+  });
   const mainAll = new Actor(heap, shared, -1, TOTAL, { tables: t, tag: 126 });
   const events: string[] = [];
   const tids = new Set<number>();
@@ -132,43 +147,59 @@ test(`churn: ${GENS} generations of 2 workers, half detach, half terminated and 
   const rng = mainAll.rng;
   let next = [prepare(), prepare()];
   try {
-  for (let gen = 0; gen < GENS; gen++) {
-    const mode = gen % 4; // 0: w0 killed; 1: both detach; 2: w1 killed; 3: both killed
-    const kill = [mode === 0 || mode === 3, mode === 2 || mode === 3];
-    const these = next;
-    next = gen + 1 < GENS ? [prepare(), prepare()] : [];
-    const runs = [0, 1].map((k) =>
-      runWorker(heap, these[k]!, {
-        handle: heap.handle, shared, tables: tablesSab, totalSlots: TOTAL, workerSlots: WORKER_SLOTS,
-        gen, k, tag: gen * 2 + k + 1, ops: OPS,
-        killAt: kill[k] ? Math.floor(OPS * (0.1 + 0.8 * rng.float())) : -1,
-      }, events),
-    );
-    // The main thread keeps using the heap (its own slots) while the workers run.
-    let mainError: unknown;
-    const tick = setInterval(() => {
-      try {
-        if (mainError === undefined) for (let n = 0; n < 50; n++) mainOwn.step(0);
-      } catch (e) {
-        mainError = e;
+    for (let gen = 0; gen < GENS; gen++) {
+      const mode = gen % 4; // 0: w0 killed; 1: both detach; 2: w1 killed; 3: both killed
+      const kill = [mode === 0 || mode === 3, mode === 2 || mode === 3];
+      const these = next;
+      next = gen + 1 < GENS ? [prepare(), prepare()] : [];
+      const runs = [0, 1].map((k) =>
+        runWorker(
+          heap,
+          these[k]!,
+          {
+            handle: heap.handle,
+            shared,
+            tables: tablesSab,
+            totalSlots: TOTAL,
+            workerSlots: WORKER_SLOTS,
+            gen,
+            k,
+            tag: gen * 2 + k + 1,
+            ops: OPS,
+            killAt: kill[k] ? Math.floor(OPS * (0.1 + 0.8 * rng.float())) : -1,
+          },
+          events,
+        ),
+      );
+      // The main thread keeps using the heap (its own slots) while the workers run.
+      let mainError: unknown;
+      const tick = setInterval(() => {
+        try {
+          if (mainError === undefined) for (let n = 0; n < 50; n++) mainOwn.step(0);
+        } catch (e) {
+          mainError = e;
+        }
+      }, 5);
+      const outcomes = await Promise.all(runs);
+      clearInterval(tick);
+      if (mainError !== undefined) throw mainError;
+      for (const o of outcomes) {
+        assert.equal(o.error, undefined, o.error);
+        tids.add(o.tid);
+        if (o.killed) kills++;
+        else detaches++;
       }
-    }, 5);
-    const outcomes = await Promise.all(runs);
-    clearInterval(tick);
-    if (mainError !== undefined) throw mainError;
-    for (const o of outcomes) {
-      assert.equal(o.error, undefined, o.error);
-      tids.add(o.tid);
-      if (o.killed) kills++;
-      else detaches++;
+      assert.deepEqual(
+        outcomes.map((o) => o.killed),
+        kill,
+        `generation ${gen}: which workers were killed`,
+      );
+      audit(`after generation ${gen}`);
+      // Between generations: the main thread frees, reallocs and allocates in the workers' slots too.
+      for (let n = 0; n < 3000; n++) mainAll.step(WORKER_SLOTS);
+      audit(`after the main thread's turn ${gen}`);
+      heapAfter.push(heap.stats().heapBytes);
     }
-    assert.deepEqual(outcomes.map((o) => o.killed), kill, `generation ${gen}: which workers were killed`);
-    audit(`after generation ${gen}`);
-    // Between generations: the main thread frees, reallocs and allocates in the workers' slots too.
-    for (let n = 0; n < 3000; n++) mainAll.step(WORKER_SLOTS);
-    audit(`after the main thread's turn ${gen}`);
-    heapAfter.push(heap.stats().heapBytes);
-  }
   } finally {
     for (const p of next) void p.w.terminate(); // workers started for a generation that did not run
   }
@@ -183,12 +214,17 @@ test(`churn: ${GENS} generations of 2 workers, half detach, half terminated and 
   for (const tid of tids) assert.ok(tid >= 2 && tid <= 3, `thread id ${tid} (maxThreads 3: slots must be reused)`);
   // A killed thread's slabs and cached blocks come back: the heap stops growing once the live set is steady.
   const early = Math.max(...heapAfter.slice(0, Math.min(6, GENS)));
-  console.log(`churn: ${kills} killed and reclaimed, ${detaches} detached, thread ids ${[...tids].join(',')}; heapBytes after each generation ${heapAfter.join(' ')}`);
-  assert.ok(heapAfter[heapAfter.length - 1]! <= 2 * early + (4 << 20), `the heap kept growing: ${heapAfter.join(' ')} (slabs of dead threads never reused?)`);
+  console.log(
+    `churn: ${kills} killed and reclaimed, ${detaches} detached, thread ids ${[...tids].join(',')}; heapBytes after each generation ${heapAfter.join(' ')}`,
+  );
+  assert.ok(
+    heapAfter[heapAfter.length - 1]! <= 2 * early + (4 << 20),
+    `the heap kept growing: ${heapAfter.join(' ')} (slabs of dead threads never reused?)`,
+  );
   churnRan = true;
 });
 
-test('churn: stats().inUseBytes equals the live blocks\' usable bytes after every generation, 0 at the end', () => {
+test("churn: stats().inUseBytes equals the live blocks' usable bytes after every generation, 0 at the end", () => {
   assert.ok(churnRan, 'the churn test did not run to its end');
   assert.deepEqual(bytesMismatches.slice(0, 5), [], `${bytesMismatches.length} mismatches`);
 });

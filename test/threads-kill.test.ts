@@ -26,7 +26,9 @@ test(`faults: ${ROUNDS} workers terminated at random moments, reclaimed; a survi
   const survivor = tsWorker(WORKER, { handle: heap.handle, table, region: 0, slots: SLOTS, seed: 99, survivor: true, stop });
   const survivorDone = new Promise<void>((resolve, reject) => {
     survivor.on('error', reject);
-    survivor.on('message', (m: { type: string }) => { if (m.type === 'done') resolve(); });
+    survivor.on('message', (m: { type: string }) => {
+      if (m.type === 'done') resolve();
+    });
   });
   let progress = 0;
   let victim: Worker | undefined;
@@ -34,9 +36,22 @@ test(`faults: ${ROUNDS} workers terminated at random moments, reclaimed; a survi
   let finished = false;
   try {
     let rng = 12345;
-    const rand = (n: number) => { rng ^= rng << 13; rng ^= rng >>> 17; rng ^= rng << 5; return (rng >>> 0) % n; };
+    const rand = (n: number) => {
+      rng ^= rng << 13;
+      rng ^= rng >>> 17;
+      rng ^= rng << 5;
+      return (rng >>> 0) % n;
+    };
     for (let round = 0; round < ROUNDS; round++) {
-      const w = victim = tsWorker(WORKER, { handle: heap.handle, table, region: 1, slots: SLOTS, seed: 1000 + round, survivor: false, stop });
+      const w = (victim = tsWorker(WORKER, {
+        handle: heap.handle,
+        table,
+        region: 1,
+        slots: SLOTS,
+        seed: 1000 + round,
+        survivor: false,
+        stop,
+      }));
       const tid = await new Promise<number>((resolve, reject) => {
         w.on('error', reject);
         w.once('message', (m: { type: string; tid: number }) => resolve(m.tid));
@@ -53,7 +68,8 @@ test(`faults: ${ROUNDS} workers terminated at random moments, reclaimed; a survi
       Atomics.store(stop, 1, 1);
       const t0 = Date.now();
       while (Atomics.load(stop, 2) === 0) {
-        if (Date.now() - t0 > 30_000) assert.fail(`${where}: the survivor made no progress for 30 s after the reclaim (stuck on the heap's lock?)`);
+        if (Date.now() - t0 > 30_000)
+          assert.fail(`${where}: the survivor made no progress for 30 s after the reclaim (stuck on the heap's lock?)`);
         await new Promise((r) => setTimeout(r, 1));
       }
       heap.check();

@@ -41,7 +41,12 @@ test('stress: 4 workers x 1M ops, cross-thread frees, growth, contents and overl
     workers: envInt('HAKMEM_STRESS_WORKERS', 4),
     seed: envInt('HAKMEM_STRESS_SEED', 1),
   };
-  const summary = await runStress({ hakmem, spawn: spawnNode(new URL('./helpers/threads-stress-worker.ts', import.meta.url)), options, log: (l) => console.log(l) });
+  const summary = await runStress({
+    hakmem,
+    spawn: spawnNode(new URL('./helpers/threads-stress-worker.ts', import.meta.url)),
+    options,
+    log: (l) => console.log(l),
+  });
   console.log(`stress summary: ${JSON.stringify(summary)}`);
   assert.deepEqual(summary.problems, []);
   bytesProblem = summary.bytesProblem;

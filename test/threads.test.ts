@@ -8,7 +8,19 @@ import assert from 'node:assert/strict';
 import { attachHeap, createHeap, DetachedError, DoubleFreeError, SIZE_CLASSES, type Heap } from '../src/index.ts';
 import { getEntry, markRun, setEntry, takeFromBins } from '../src/pages.ts';
 import {
-  H_ABANDONED, H_BC, H_FRONTIER, H_LOCK, K_FREE_BODY, K_LARGE_BODY, K_LARGE_HEAD, L_HEAD, LIST_SHIFT, listFirst, MARK_WORD, PAGE_SHIFT, S_NEXT,
+  H_ABANDONED,
+  H_BC,
+  H_FRONTIER,
+  H_LOCK,
+  K_FREE_BODY,
+  K_LARGE_BODY,
+  K_LARGE_HEAD,
+  L_HEAD,
+  LIST_SHIFT,
+  listFirst,
+  MARK_WORD,
+  PAGE_SHIFT,
+  S_NEXT,
 } from '../src/layout.ts';
 
 function frontier(h: Heap): number {
@@ -40,7 +52,10 @@ test('thread slots: ids, maxThreads, reuse after detach; the handle is structure
   const a = attachHeap(structuredClone(heap.handle));
   const b = attachHeap(heap.handle);
   assert.deepEqual([a.threadId, b.threadId], [2, 3]);
-  assert.throws(() => attachHeap(heap.handle), (e: unknown) => e instanceof RangeError && /maxThreads/.test(e.message));
+  assert.throws(
+    () => attachHeap(heap.handle),
+    (e: unknown) => e instanceof RangeError && /maxThreads/.test(e.message),
+  );
   a.detach();
   const c = attachHeap(heap.handle);
   assert.equal(c.threadId, 2);
@@ -296,7 +311,7 @@ deathInList('a flush: a block popped, not yet given back to its slab', (a, list)
   a.free(p); // given back before the kill (the list is not full: p goes back on it)
   return 1;
 });
-deathInList('a stray write into a listed block\'s link: the rest of the list is leaked, never handed out twice', (a, list) => {
+deathInList("a stray write into a listed block's link: the rest of the list is leaked, never handed out twice", (a, list) => {
   let p = listFirst(a.i32[list + L_HEAD]!);
   for (let k = 0; k < 9; k++) p = listFirst(a.i32[p >>> 2]!);
   let after = 0;
@@ -304,7 +319,7 @@ deathInList('a stray write into a listed block\'s link: the rest of the list is 
   a.i32[p >>> 2] = 12345 << 1; // not a block
   return after;
 });
-deathInList('a listed block\'s marker overwritten: the list is cut there', (a, list) => {
+deathInList("a listed block's marker overwritten: the list is cut there", (a, list) => {
   let p = listFirst(a.i32[list + L_HEAD]!);
   for (let k = 0; k < 4; k++) p = listFirst(a.i32[p >>> 2]!);
   let from = 0;

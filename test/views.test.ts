@@ -23,10 +23,22 @@ interface Kind {
 const KINDS: Kind[] = [
   { name: "'shared'", make: () => createHeap({ maxBytes: 16 * MiB }), grows: true },
   { name: "'array'", make: () => createHeap({ memory: 'array', maxBytes: 16 * MiB }), grows: true },
-  { name: 'WebAssembly.Memory (not shared)', make: () => createHeap({ memory: new WebAssembly.Memory({ initial: 1, maximum: 256 }) }), grows: true },
-  { name: 'WebAssembly.Memory (shared)', make: () => createHeap({ memory: new WebAssembly.Memory({ initial: 1, maximum: 256, shared: true }) }), grows: true },
+  {
+    name: 'WebAssembly.Memory (not shared)',
+    make: () => createHeap({ memory: new WebAssembly.Memory({ initial: 1, maximum: 256 }) }),
+    grows: true,
+  },
+  {
+    name: 'WebAssembly.Memory (shared)',
+    make: () => createHeap({ memory: new WebAssembly.Memory({ initial: 1, maximum: 256, shared: true }) }),
+    grows: true,
+  },
   { name: 'fixed ArrayBuffer', make: () => createHeap({ memory: new ArrayBuffer(16 * MiB) }), grows: false },
-  { name: 'fixed SharedArrayBuffer region', make: () => createHeap({ memory: new SharedArrayBuffer(17 * MiB), start: 200_000, end: 16 * MiB }), grows: false },
+  {
+    name: 'fixed SharedArrayBuffer region',
+    make: () => createHeap({ memory: new SharedArrayBuffer(17 * MiB), start: 200_000, end: 16 * MiB }),
+    grows: false,
+  },
 ];
 
 describe('views and the view generation', () => {
@@ -39,7 +51,9 @@ describe('views and the view generation', () => {
       const blocks: number[] = [];
       let s = 12345;
       for (let i = 0; i < 4000; i++) {
-        s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+        s ^= s << 13;
+        s ^= s >>> 17;
+        s ^= s << 5;
         const size = (s & 7) === 0 ? 8192 + (s & 0xffff) : 16 + (s & 0x3ff);
         const p = h.malloc(size);
         if (p === 0) break;
@@ -108,7 +122,7 @@ describe('views and the view generation', () => {
         assert.equal(h.i32[(p + 4) >> 2], k, `word of the worker's block ${k}`);
         assert.equal(h.f64[(p + 8) >> 3], k / 4);
       }
-      assert.ok(beyond > 0, 'some of the worker\'s blocks lie past the views this thread had before');
+      assert.ok(beyond > 0, "some of the worker's blocks lie past the views this thread had before");
       for (const p of msg.ptrs) h.free(p); // remote frees of the worker's blocks
       w.postMessage('done');
       await new Promise((resolve) => w.once('exit', resolve));

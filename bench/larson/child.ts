@@ -15,8 +15,20 @@
 import { readdirSync, readFileSync, writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  aGens, aState, aTurn, areaSeed, C_DONE, C_ERROR, C_GEN_LIMIT, C_READY, C_SLEEP, C_STOP, ctlWords, fillArea,
-  LARSON_DEFAULTS, type LarsonParams,
+  aGens,
+  aState,
+  aTurn,
+  areaSeed,
+  C_DONE,
+  C_ERROR,
+  C_GEN_LIMIT,
+  C_READY,
+  C_SLEEP,
+  C_STOP,
+  ctlWords,
+  fillArea,
+  LARSON_DEFAULTS,
+  type LarsonParams,
 } from './core.ts';
 import type { LarsonPhaseDone, LarsonPhaseMsg, LarsonWorkerData } from './worker.ts';
 import { createMt } from '../peers/mt/adapters.ts';
@@ -66,8 +78,13 @@ const { values } = parseArgs({
   },
 });
 const P: LarsonParams = {
-  seconds: Number(values.seconds), chunks: Number(values.chunks), rounds: Number(values.rounds),
-  min: Number(values.min), max: Number(values.max), seed: Number(values.seed), threads: Number(values.threads),
+  seconds: Number(values.seconds),
+  chunks: Number(values.chunks),
+  rounds: Number(values.rounds),
+  min: Number(values.min),
+  max: Number(values.max),
+  seed: Number(values.seed),
+  threads: Number(values.threads),
 };
 if (!(P.threads >= 1 && P.chunks >= 1 && P.chunks < 65536 && P.max >= P.min && P.min >= 1 && P.max - P.min < 65536)) {
   throw new Error(`bad larson parameters ${JSON.stringify(P)}`);
@@ -81,7 +98,8 @@ const WAIT_LIMIT_MS = 120_000;
 const WARM_GENERATIONS = 4;
 
 const workers = Array.from({ length: 2 * T }, (_, index) =>
-  startTsWorker(new URL('./worker.ts', import.meta.url), { alloc, index, params: P } satisfies LarsonWorkerData));
+  startTsWorker(new URL('./worker.ts', import.meta.url), { alloc, index, params: P } satisfies LarsonWorkerData),
+);
 await Promise.all(workers.map((w) => nextMessage<string>(w)));
 
 /** Sum over this process's threads of ns on a CPU + ns runnable waiting for one (Linux), or 0. */
@@ -130,7 +148,12 @@ async function phase(genLimit: number, prime: boolean): Promise<PhaseResult> {
     ctl[aTurn(k)] = -1;
     ctl[aState(k)] = fillArea(inst.main, areas, k * P.chunks, P.chunks, areaSeed(P, k), P.min, range);
   }
-  const msg: LarsonPhaseMsg = { handle: inst.handle, ctl: ctl.buffer as SharedArrayBuffer, areas: areas.buffer as SharedArrayBuffer, prime };
+  const msg: LarsonPhaseMsg = {
+    handle: inst.handle,
+    ctl: ctl.buffer as SharedArrayBuffer,
+    areas: areas.buffer as SharedArrayBuffer,
+    prime,
+  };
   const answers = workers.map((w) => nextMessage<LarsonPhaseDone>(w));
   for (const w of workers) w.postMessage(msg);
   let ok = waitAtLeast(ctl, C_READY, 2 * T);
@@ -155,7 +178,17 @@ async function phase(genLimit: number, prime: boolean): Promise<PhaseResult> {
   const errors = done.filter((d) => d.error).map((d) => d.error!);
   const cores = (cpu.user + cpu.system) / 1000 / (t1 - t0);
   const demand = s0 && s1 ? (s1 - s0) / 1e6 / (t1 - t0) : -1;
-  if (!ok || errors.length) return { ms: t1 - t0, cores, demand, generations: [], workerGenerations: [], highWater: 0, verify: '', error: errors.join('; ') || 'a worker failed' };
+  if (!ok || errors.length)
+    return {
+      ms: t1 - t0,
+      cores,
+      demand,
+      generations: [],
+      workerGenerations: [],
+      highWater: 0,
+      verify: '',
+      error: errors.join('; ') || 'a worker failed',
+    };
   const highWater = inst.highWater();
   // untimed end checks: every thread detached; the main thread frees what the areas hold
   for (let i = 0; i < areas.length; i++) inst.main.free(areas[i]);
@@ -166,7 +199,8 @@ async function phase(genLimit: number, prime: boolean): Promise<PhaseResult> {
     demand,
     generations: Array.from({ length: T }, (_, k) => ctl[aGens(k)]),
     workerGenerations: done.map((d) => d.generations),
-    highWater, verify,
+    highWater,
+    verify,
   };
 }
 
@@ -184,10 +218,19 @@ for (const w of workers) w.postMessage('exit');
 
 const ops = r && !r.error ? r.generations.reduce((a, b) => a + b, 0) * P.rounds * P.chunks * 2 : 0;
 const out: LarsonChildResult = {
-  alloc, params: P, ops, ms: r?.ms ?? 0, cores: r?.cores ?? 0, demand: r?.demand ?? -1,
-  mopsPerSec: r && ops ? ops / (r.ms * 1000) : 0, nsPerOp: r && ops ? (r.ms * 1e6) / ops : 0,
-  generations: r?.generations ?? [], workerGenerations: r?.workerGenerations ?? [],
-  highWater: r?.highWater ?? 0, verify: r?.verify ?? '', warmMs,
+  alloc,
+  params: P,
+  ops,
+  ms: r?.ms ?? 0,
+  cores: r?.cores ?? 0,
+  demand: r?.demand ?? -1,
+  mopsPerSec: r && ops ? ops / (r.ms * 1000) : 0,
+  nsPerOp: r && ops ? (r.ms * 1e6) / ops : 0,
+  generations: r?.generations ?? [],
+  workerGenerations: r?.workerGenerations ?? [],
+  highWater: r?.highWater ?? 0,
+  verify: r?.verify ?? '',
+  warmMs,
   error: warmError ? `warm-up: ${warmError}` : r?.error,
 };
 process.stdout.write(JSON.stringify(out) + '\n');

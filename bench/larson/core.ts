@@ -55,14 +55,26 @@ function oom(size: number): never {
  * exactly in two 16-bit halves (n < 2^16), no float modulus. User form (workloads.md U): the new
  * block's byte is written through the allocator's view getter, `a.u8[p]`, as a program would.
  */
-export function generation(a: LoopAlloc, area: Int32Array, base: number, chunks: number, steps: number,
-  state: number, min: number, range: number): number {
+export function generation(
+  a: LoopAlloc,
+  area: Int32Array,
+  base: number,
+  chunks: number,
+  steps: number,
+  state: number,
+  min: number,
+  range: number,
+): number {
   let s = state | 0;
   for (let i = 0; i < steps; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const v = base + (((s >>> 16) * chunks + (((s & 0xffff) * chunks) >>> 16)) >>> 16);
     a.free(area[v]);
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const size = min + (((s >>> 16) * range + (((s & 0xffff) * range) >>> 16)) >>> 16);
     const p = a.malloc(size);
     if (p === 0) oom(size);
@@ -76,15 +88,27 @@ export function generation(a: LoopAlloc, area: Int32Array, base: number, chunks:
  * generation() with the view kept in a local, refetched only when a block lies past it: not user
  * form (the allocator `hakmem-cached`), to show what the getter costs.
  */
-export function generationCached(a: LoopAlloc, area: Int32Array, base: number, chunks: number, steps: number,
-  state: number, min: number, range: number): number {
+export function generationCached(
+  a: LoopAlloc,
+  area: Int32Array,
+  base: number,
+  chunks: number,
+  steps: number,
+  state: number,
+  min: number,
+  range: number,
+): number {
   let s = state | 0;
   let u8 = a.u8;
   for (let i = 0; i < steps; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const v = base + (((s >>> 16) * chunks + (((s & 0xffff) * chunks) >>> 16)) >>> 16);
     a.free(area[v]);
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const size = min + (((s >>> 16) * range + (((s & 0xffff) * range) >>> 16)) >>> 16);
     const p = a.malloc(size);
     if (p === 0) oom(size);
@@ -99,7 +123,9 @@ export function generationCached(a: LoopAlloc, area: Int32Array, base: number, c
 export function fillArea(a: LoopAlloc, area: Int32Array, base: number, chunks: number, state: number, min: number, range: number): number {
   let s = state | 0;
   for (let i = 0; i < chunks; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const size = min + (((s >>> 16) * range + (((s & 0xffff) * range) >>> 16)) >>> 16);
     const p = a.malloc(size);
     if (p === 0) oom(size);

@@ -70,12 +70,24 @@ async function runLarsonBench(o: LarsonBenchOptions = {}): Promise<LarsonRecord>
   const allocators = o.allocators ?? MT_ALLOCATORS;
   const reference = o.reference ?? 'mt-floor';
   const log = o.log ?? ((s: string) => process.stderr.write(s + '\n'));
-  const cells: LarsonCell[] = threads.flatMap((t) => allocators.map((a) => ({
-    threads: t, allocator: a, runs: [], highWaterBytes: [], cores: [], demand: [], generations: [], verifyFailures: [], errors: [],
-  })));
+  const cells: LarsonCell[] = threads.flatMap((t) =>
+    allocators.map((a) => ({
+      threads: t,
+      allocator: a,
+      runs: [],
+      highWaterBytes: [],
+      cores: [],
+      demand: [],
+      generations: [],
+      verifyFailures: [],
+      errors: [],
+    })),
+  );
   const cell = (t: number, a: string) => cells.find((c) => c.threads === t && c.allocator === a)!;
   const total = runs * threads.length * allocators.length;
-  log(`larson: threads ${threads.join(', ')} x ${allocators.join(', ')}; ${runs} runs of ${seconds} s each = ${total} processes, interleaved`);
+  log(
+    `larson: threads ${threads.join(', ')} x ${allocators.join(', ')}; ${runs} runs of ${seconds} s each = ${total} processes, interleaved`,
+  );
   const t0 = Date.now();
   let done = 0;
   for (let rep = 0; rep < runs; rep++) {
@@ -86,7 +98,17 @@ async function runLarsonBench(o: LarsonBenchOptions = {}): Promise<LarsonRecord>
         const c = cell(t, a);
         done++;
         try {
-          const r = await runJsonChild<LarsonChildResult>(['--import', 'tsx', CHILD, '--alloc', a, '--threads', String(t), '--seconds', String(seconds)]);
+          const r = await runJsonChild<LarsonChildResult>([
+            '--import',
+            'tsx',
+            CHILD,
+            '--alloc',
+            a,
+            '--threads',
+            String(t),
+            '--seconds',
+            String(seconds),
+          ]);
           if (r.error) throw new Error(r.error);
           c.runs.push(r.mopsPerSec);
           c.highWaterBytes.push(r.highWater);
@@ -94,7 +116,9 @@ async function runLarsonBench(o: LarsonBenchOptions = {}): Promise<LarsonRecord>
           c.demand.push(r.demand);
           c.generations.push(r.generations);
           if (r.verify) c.verifyFailures.push(r.verify);
-          log(`[${done}/${total}] ${a.padEnd(8)} ${t}T  ${r.mopsPerSec.toFixed(1)} Mops/s  (${r.generations.join('+')} generations in ${r.ms.toFixed(0)} ms, ${r.cores.toFixed(2)} cores got, ${r.demand.toFixed(2)} wanted)  high-water ${(r.highWater / 1048576).toFixed(2)} MiB${r.verify ? `  VERIFY FAILED: ${r.verify}` : ''}`);
+          log(
+            `[${done}/${total}] ${a.padEnd(8)} ${t}T  ${r.mopsPerSec.toFixed(1)} Mops/s  (${r.generations.join('+')} generations in ${r.ms.toFixed(0)} ms, ${r.cores.toFixed(2)} cores got, ${r.demand.toFixed(2)} wanted)  high-water ${(r.highWater / 1048576).toFixed(2)} MiB${r.verify ? `  VERIFY FAILED: ${r.verify}` : ''}`,
+          );
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           c.errors.push(msg);
@@ -113,23 +137,46 @@ async function runLarsonBench(o: LarsonBenchOptions = {}): Promise<LarsonRecord>
   return {
     workload: 'B larson',
     command: `node --import tsx bench/larson/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
-    params: { ...LARSON_DEFAULTS, seconds }, runs, reference,
+    params: { ...LARSON_DEFAULTS, seconds },
+    runs,
+    reference,
     machine: `${cpus[0]?.model.trim() ?? '?'} x${cpus.length}, node ${process.version}`,
-    date: new Date().toISOString(), elapsedSeconds: (Date.now() - t0) / 1000, cells,
+    date: new Date().toISOString(),
+    elapsedSeconds: (Date.now() - t0) / 1000,
+    cells,
   };
 }
 
 function formatLarson(r: LarsonRecord): string {
   const p = r.params;
-  const head = ['threads', 'allocator', 'median Mops/s', 'min', 'max', `vs ${r.reference}`, 'cores got', 'cores wanted', 'high-water MiB', 'note'];
+  const head = [
+    'threads',
+    'allocator',
+    'median Mops/s',
+    'min',
+    'max',
+    `vs ${r.reference}`,
+    'cores got',
+    'cores wanted',
+    'high-water MiB',
+    'note',
+  ];
   const rows = r.cells.map((c) => [
-    String(c.threads), c.allocator, c.mops ? fmt1(c.mops.median) : '-', c.mops ? fmt1(c.mops.min) : '-', c.mops ? fmt1(c.mops.max) : '-',
+    String(c.threads),
+    c.allocator,
+    c.mops ? fmt1(c.mops.median) : '-',
+    c.mops ? fmt1(c.mops.min) : '-',
+    c.mops ? fmt1(c.mops.max) : '-',
     c.vsReference !== undefined ? `${c.vsReference.toFixed(2)}x` : '-',
     c.cores.length ? `${Math.min(...c.cores).toFixed(2)}-${Math.max(...c.cores).toFixed(2)}` : '-',
     c.demand.length && Math.min(...c.demand) >= 0 ? `${Math.min(...c.demand).toFixed(2)}-${Math.max(...c.demand).toFixed(2)}` : '-',
     c.highWaterBytes.length ? (Math.max(...c.highWaterBytes) / 1048576).toFixed(2) : '-',
-    [c.errors.length ? `${c.errors.length} of ${r.runs} runs FAILED: ${c.errors[0]}` : '',
-      c.verifyFailures.length ? `end check FAILED in ${c.verifyFailures.length} runs: ${c.verifyFailures[0]}` : ''].filter(Boolean).join('; '),
+    [
+      c.errors.length ? `${c.errors.length} of ${r.runs} runs FAILED: ${c.errors[0]}` : '',
+      c.verifyFailures.length ? `end check FAILED in ${c.verifyFailures.length} runs: ${c.verifyFailures[0]}` : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
   ]);
   return [
     `hakmem larson: workload B of workloads.md (seconds=${p.seconds} min=${p.min} max=${p.max} chunks=${p.chunks} rounds=${p.rounds} seed=${p.seed})`,
@@ -153,22 +200,28 @@ function formatLarson(r: LarsonRecord): string {
 /** The ledger groups of a larson result: one per thread count, Mops/s, ratios to the reference. */
 function larsonLedgerGroups(r: LarsonRecord): LedgerGroup[] {
   const p = r.params;
-  return [...new Set(r.cells.map((c) => c.threads))].map((t) => derive({
-    id: `B larson ${t}T`,
-    title: `larson (workload B), ${t} thread${t > 1 ? 's' : ''}: ${t} area${t > 1 ? 's' : ''} of ${p.chunks} blocks of ${p.min}-${p.max} bytes, each handed between its 2 workers after every generation of ${p.rounds}x${p.chunks} free+malloc steps (cross-thread frees); ${p.seconds} s`,
-    unit: 'Mops/s',
-    better: 'higher',
-    ref: r.reference,
-    params: { kind: 'B', ...p, threads: t },
-    rows: r.cells.filter((c) => c.threads === t).map((c) => ({
-      allocator: c.allocator,
-      runs: c.runs,
-      highWaterRuns: c.highWaterBytes,
-      highWaterKind: 'heap' as const,
-      note: c.cores.length ? `cores got per run: ${c.cores.map((x) => x.toFixed(2)).join(', ')}; wanted: ${c.demand.map((x) => x.toFixed(2)).join(', ')}` : undefined,
-      errors: [...c.errors, ...c.verifyFailures.map((v) => `end check: ${v}`)],
-    })),
-  }));
+  return [...new Set(r.cells.map((c) => c.threads))].map((t) =>
+    derive({
+      id: `B larson ${t}T`,
+      title: `larson (workload B), ${t} thread${t > 1 ? 's' : ''}: ${t} area${t > 1 ? 's' : ''} of ${p.chunks} blocks of ${p.min}-${p.max} bytes, each handed between its 2 workers after every generation of ${p.rounds}x${p.chunks} free+malloc steps (cross-thread frees); ${p.seconds} s`,
+      unit: 'Mops/s',
+      better: 'higher',
+      ref: r.reference,
+      params: { kind: 'B', ...p, threads: t },
+      rows: r.cells
+        .filter((c) => c.threads === t)
+        .map((c) => ({
+          allocator: c.allocator,
+          runs: c.runs,
+          highWaterRuns: c.highWaterBytes,
+          highWaterKind: 'heap' as const,
+          note: c.cores.length
+            ? `cores got per run: ${c.cores.map((x) => x.toFixed(2)).join(', ')}; wanted: ${c.demand.map((x) => x.toFixed(2)).join(', ')}`
+            : undefined,
+          errors: [...c.errors, ...c.verifyFailures.map((v) => `end check: ${v}`)],
+        })),
+    }),
+  );
 }
 
 const { values: args } = parseArgs({
@@ -192,11 +245,21 @@ const opts = {
   threads: args.threads!.split(',').map(Number),
   runs: Number(args.runs),
   seconds: Number(args.seconds),
-  allocators: args.allocators!.split(',').map((s) => s.trim()).filter(Boolean),
+  allocators: args
+    .allocators!.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
   reference: args.reference,
 };
 await recordRun({
-  kind: 'larson', script: 'bench/larson/run.ts', options: opts, seeds: [LARSON_DEFAULTS.seed], ledger: args.ledger,
-  json: args.json!, save: args.save,
-  run: () => runLarsonBench(opts), groups: larsonLedgerGroups, format: formatLarson,
+  kind: 'larson',
+  script: 'bench/larson/run.ts',
+  options: opts,
+  seeds: [LARSON_DEFAULTS.seed],
+  ledger: args.ledger,
+  json: args.json!,
+  save: args.save,
+  run: () => runLarsonBench(opts),
+  groups: larsonLedgerGroups,
+  format: formatLarson,
 });

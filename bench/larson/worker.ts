@@ -4,7 +4,19 @@
 // turns, runs generations, hands the area over, and detaches when its area is finished.
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  aGens, aState, aTurn, C_DONE, C_ERROR, C_GEN_LIMIT, C_READY, C_STOP, fillArea, generation, generationCached, TURN_DONE, type LarsonParams,
+  aGens,
+  aState,
+  aTurn,
+  C_DONE,
+  C_ERROR,
+  C_GEN_LIMIT,
+  C_READY,
+  C_STOP,
+  fillArea,
+  generation,
+  generationCached,
+  TURN_DONE,
+  type LarsonParams,
 } from './core.ts';
 import { attachMt, type MtAlloc } from '../peers/mt/adapters.ts';
 

@@ -61,7 +61,9 @@ function loopTimed(a: Allocator, slots: Int32Array | Float64Array, cycles: numbe
   const mask = slots.length - 1;
   let s = seed | 0;
   for (let i = 0; i < cycles; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const idx = s & mask;
     const q = slots[idx]!;
     const t0 = performance.now();
@@ -105,11 +107,23 @@ for (let i = 0; i < lat.length; i++) sum += lat[i]!;
 lat.sort();
 const q = (f: number) => lat[Math.min(lat.length - 1, Math.floor(f * lat.length))]! * 1000;
 const clock = new Float64Array(100_001);
-for (let i = 0; i < clock.length; i++) { const t = performance.now(); clock[i] = performance.now() - t; }
+for (let i = 0; i < clock.length; i++) {
+  const t = performance.now();
+  clock[i] = performance.now() - t;
+}
 clock.sort();
 const out: LatencyChildResult = {
-  peer: values.peer, cycles: w.cycles, ws: w.ws, seed: w.seed,
-  p50: q(0.5), p99: q(0.99), p999: q(0.999), p9999: q(0.9999), max: lat[lat.length - 1]! * 1000,
-  mean: (sum / lat.length) * 1000, clockUs: clock[50_000]! * 1000, highWater,
+  peer: values.peer,
+  cycles: w.cycles,
+  ws: w.ws,
+  seed: w.seed,
+  p50: q(0.5),
+  p99: q(0.99),
+  p999: q(0.999),
+  p9999: q(0.9999),
+  max: lat[lat.length - 1]! * 1000,
+  mean: (sum / lat.length) * 1000,
+  clockUs: clock[50_000]! * 1000,
+  highWater,
 };
 process.stdout.write(JSON.stringify(out) + '\n');

@@ -45,13 +45,16 @@ if (old.workloads) {
   const load = /(\d+)% just before, (\d+)% just after/.exec(old.load as string);
   const workloads = old.workloads as Workload[];
   const groups: LedgerGroup[] = workloads.map((w) => {
-    const rows = (old.results as OldJson[]).filter((r) => label(r.workload.cycles === w.cycles ? r.workload : { ...r.workload, cycles: w.cycles }) === label(w));
+    const rows = (old.results as OldJson[]).filter(
+      (r) => label(r.workload.cycles === w.cycles ? r.workload : { ...r.workload, cycles: w.cycles }) === label(w),
+    );
     const full = rows.find((r) => !r.cyclesCapped);
     return {
       id: label(w),
-      title: w.kind === 'C2'
-        ? `C2 large blocks: ${w.cycles} cycles over ${w.ws} slots, seed ${w.seed}, 64 KiB..4 MiB, one byte written per 4 KiB`
-        : `A random-mixed: ${label(w).split(' ')[1].split('x')[0]} cycles, ws ${w.ws}, seed ${w.seed}, sizes ${w.sizes === 'fixed256' ? 'fixed256 (all 256 B)' : w.sizes === 'rand' ? 'rand (16..1039 B from the slot draw)' : 'rand2 (16..1039 B, second draw)'}`,
+      title:
+        w.kind === 'C2'
+          ? `C2 large blocks: ${w.cycles} cycles over ${w.ws} slots, seed ${w.seed}, 64 KiB..4 MiB, one byte written per 4 KiB`
+          : `A random-mixed: ${label(w).split(' ')[1].split('x')[0]} cycles, ws ${w.ws}, seed ${w.seed}, sizes ${w.sizes === 'fixed256' ? 'fixed256 (all 256 B)' : w.sizes === 'rand' ? 'rand (16..1039 B from the slot draw)' : 'rand2 (16..1039 B, second draw)'}`,
       unit: w.kind === 'C2' ? 'ns/cycle' : 'ns/op',
       better: 'lower' as const,
       ref: old.ref as string,
@@ -72,17 +75,25 @@ if (old.workloads) {
   });
   groups.forEach(derive);
   rec = {
-    ...base, kind: 'workloads',
+    ...base,
+    kind: 'workloads',
     options: { set: old.set, runs: old.runs, ref: old.ref, save: old.command.split('--save ')[1] },
     seeds: [...new Set(workloads.map((w) => w.seed))],
     git: {
-      commit: fullCommit(src[1]), dirty: null, dirtyPaths: [],
-      note: src[2] ? 'src/ had uncommitted changes; the rest of the tree was not recorded' : 'src/ was clean (the old record checked src/ only); the rest of the tree was not recorded',
+      commit: fullCommit(src[1]),
+      dirty: null,
+      dirtyPaths: [],
+      note: src[2]
+        ? 'src/ had uncommitted changes; the rest of the tree was not recorded'
+        : 'src/ was clean (the old record checked src/ only); the rest of the tree was not recorded',
     },
     load: load ? { before: Number(load[1]) / 100, after: Number(load[2]) / 100 } : undefined,
     groups,
     extra: { set: old.set, workloads, unavailable: old.unavailable },
-    converted: { from: origin ?? basename(from), note: 'written by bench/run.ts before the ledger; per-run high-water, argv, V8 version, OS release, total memory and environment variables were not recorded (null); highWaterBytes is the last run\'s' },
+    converted: {
+      from: origin ?? basename(from),
+      note: "written by bench/run.ts before the ledger; per-run high-water, argv, V8 version, OS release, total memory and environment variables were not recorded (null); highWaterBytes is the last run's",
+    },
   };
 } else {
   const commit = headAt(old.date);
@@ -93,15 +104,28 @@ if (old.workloads) {
     return {
       id: `trace ${t}`,
       title: `trace ${t}: ${r0.ops.toLocaleString('en-US')} ops of a real program (${t}.trace.gz), replayed single-thread, contents verified`,
-      unit: 'ns/op', better: 'lower' as const, ref: rows.some((r) => r.allocator === 'floor') ? 'floor' : undefined,
+      unit: 'ns/op',
+      better: 'lower' as const,
+      ref: rows.some((r) => r.allocator === 'floor') ? 'floor' : undefined,
       peakLiveBytes: r0.peakLiveBytes,
-      params: { trace: t, file: join(TRACE_DIR, `${t}.trace.gz`), ops: r0.ops, nativeGlibc: r0.nativeGlibc, nativeMimalloc: r0.nativeMimalloc },
+      params: {
+        trace: t,
+        file: join(TRACE_DIR, `${t}.trace.gz`),
+        ops: r0.ops,
+        nativeGlibc: r0.nativeGlibc,
+        nativeMimalloc: r0.nativeMimalloc,
+      },
       rows: rows.map((r): LedgerRow => {
         const v = (r.verifyFailures as number[]).reduce((a, b) => a + b, 0);
         const row: LedgerRow = {
-          allocator: r.allocator, runs: r.runs, highWaterKind: 'heap', highWaterBytes: r.highWaterBytes,
+          allocator: r.allocator,
+          runs: r.runs,
+          highWaterKind: 'heap',
+          highWaterBytes: r.highWaterBytes,
           verifyFailures: r.verifyFailures,
-          note: [r.emulated ? `emulated: ${r.emulated}` : '', `verify failures ${v} in ${r.verifyFailures.length} runs`].filter(Boolean).join('; '),
+          note: [r.emulated ? `emulated: ${r.emulated}` : '', `verify failures ${v} in ${r.verifyFailures.length} runs`]
+            .filter(Boolean)
+            .join('; '),
         };
         if (r.errors.length) row.errors = r.errors;
         return row;
@@ -110,17 +134,29 @@ if (old.workloads) {
   });
   groups.forEach(derive);
   rec = {
-    ...base, kind: 'replay',
+    ...base,
+    kind: 'replay',
     options: { allocators: 'hakmem,floor', runs: old.runs, save: old.command.split('--save ')[1] },
     seeds: [],
     git: {
-      commit, dirty: null, dirtyPaths: [],
+      commit,
+      dirty: null,
+      dirtyPaths: [],
       note: `not recorded by the old replay.ts: ${commit.slice(0, 7)} is HEAD at the record's date (git rev-list --before), and the README of 905b211 says this run measured 598fc4b; dirty state not recorded`,
     },
     groups,
-    extra: { skippedTraces: old.skippedTraces, nativeReference: 'nativeGlibc / nativeMimalloc in a group\'s params: the native C replayer\'s median ns/op of 5 runs, copied from the traces\' FORMAT.md (measured on this machine type), not measured by this run' },
-    converted: { from: origin ?? basename(from), note: 'written by bench/replay.ts before the ledger; git commit (see git.note), per-run high-water (highWaterBytes is the largest over runs), argv, V8 version, OS, total memory and environment variables were not recorded' },
+    extra: {
+      skippedTraces: old.skippedTraces,
+      nativeReference:
+        "nativeGlibc / nativeMimalloc in a group's params: the native C replayer's median ns/op of 5 runs, copied from the traces' FORMAT.md (measured on this machine type), not measured by this run",
+    },
+    converted: {
+      from: origin ?? basename(from),
+      note: 'written by bench/replay.ts before the ledger; git commit (see git.note), per-run high-water (highWaterBytes is the largest over runs), argv, V8 version, OS, total memory and environment variables were not recorded',
+    },
   };
 }
 writeFileSync(to, JSON.stringify(rec, null, 1) + '\n');
-console.log(`${from} -> ${to}: ${rec.groups.length} groups, ${rec.groups.reduce((a, g) => a + g.rows.reduce((b, r) => b + r.runs.length, 0), 0)} run figures`);
+console.log(
+  `${from} -> ${to}: ${rec.groups.length} groups, ${rec.groups.reduce((a, g) => a + g.rows.reduce((b, r) => b + r.runs.length, 0), 0)} run figures`,
+);

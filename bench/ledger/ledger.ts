@@ -27,10 +27,17 @@ export const SCHEMA = 'hakmem-bench-record/1' as const;
 export const ENV_NAMES = ['NODE_OPTIONS', 'UV_THREADPOOL_SIZE', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'GLIBC_TUNABLES', 'MALLOC_CONF', 'CI'];
 export const ENV_PREFIXES = ['HAKMEM_', 'MALLOC_', 'MIMALLOC_', 'JE_MALLOC_'];
 export const ENV_NOTE =
-  'hakmem (src/) reads no environment variables. Recorded when set: ' + ENV_NAMES.join(', ') +
-  ', and any ' + ENV_PREFIXES.map((p) => p + '*').join(', ') + ' (they change how node or native peers run).';
+  'hakmem (src/) reads no environment variables. Recorded when set: ' +
+  ENV_NAMES.join(', ') +
+  ', and any ' +
+  ENV_PREFIXES.map((p) => p + '*').join(', ') +
+  ' (they change how node or native peers run).';
 
-export interface Stats { median: number; min: number; max: number }
+export interface Stats {
+  median: number;
+  min: number;
+  max: number;
+}
 
 export function stats(xs: readonly number[]): Stats | undefined {
   if (xs.length === 0) return undefined;
@@ -125,8 +132,15 @@ export function gitState(): LedgerRecord['git'] {
   try {
     const commit = git('rev-parse', 'HEAD');
     // ledger records written while running are not "source": a run's own record must not mark the tree dirty
-    const porcelain = execFileSync('git', ['status', '--porcelain', '--untracked-files=normal'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-    const dirtyPaths = porcelain.split('\n').filter(Boolean).map((l) => l.slice(3))
+    const porcelain = execFileSync('git', ['status', '--porcelain', '--untracked-files=normal'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const dirtyPaths = porcelain
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.slice(3))
       .filter((p) => !p.startsWith(`${LEDGER_REL}/`));
     return { commit, dirty: dirtyPaths.length > 0, dirtyPaths: dirtyPaths.slice(0, 100) };
   } catch {
@@ -187,10 +201,14 @@ export function newRecord(kind: string, script: string, options: Record<string, 
 
 /** Fraction of all cores busy during 300 ms (sampled while no child runs: it is other processes). */
 export async function cpuBusy(): Promise<number> {
-  const sample = () => os.cpus().reduce((a, c) => {
-    const t = c.times;
-    return { busy: a.busy + t.user + t.nice + t.sys + t.irq, all: a.all + t.user + t.nice + t.sys + t.irq + t.idle };
-  }, { busy: 0, all: 0 });
+  const sample = () =>
+    os.cpus().reduce(
+      (a, c) => {
+        const t = c.times;
+        return { busy: a.busy + t.user + t.nice + t.sys + t.irq, all: a.all + t.user + t.nice + t.sys + t.irq + t.idle };
+      },
+      { busy: 0, all: 0 },
+    );
   const a = sample();
   await new Promise((resolve) => setTimeout(resolve, 300));
   const b = sample();
@@ -209,7 +227,10 @@ export class LedgerWriter {
   readonly file: string;
   private finished = false;
 
-  constructor(readonly record: LedgerRecord, dir = LEDGER_DIR) {
+  constructor(
+    readonly record: LedgerRecord,
+    dir = LEDGER_DIR,
+  ) {
     mkdirSync(dir, { recursive: true });
     const base = `${stamp(record.date)}-${record.kind}`;
     let file = join(dir, base + '.json');
@@ -278,7 +299,10 @@ export async function recordRun<R extends { elapsedSeconds: number }>(o: {
   writer.finish(figures.elapsedSeconds);
   const json = JSON.stringify(figures, null, 2);
   if (o.save) writeFileSync(o.save, json + '\n');
-  if (!o.json) console.log(`other CPU use (0..1 of all cores, sampled 0.3 s): ${loadBefore.toFixed(2)} before, ${writer.record.load.after.toFixed(2)} after`);
+  if (!o.json)
+    console.log(
+      `other CPU use (0..1 of all cores, sampled 0.3 s): ${loadBefore.toFixed(2)} before, ${writer.record.load.after.toFixed(2)} after`,
+    );
   console.log(o.json ? json : o.format(figures));
   process.stderr.write(`ledger record: ${writer.relFile}\n`);
 }
@@ -290,7 +314,10 @@ export async function recordRun<R extends { elapsedSeconds: number }>(o: {
 export function deriveGroups(record: LedgerRecord): void {
   for (const g of record.groups) {
     for (const r of g.rows) {
-      if (!r.highWaterRuns?.some((x) => x > 0)) { delete r.highWaterRuns; r.highWaterKind = 'none'; }
+      if (!r.highWaterRuns?.some((x) => x > 0)) {
+        delete r.highWaterRuns;
+        r.highWaterKind = 'none';
+      }
       if (!r.errors?.length) delete r.errors;
     }
     derive(g);
@@ -312,13 +339,18 @@ export function derive(g: LedgerGroup): LedgerGroup {
 
 // ---- reading ------------------------------------------------------------------------------------
 
-export interface LoadedRecord { file: string; record: LedgerRecord }
+export interface LoadedRecord {
+  file: string;
+  record: LedgerRecord;
+}
 
 /** Every ledger record in `dir` (files *.json with the ledger schema), oldest first. */
 export function loadLedger(dir = LEDGER_DIR): LoadedRecord[] {
   if (!existsSync(dir)) return [];
   const out: LoadedRecord[] = [];
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const file = join(dir, f);
     let record: LedgerRecord;
     try {

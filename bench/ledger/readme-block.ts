@@ -8,7 +8,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { display, fmtNum, mib } from '../lib/format.ts';
-import { LEDGER_DIR, LEDGER_REL, validateRecord, type LedgerGroup, type LedgerRecord, type LedgerRow, type LoadedRecord } from './ledger.ts';
+import {
+  LEDGER_DIR,
+  LEDGER_REL,
+  validateRecord,
+  type LedgerGroup,
+  type LedgerRecord,
+  type LedgerRow,
+  type LoadedRecord,
+} from './ledger.ts';
 
 export const BEGIN = '<!-- bench:report begin';
 export const END = '<!-- bench:report end -->';
@@ -38,11 +46,22 @@ export const KINDS = ['workloads', 'replay', 'larson', 'latency', 'phase', 'trac
 export function selectRecords(ledger: LoadedRecord[]): LoadedRecord[] {
   const out: LoadedRecord[] = [];
   for (const kind of KINDS) {
-    const ok = ledger.filter(({ record: r }) =>
-      r.kind === kind && r.status === 'complete' && Number(r.options.runs) >= 5 && sourceClean(r) && quiet(r) &&
-      validateRecord(r).length === 0 && (kind !== 'workloads' || (r.options.set !== 'quick' && r.groups.some((g) => g.rows.some((x) => x.allocator === 'hakmem' && x.stats)))));
+    const ok = ledger.filter(
+      ({ record: r }) =>
+        r.kind === kind &&
+        r.status === 'complete' &&
+        Number(r.options.runs) >= 5 &&
+        sourceClean(r) &&
+        quiet(r) &&
+        validateRecord(r).length === 0 &&
+        (kind !== 'workloads' ||
+          (r.options.set !== 'quick' && r.groups.some((g) => g.rows.some((x) => x.allocator === 'hakmem' && x.stats)))),
+    );
     // workloads: the README's section is `npm run bench`, so a record of the default set comes first
-    const pick = kind === 'workloads' && ok.some(({ record: r }) => r.options.set === 'default') ? ok.filter(({ record: r }) => r.options.set === 'default') : ok;
+    const pick =
+      kind === 'workloads' && ok.some(({ record: r }) => r.options.set === 'default')
+        ? ok.filter(({ record: r }) => r.options.set === 'default')
+        : ok;
     if (pick.length) out.push(pick[pick.length - 1]);
   }
   return out;
@@ -50,19 +69,27 @@ export function selectRecords(ledger: LoadedRecord[]): LoadedRecord[] {
 
 // ---- rendering ----------------------------------------------------------------------------------
 
-const span = (r: LedgerRow, scale: number) => `${fmtNum(r.stats!.median * scale)} (${fmtNum(r.stats!.min * scale)}–${fmtNum(r.stats!.max * scale)})`;
+const span = (r: LedgerRow, scale: number) =>
+  `${fmtNum(r.stats!.median * scale)} (${fmtNum(r.stats!.min * scale)}–${fmtNum(r.stats!.max * scale)})`;
 const rowOf = (g: LedgerGroup | undefined, name: string | RegExp) =>
   g?.rows.find((r) => (typeof name === 'string' ? r.allocator === name : name.test(r.allocator)) && r.stats);
 
 function provenance(file: string, r: LedgerRecord): string {
   const c = r.git.commit ? r.git.commit.slice(0, 7) : 'unknown';
-  const state = r.git.dirty === false ? 'clean tree'
-    : r.git.dirty === true ? `uncommitted changes outside the measured code: ${r.git.dirtyPaths.slice(0, 3).join(', ')}`
-      : r.git.note?.includes('src/ was clean') ? 'src/ clean; rest of the tree not recorded' : 'tree state not recorded';
+  const state =
+    r.git.dirty === false
+      ? 'clean tree'
+      : r.git.dirty === true
+        ? `uncommitted changes outside the measured code: ${r.git.dirtyPaths.slice(0, 3).join(', ')}`
+        : r.git.note?.includes('src/ was clean')
+          ? 'src/ clean; rest of the tree not recorded'
+          : 'tree state not recorded';
   const machine = `${r.cpu ? `${r.cpu.model} x${r.cpu.cores}` : 'CPU not recorded'}${r.os ? `, ${r.os.platform} ${r.os.arch}` : ''}, Node ${r.node}`;
-  return `Record \`${LEDGER_REL}/${basename(file)}\`: ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${machine}, source ${c} (${state}); ` +
+  return (
+    `Record \`${LEDGER_REL}/${basename(file)}\`: ${r.date.slice(0, 16).replace('T', ' ')} UTC, ${machine}, source ${c} (${state}); ` +
     `command \`${r.command}\`; ${r.options.runs} runs per cell, each a fresh process, interleaved, order rotated` +
-    `${r.elapsedSeconds !== undefined ? `; took ${Math.round(r.elapsedSeconds)} s` : ''}.`;
+    `${r.elapsedSeconds !== undefined ? `; took ${Math.round(r.elapsedSeconds)} s` : ''}.`
+  );
 }
 
 function shortId(g: LedgerGroup): string {
@@ -110,7 +137,14 @@ function workloadsSection(file: string, r: LedgerRecord): string[] {
     });
     out.push(`| ${n === 'hakmem' ? '**hakmem**' : n}${desc.replace(/\|/g, '/')} | ${cells.join(' | ')} |`);
   }
-  out.push(`| hakmem / ${ref} | ${groups.map((g) => { const x = rowOf(g, 'hakmem'); return x?.ratioToRef !== undefined ? `${fmtNum(x.ratioToRef)}x` : '—'; }).join(' | ')} |`);
+  out.push(
+    `| hakmem / ${ref} | ${groups
+      .map((g) => {
+        const x = rowOf(g, 'hakmem');
+        return x?.ratioToRef !== undefined ? `${fmtNum(x.ratioToRef)}x` : '—';
+      })
+      .join(' | ')} |`,
+  );
   out.push('');
   if (capped.length) {
     out.push(`¹ ran fewer cycles of the same workload (same working set, so the time per op is comparable): ${capped.join('; ')}.`);
@@ -142,31 +176,44 @@ function replaySection(file: string, r: LedgerRecord): string[] {
   const out: string[] = [];
   out.push('### Allocation traces of real programs (`hakmem replay`)');
   out.push('');
-  out.push('Each trace (`../shared/traces`) is parsed first, untimed, then replayed; every block\'s contents are');
+  out.push("Each trace (`../shared/traces`) is parsed first, untimed, then replayed; every block's contents are");
   out.push('verified (a pattern at both ends, checked at free and realloc). Time per operation, median of the runs');
-  out.push('(fastest–slowest); lower is better. The native figures are the C replayer\'s medians from the');
-  out.push('traces\' FORMAT.md (measured on this machine type), not measured by this run.');
+  out.push("(fastest–slowest); lower is better. The native figures are the C replayer's medians from the");
+  out.push("traces' FORMAT.md (measured on this machine type), not measured by this run.");
   out.push('');
   out.push(provenance(file, r));
   out.push('');
   const others = [...new Set(r.groups.flatMap((g) => g.rows.map((x) => x.allocator)))].filter((n) => n !== 'hakmem');
-  out.push(`| trace | ops | **hakmem** ns/op | ${others.map((n) => `${n} ns/op`).join(' | ')} | native glibc / mimalloc ns/op | hakmem / glibc | hakmem high-water / peak live | verify failures |`);
+  out.push(
+    `| trace | ops | **hakmem** ns/op | ${others.map((n) => `${n} ns/op`).join(' | ')} | native glibc / mimalloc ns/op | hakmem / glibc | hakmem high-water / peak live | verify failures |`,
+  );
   out.push(`|---|---|---|${others.map(() => '---|').join('')}---|---|---|---|`);
   for (const g of r.groups) {
     const h = rowOf(g, 'hakmem');
     const p = g.params as { ops?: number; nativeGlibc?: number; nativeMimalloc?: number };
     const glibc = p.nativeGlibc;
     const fails = g.rows.reduce((a, x) => a + (x.verifyFailures ?? []).reduce((b, c) => b + c, 0), 0);
-    out.push(`| ${g.id.replace(/^trace /, '')} | ${p.ops?.toLocaleString('en-US') ?? '—'} | ${h ? span(h, 1) : '—'} | ` +
-      `${others.map((n) => { const x = rowOf(g, n); return x ? span(x, 1) : '—'; }).join(' | ')} | ` +
-      `${glibc !== undefined ? `${fmtNum(glibc)} / ${fmtNum(p.nativeMimalloc!)}` : '—'} | ` +
-      `${h && glibc ? `${fmtNum(h.stats!.median / glibc)}x` : '—'} | ` +
-      `${h?.highWaterPerPeakLive ? `${fmtNum(h.highWaterPerPeakLive)}x (${mib(h.highWaterBytes!)} / ${mib(g.peakLiveBytes!)} MiB)` : '—'} | ${fails} |`);
+    out.push(
+      `| ${g.id.replace(/^trace /, '')} | ${p.ops?.toLocaleString('en-US') ?? '—'} | ${h ? span(h, 1) : '—'} | ` +
+        `${others
+          .map((n) => {
+            const x = rowOf(g, n);
+            return x ? span(x, 1) : '—';
+          })
+          .join(' | ')} | ` +
+        `${glibc !== undefined ? `${fmtNum(glibc)} / ${fmtNum(p.nativeMimalloc!)}` : '—'} | ` +
+        `${h && glibc ? `${fmtNum(h.stats!.median / glibc)}x` : '—'} | ` +
+        `${h?.highWaterPerPeakLive ? `${fmtNum(h.highWaterPerPeakLive)}x (${mib(h.highWaterBytes!)} / ${mib(g.peakLiveBytes!)} MiB)` : '—'} | ${fails} |`,
+    );
   }
   return out;
 }
 
-interface Target { what: string; measured: string; met: string }
+interface Target {
+  what: string;
+  measured: string;
+  met: string;
+}
 
 /** The open issues' targets, each from the records shown (ratios of medians within one record). */
 function targets(records: LoadedRecord[]): Target[] {
@@ -177,60 +224,179 @@ function targets(records: LoadedRecord[]): Target[] {
   const l = rec('larson');
   const lat = rec('latency');
   const ph = rec('phase');
-  const g = (r: LedgerRecord | undefined, id: string | RegExp) => r?.groups.find((x) => (typeof id === 'string' ? x.id === id : id.test(x.id)));
+  const g = (r: LedgerRecord | undefined, id: string | RegExp) =>
+    r?.groups.find((x) => (typeof id === 'string' ? x.id === id : id.test(x.id)));
   const no = (what: string, why: string): Target => ({ what, measured: `not measured (${why})`, met: '—' });
   const med = (r: LedgerRecord | undefined, id: string | RegExp, name: string | RegExp) => rowOf(g(r, id), name)?.stats?.median;
   /** a / b <= limit (lower is better: times), or a / b >= limit with `atLeast` (throughput) */
-  const ratio = (what: string, a: number | undefined, b: number | undefined, limit: number, unit: string, why: string, atLeast = false): Target => {
+  const ratio = (
+    what: string,
+    a: number | undefined,
+    b: number | undefined,
+    limit: number,
+    unit: string,
+    why: string,
+    atLeast = false,
+  ): Target => {
     if (a === undefined || b === undefined) return no(what, why);
     const v = a / b;
-    return { what, measured: `${fmtNum(v)}x (${fmtNum(a)} / ${fmtNum(b)} ${unit})`, met: (atLeast ? v >= limit : v <= limit) ? 'yes' : 'no' };
+    return {
+      what,
+      measured: `${fmtNum(v)}x (${fmtNum(a)} / ${fmtNum(b)} ${unit})`,
+      met: (atLeast ? v >= limit : v <= limit) ? 'yes' : 'no',
+    };
   };
-  const every = (what: string, per: { id: string; v: number }[], limit: number, why: string, fmt = (v: number) => `${fmtNum(v)}x`): Target =>
-    per.length ? { what, measured: per.map((p) => `${p.id} ${fmt(p.v)}`).join(', '), met: per.every((p) => p.v <= limit) ? 'yes' : `no (${per.filter((p) => p.v > limit).length} of ${per.length})` } : no(what, why);
+  const every = (
+    what: string,
+    per: { id: string; v: number }[],
+    limit: number,
+    why: string,
+    fmt = (v: number) => `${fmtNum(v)}x`,
+  ): Target =>
+    per.length
+      ? {
+          what,
+          measured: per.map((p) => `${p.id} ${fmt(p.v)}`).join(', '),
+          met: per.every((p) => p.v <= limit) ? 'yes' : `no (${per.filter((p) => p.v > limit).length} of ${per.length})`,
+        }
+      : no(what, why);
   const H = 'A 10Mx8192 seed 42 rand2';
   const B = 'A 2Mx65536 seed 42 rand';
   // issue 11: user form
-  out.push(ratio(`${H}: user form costs <= 5% over a cached view, hakmem / hakmem-cached (issue 11)`, med(w, H, 'hakmem'), med(w, H, 'hakmem-cached'), 1.05, 'ns/op', 'no hakmem-cached row'));
+  out.push(
+    ratio(
+      `${H}: user form costs <= 5% over a cached view, hakmem / hakmem-cached (issue 11)`,
+      med(w, H, 'hakmem'),
+      med(w, H, 'hakmem-cached'),
+      1.05,
+      'ns/op',
+      'no hakmem-cached row',
+    ),
+  );
   for (const n of [1, 2]) {
-    out.push(ratio(`larson ${n} thread${n > 1 ? 's' : ''}: user form within 5% of a cached view, hakmem-cached / hakmem (issue 11)`,
-      med(l, `B larson ${n}T`, 'hakmem-cached'), med(l, `B larson ${n}T`, 'hakmem'), 1.05, 'Mops/s', 'no larson record with hakmem and hakmem-cached'));
+    out.push(
+      ratio(
+        `larson ${n} thread${n > 1 ? 's' : ''}: user form within 5% of a cached view, hakmem-cached / hakmem (issue 11)`,
+        med(l, `B larson ${n}T`, 'hakmem-cached'),
+        med(l, `B larson ${n}T`, 'hakmem'),
+        1.05,
+        'Mops/s',
+        'no larson record with hakmem and hakmem-cached',
+      ),
+    );
   }
-  out.push(ratio('larson: 2 threads give >= 2x the throughput of one, hakmem (issue 11)', med(l, 'B larson 2T', 'hakmem'), med(l, 'B larson 1T', 'hakmem'), 2, 'Mops/s', 'no larson record with 1 and 2 threads', true));
-  const perTrace = (mode: 'cold' | 'warm') => (t?.groups ?? []).filter((x) => (mode === 'warm') === x.id.endsWith(' warm')).flatMap((x) => {
-    const a = rowOf(x, 'hakmem')?.stats?.median;
-    const b = rowOf(x, 'tlsf')?.stats?.median;
-    return a !== undefined && b !== undefined ? [{ id: String(x.params.trace), v: a / b }] : [];
-  });
+  out.push(
+    ratio(
+      'larson: 2 threads give >= 2x the throughput of one, hakmem (issue 11)',
+      med(l, 'B larson 2T', 'hakmem'),
+      med(l, 'B larson 1T', 'hakmem'),
+      2,
+      'Mops/s',
+      'no larson record with 1 and 2 threads',
+      true,
+    ),
+  );
+  const perTrace = (mode: 'cold' | 'warm') =>
+    (t?.groups ?? [])
+      .filter((x) => (mode === 'warm') === x.id.endsWith(' warm'))
+      .flatMap((x) => {
+        const a = rowOf(x, 'hakmem')?.stats?.median;
+        const b = rowOf(x, 'tlsf')?.stats?.median;
+        return a !== undefined && b !== undefined ? [{ id: String(x.params.trace), v: a / b }] : [];
+      });
   out.push(every('traces cold: hakmem <= 1.0x TLSF on every trace (issue 11)', perTrace('cold'), 1.0, 'no replay record with tlsf'));
   out.push(every('traces warm: hakmem <= 0.8x TLSF on every trace (issue 11)', perTrace('warm'), 0.8, 'no warm replay with tlsf'));
   {
-    const per = (t?.groups ?? []).filter((x) => !x.id.endsWith(' warm')).flatMap((x) => {
-      const a = rowOf(x, 'hakmem');
-      const limit = (x.peakLiveBytes ?? 0) < 8 * 1048576 ? 1.5 : 1.3;
-      return a?.highWaterPerPeakLive ? [{ id: String(x.params.trace), v: a.highWaterPerPeakLive / limit, shown: a.highWaterPerPeakLive, limit }] : [];
-    });
+    const per = (t?.groups ?? [])
+      .filter((x) => !x.id.endsWith(' warm'))
+      .flatMap((x) => {
+        const a = rowOf(x, 'hakmem');
+        const limit = (x.peakLiveBytes ?? 0) < 8 * 1048576 ? 1.5 : 1.3;
+        return a?.highWaterPerPeakLive
+          ? [{ id: String(x.params.trace), v: a.highWaterPerPeakLive / limit, shown: a.highWaterPerPeakLive, limit }]
+          : [];
+      });
     const what = 'traces: hakmem high-water <= 1.3x peak live (<= 1.5x when peak live < 8 MiB) (issue 11)';
-    out.push(per.length ? { what, measured: per.map((p) => `${p.id} ${fmtNum(p.shown)}x (limit ${p.limit})`).join(', '), met: per.every((p) => p.v <= 1) ? 'yes' : `no (${per.filter((p) => p.v > 1).length} of ${per.length})` } : no(what, 'no replay record'));
+    out.push(
+      per.length
+        ? {
+            what,
+            measured: per.map((p) => `${p.id} ${fmtNum(p.shown)}x (limit ${p.limit})`).join(', '),
+            met: per.every((p) => p.v <= 1) ? 'yes' : `no (${per.filter((p) => p.v > 1).length} of ${per.length})`,
+          }
+        : no(what, 'no replay record'),
+    );
   }
-  out.push(every('a trace replayed 4 times on one heap: high-water growth after pass 1 <= 5%, hakmem (issue 11)',
-    (ph?.groups ?? []).filter((x) => / growth$/.test(x.id)).flatMap((x) => { const r = rowOf(x, 'hakmem'); return r ? [{ id: String(x.params.trace), v: r.stats!.median }] : []; }),
-    5, 'no phase record (bench/trace/phase/run.ts) with hakmem', (v) => `${fmtNum(v)}%`));
+  out.push(
+    every(
+      'a trace replayed 4 times on one heap: high-water growth after pass 1 <= 5%, hakmem (issue 11)',
+      (ph?.groups ?? [])
+        .filter((x) => / growth$/.test(x.id))
+        .flatMap((x) => {
+          const r = rowOf(x, 'hakmem');
+          return r ? [{ id: String(x.params.trace), v: r.stats!.median }] : [];
+        }),
+      5,
+      'no phase record (bench/trace/phase/run.ts) with hakmem',
+      (v) => `${fmtNum(v)}%`,
+    ),
+  );
   // issue 12: the front end
-  out.push(ratio(`${H}: hakmem with a cached view <= 1.15x the floor (issue 12)`, med(w, H, 'hakmem-cached'), med(w, H, 'floor'), 1.15, 'ns/op', 'no hakmem-cached or floor row'));
-  out.push(ratio(`${H}: hakmem (user form) <= 1.20x the floor (issue 12)`, med(w, H, 'hakmem'), med(w, H, 'floor'), 1.2, 'ns/op', 'no floor row'));
+  out.push(
+    ratio(
+      `${H}: hakmem with a cached view <= 1.15x the floor (issue 12)`,
+      med(w, H, 'hakmem-cached'),
+      med(w, H, 'floor'),
+      1.15,
+      'ns/op',
+      'no hakmem-cached or floor row',
+    ),
+  );
+  out.push(
+    ratio(`${H}: hakmem (user form) <= 1.20x the floor (issue 12)`, med(w, H, 'hakmem'), med(w, H, 'floor'), 1.2, 'ns/op', 'no floor row'),
+  );
   out.push(ratio(`${B}: hakmem <= 1.15x the floor (issue 12)`, med(w, B, 'hakmem'), med(w, B, 'floor'), 1.15, 'ns/op', 'no floor row'));
-  out.push(ratio(`${H}: hakmem <= 1.05x native mimalloc (issue 12)`, med(w, H, 'hakmem'), med(w, H, /mimalloc/), 1.05, 'ns/op', 'no native-mimalloc row'));
-  out.push(ratio('larson 2 threads: hakmem (user form) >= 0.9x the multi-thread floor (issue 12)', med(l, 'B larson 2T', 'hakmem'), med(l, 'B larson 2T', 'mt-floor'), 0.9, 'Mops/s', 'no larson record with mt-floor', true));
+  out.push(
+    ratio(
+      `${H}: hakmem <= 1.05x native mimalloc (issue 12)`,
+      med(w, H, 'hakmem'),
+      med(w, H, /mimalloc/),
+      1.05,
+      'ns/op',
+      'no native-mimalloc row',
+    ),
+  );
+  out.push(
+    ratio(
+      'larson 2 threads: hakmem (user form) >= 0.9x the multi-thread floor (issue 12)',
+      med(l, 'B larson 2T', 'hakmem'),
+      med(l, 'B larson 2T', 'mt-floor'),
+      0.9,
+      'Mops/s',
+      'no larson record with mt-floor',
+      true,
+    ),
+  );
   {
     const what = 'tail latency: p99.99 of one malloc or free <= 20 us, hakmem (issue 12)';
     const gr = g(lat, /^latency p99\.99 /);
-    const per = (gr?.rows ?? []).filter((x) => /^hakmem/.test(x.allocator) && !x.allocator.endsWith('+touched') && x.stats).map((x) => ({ id: x.allocator, v: x.stats!.median }));
+    const per = (gr?.rows ?? [])
+      .filter((x) => /^hakmem/.test(x.allocator) && !x.allocator.endsWith('+touched') && x.stats)
+      .map((x) => ({ id: x.allocator, v: x.stats!.median }));
     out.push(every(what, per, 20, 'no latency record', (v) => `${fmtNum(v)} us`));
   }
   // issue 14: modes
   const minimal = (id: string) => med(w, id, 'hakmem-minimal');
-  out.push(ratio(`${H}: the default mode <= 1.03x minimal, hakmem / hakmem-minimal (issue 14)`, med(w, H, 'hakmem'), minimal(H), 1.03, 'ns/op', 'no hakmem-minimal row'));
+  out.push(
+    ratio(
+      `${H}: the default mode <= 1.03x minimal, hakmem / hakmem-minimal (issue 14)`,
+      med(w, H, 'hakmem'),
+      minimal(H),
+      1.03,
+      'ns/op',
+      'no hakmem-minimal row',
+    ),
+  );
   {
     const what = 'workload P: learning beats the best static mode by >= 10% in time or high-water (issue 14)';
     const seq = g(ph, 'P sequence');
@@ -242,7 +408,11 @@ function targets(records: LoadedRecord[]): Target[] {
       const bestH = Math.min(...statics.map((x) => x.highWaterBytes ?? Infinity));
       const dt = learn.stats!.median / bestT;
       const dh = (learn.highWaterBytes ?? Infinity) / bestH;
-      out.push({ what, measured: `time ${fmtNum(dt)}x, high-water ${fmtNum(dh)}x of the best static`, met: dt <= 0.9 || dh <= 0.9 ? 'yes' : 'no' });
+      out.push({
+        what,
+        measured: `time ${fmtNum(dt)}x, high-water ${fmtNum(dh)}x of the best static`,
+        met: dt <= 0.9 || dh <= 0.9 ? 'yes' : 'no',
+      });
     }
   }
   return out;
@@ -268,7 +438,7 @@ export function renderBlock(records: LoadedRecord[]): string {
   for (const x of targets(records)) out.push(`| ${x.what} | ${x.measured} | ${x.met} |`);
   out.push('');
   out.push(`Every figure above, and every run behind it, is in the named ledger records; \`${REPORT_HTML_REL}\` has`);
-  out.push('charts of them and of the whole ledger\'s history.');
+  out.push("charts of them and of the whole ledger's history.");
   out.push('');
   out.push(END);
   return out.join('\n');
@@ -331,11 +501,14 @@ export function renderSummary(records: LoadedRecord[]): string {
   out.push('|---|---|---|');
   const rec = (kind: string) => records.find((x) => x.record.kind === kind);
   const w = rec('workloads')?.record;
-  const vs = (g: LedgerGroup | undefined, peers: (string | RegExp)[]) => peers.flatMap((p) => {
-    const h = rowOf(g, 'hakmem')?.stats?.median;
-    const x = rowOf(g, p);
-    return h !== undefined && x?.stats ? [`${x.allocator} ${fmtNum(x.stats.median)} (${fmtNum(h / x.stats.median)}x)`] : [];
-  }).join('; ') || '—';
+  const vs = (g: LedgerGroup | undefined, peers: (string | RegExp)[]) =>
+    peers
+      .flatMap((p) => {
+        const h = rowOf(g, 'hakmem')?.stats?.median;
+        const x = rowOf(g, p);
+        return h !== undefined && x?.stats ? [`${x.allocator} ${fmtNum(x.stats.median)} (${fmtNum(h / x.stats.median)}x)`] : [];
+      })
+      .join('; ') || '—';
   for (const g of (w?.groups ?? []).filter((x) => x.params.kind === 'A')) {
     const h = rowOf(g, 'hakmem');
     if (h) out.push(`| ${g.id} (ns/op) | ${fmtNum(h.stats!.median)} | ${vs(g, ['floor', /mimalloc/, 'tlsf', 'buffer'])} |`);
@@ -418,7 +591,10 @@ function checkDoc(text: string, dir: string, render: (records: LoadedRecord[]) =
   const outside = parts ? parts.before + '\n' + parts.after : text;
   outside.split('\n').forEach((line, i) => {
     const hits = line.match(PERF_FIGURE);
-    if (hits) problems.push(`performance figure outside the generated block, held by no ledger record: ${hits.join(', ')} in "${line.trim().slice(0, 120)}" (line ${i + 1} outside the block)`);
+    if (hits)
+      problems.push(
+        `performance figure outside the generated block, held by no ledger record: ${hits.join(', ')} in "${line.trim().slice(0, 120)}" (line ${i + 1} outside the block)`,
+      );
   });
   if (!parts) return [...problems, `no generated performance block (${BEGIN} ... ${END}): run npm run bench:report`];
   const block = movedPaths(parts.block);
@@ -428,7 +604,10 @@ function checkDoc(text: string, dir: string, render: (records: LoadedRecord[]) =
   const records: LoadedRecord[] = [];
   for (const f of files) {
     const file = join(dir, f);
-    if (!existsSync(file)) { problems.push(`the block cites ${LEDGER_REL}/${f}, which does not exist`); continue; }
+    if (!existsSync(file)) {
+      problems.push(`the block cites ${LEDGER_REL}/${f}, which does not exist`);
+      continue;
+    }
     const record = JSON.parse(readFileSync(file, 'utf8')) as LedgerRecord;
     const bad = validateRecord(record);
     if (bad.length) problems.push(`${LEDGER_REL}/${f} is not a sound ledger record: ${bad.join('; ')}`);
@@ -445,9 +624,11 @@ function checkDoc(text: string, dir: string, render: (records: LoadedRecord[]) =
     const hn: string[] = h.match(NUMBER) ?? [];
     const wn: string[] = w.match(NUMBER) ?? [];
     const extra = hn.filter((n) => !wn.includes(n));
-    problems.push(extra.length
-      ? `README shows ${extra.join(', ')} on block line ${i + 1}, which the ledger records do not hold there; from ${files.join(', ')} that line reads: "${w.slice(0, 200)}"`
-      : `block line ${i + 1} differs from what npm run bench:report generates: README "${h.slice(0, 120)}" vs "${w.slice(0, 120)}"`);
+    problems.push(
+      extra.length
+        ? `README shows ${extra.join(', ')} on block line ${i + 1}, which the ledger records do not hold there; from ${files.join(', ')} that line reads: "${w.slice(0, 200)}"`
+        : `block line ${i + 1} differs from what npm run bench:report generates: README "${h.slice(0, 120)}" vs "${w.slice(0, 120)}"`,
+    );
     if (problems.length >= 10) break;
   }
   return problems;

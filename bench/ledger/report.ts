@@ -15,7 +15,15 @@ import { parseArgs } from 'node:util';
 import { ROOT } from '../lib/paths.ts';
 import { renderHtml } from './html.ts';
 import { LEDGER_DIR, loadLedger, validateRecord, type LedgerRecord, type LoadedRecord } from './ledger.ts';
-import { checkBenchmarksDoc, checkReadme, renderBlock, renderSummary, REPORT_HTML_REL, selectRecords, splitReadme } from './readme-block.ts';
+import {
+  checkBenchmarksDoc,
+  checkReadme,
+  renderBlock,
+  renderSummary,
+  REPORT_HTML_REL,
+  selectRecords,
+  splitReadme,
+} from './readme-block.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,16 +36,29 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+  console.log(
+    readFileSync(new URL(import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('//'))
+      .map((l) => l.slice(3))
+      .join('\n'),
+  );
   process.exit(0);
 }
 
 const readme = readFileSync(args.readme!, 'utf8');
 const doc = readFileSync(args.doc!, 'utf8');
 if (args.check) {
-  const problems = [...checkReadme(readme).map((p) => `README.md: ${p}`), ...checkBenchmarksDoc(doc).map((p) => `docs/benchmarks.md: ${p}`)];
+  const problems = [
+    ...checkReadme(readme).map((p) => `README.md: ${p}`),
+    ...checkBenchmarksDoc(doc).map((p) => `docs/benchmarks.md: ${p}`),
+  ];
   for (const p of problems) console.log(`- ${p}`);
-  console.log(problems.length ? `${problems.length} problem(s): run npm run bench:report` : 'README.md and docs/benchmarks.md performance figures: all held by the ledger');
+  console.log(
+    problems.length
+      ? `${problems.length} problem(s): run npm run bench:report`
+      : 'README.md and docs/benchmarks.md performance figures: all held by the ledger',
+  );
   process.exit(problems.length ? 1 : 0);
 }
 
@@ -48,7 +69,8 @@ if (args.record?.length) {
     const file = resolve(f);
     const record = JSON.parse(readFileSync(file, 'utf8')) as LedgerRecord;
     const bad = validateRecord(record);
-    if (bad.length || record.status !== 'complete') throw new Error(`${f}: not a complete, sound ledger record: ${bad.join('; ') || record.status}`);
+    if (bad.length || record.status !== 'complete')
+      throw new Error(`${f}: not a complete, sound ledger record: ${bad.join('; ') || record.status}`);
     if (relative(LEDGER_DIR, file).startsWith('..')) throw new Error(`${f}: not in ${LEDGER_DIR}`);
     return { file, record };
   });
@@ -56,7 +78,9 @@ if (args.record?.length) {
   shown = selectRecords(ledger);
 }
 if (!shown.length) {
-  console.error(`no usable ledger record in ${LEDGER_DIR} (complete, >= 5 runs, measured code committed, quiet machine): run npm run bench`);
+  console.error(
+    `no usable ledger record in ${LEDGER_DIR} (complete, >= 5 runs, measured code committed, quiet machine): run npm run bench`,
+  );
   process.exit(1);
 }
 
@@ -73,12 +97,17 @@ const next = withBlock(args.readme!, readme, renderSummary(shown));
 const nextDoc = withBlock(args.doc!, doc, renderBlock(shown));
 if (next !== readme) writeFileSync(args.readme!, next);
 if (nextDoc !== doc) writeFileSync(args.doc!, nextDoc);
-writeFileSync(args.html!, renderHtml(shown, {
-  title: 'hakmem performance, from the bench ledger',
-  intro: `<p>The records the README shows (${shown.map((s) => relative(ROOT, s.file)).join(', ')}), and under each workload hakmem's history across every complete record of the ledger (${ledger.length} records).</p>`,
-  history: ledger,
-}));
-console.log(`README summary ${next === readme ? 'unchanged' : 'updated'} (${relative(process.cwd(), args.readme!)}), docs ${nextDoc === doc ? 'unchanged' : 'updated'} (${relative(process.cwd(), args.doc!)}), from ${shown.map((s) => relative(ROOT, s.file)).join(', ')}`);
+writeFileSync(
+  args.html!,
+  renderHtml(shown, {
+    title: 'hakmem performance, from the bench ledger',
+    intro: `<p>The records the README shows (${shown.map((s) => relative(ROOT, s.file)).join(', ')}), and under each workload hakmem's history across every complete record of the ledger (${ledger.length} records).</p>`,
+    history: ledger,
+  }),
+);
+console.log(
+  `README summary ${next === readme ? 'unchanged' : 'updated'} (${relative(process.cwd(), args.readme!)}), docs ${nextDoc === doc ? 'unchanged' : 'updated'} (${relative(process.cwd(), args.doc!)}), from ${shown.map((s) => relative(ROOT, s.file)).join(', ')}`,
+);
 console.log(`HTML report: ${relative(process.cwd(), args.html!)}`);
 const problems = [...checkReadme(next), ...checkBenchmarksDoc(nextDoc)];
 if (problems.length) {

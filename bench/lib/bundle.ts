@@ -87,21 +87,23 @@ async function build(): Promise<string> {
     sourcemap: 'linked',
     outExtension: { '.js': '.mjs' },
     logLevel: 'silent',
-    plugins: [{
-      name: 'import-meta-of-source',
-      setup(b) {
-        b.onLoad({ filter: /\.(ts|mts)$/ }, (args) => {
-          if (args.path.includes('/node_modules/')) return undefined;
-          const src = readFileSync(args.path, 'utf8');
-          const url = pathToFileURL(args.path).href;
-          const contents = src
-            .replace(/\bimport\.meta\.url\b/g, JSON.stringify(url))
-            .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
-            .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(join(args.path, '..')));
-          return { contents, loader: 'ts', resolveDir: join(args.path, '..') };
-        });
+    plugins: [
+      {
+        name: 'import-meta-of-source',
+        setup(b) {
+          b.onLoad({ filter: /\.(ts|mts)$/ }, (args) => {
+            if (args.path.includes('/node_modules/')) return undefined;
+            const src = readFileSync(args.path, 'utf8');
+            const url = pathToFileURL(args.path).href;
+            const contents = src
+              .replace(/\bimport\.meta\.url\b/g, JSON.stringify(url))
+              .replace(/\bimport\.meta\.filename\b/g, JSON.stringify(args.path))
+              .replace(/\bimport\.meta\.dirname\b/g, JSON.stringify(join(args.path, '..')));
+            return { contents, loader: 'ts', resolveDir: join(args.path, '..') };
+          });
+        },
       },
-    }],
+    ],
   });
   // mark complete, then publish atomically; a concurrent bench may have published the same key
   mkdirSync(join(tmp, 'ok'));

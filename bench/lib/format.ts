@@ -29,7 +29,13 @@ export function formatTable(head: string[], rows: string[][], left = (i: number,
   const widths = head.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length > 2).map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]) => {
     if (r.length === 2) return `  ${r[0].padEnd(widths[0])}  ${r[1]}`;
-    return '  ' + r.map((s, i) => (left(i, r.length) ? s.padEnd(widths[i]) : s.padStart(widths[i]))).join('  ').trimEnd();
+    return (
+      '  ' +
+      r
+        .map((s, i) => (left(i, r.length) ? s.padEnd(widths[i]) : s.padStart(widths[i])))
+        .join('  ')
+        .trimEnd()
+    );
   };
   return [fmt(head), '  ' + widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)];
 }

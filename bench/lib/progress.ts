@@ -5,7 +5,11 @@
 // The estimate: each planned process is expected to take as long as the same configuration took
 // last time, or the mean of all processes so far when that configuration has not run yet.
 
-export interface Step { key: string; label: string; rep: number }
+export interface Step {
+  key: string;
+  label: string;
+  rep: number;
+}
 
 export class Progress {
   private readonly tty: boolean;

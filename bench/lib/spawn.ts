@@ -45,10 +45,23 @@ export function startTsWorker(file: URL, workerData?: unknown): Worker {
 /** The next message of w (rejects on a worker error or an exit before it). */
 export function nextMessage<T>(w: Worker): Promise<T> {
   return new Promise((resolve, reject) => {
-    const onMsg = (m: T) => { off(); resolve(m); };
-    const onErr = (e: Error) => { off(); reject(e); };
-    const onExit = (code: number) => { off(); reject(new Error(`worker exited (code ${code}) before answering`)); };
-    const off = () => { w.off('message', onMsg); w.off('error', onErr); w.off('exit', onExit); };
+    const onMsg = (m: T) => {
+      off();
+      resolve(m);
+    };
+    const onErr = (e: Error) => {
+      off();
+      reject(e);
+    };
+    const onExit = (code: number) => {
+      off();
+      reject(new Error(`worker exited (code ${code}) before answering`));
+    };
+    const off = () => {
+      w.off('message', onMsg);
+      w.off('error', onErr);
+      w.off('exit', onExit);
+    };
     w.on('message', onMsg);
     w.on('error', onErr);
     w.on('exit', onExit);

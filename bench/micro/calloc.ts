@@ -10,9 +10,9 @@ for (const size of [24, 48, 100, 200, 1000]) {
   for (let pass = 0; pass < 2; pass++) {
     const t0 = performance.now();
     for (let i = 0; i < N; i++) h.free(h.calloc(1, size));
-    if (pass === 1) console.log(`${size} B: ${((performance.now() - t0) * 1e6 / N).toFixed(1)} ns per calloc+free`);
+    if (pass === 1) console.log(`${size} B: ${(((performance.now() - t0) * 1e6) / N).toFixed(1)} ns per calloc+free`);
   }
   const t0 = performance.now();
   for (let i = 0; i < N; i++) h.free(h.malloc(size));
-  console.log(`${size} B: ${((performance.now() - t0) * 1e6 / N).toFixed(1)} ns per malloc+free`);
+  console.log(`${size} B: ${(((performance.now() - t0) * 1e6) / N).toFixed(1)} ns per malloc+free`);
 }

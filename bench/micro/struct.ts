@@ -162,37 +162,79 @@ type SetF = (h: Heap, p: number, v: number) => void;
 // (a) generated code, literal offsets, one function per accessor: S.value.get(heap, p)
 const genA = {
   id: { get: new Function('h', 'p', 'return h.i32[(p + 4) >> 2];') as GetF },
-  value: { get: new Function('h', 'p', 'return h.f64[(p + 8) >> 3];') as GetF, set: new Function('h', 'p', 'v', 'h.f64[(p + 8) >> 3] = v;') as SetF },
-  w: { get: new Function('h', 'p', 'return h.f32[(p + 16) >> 2];') as GetF, set: new Function('h', 'p', 'v', 'h.f32[(p + 16) >> 2] = v;') as SetF },
+  value: {
+    get: new Function('h', 'p', 'return h.f64[(p + 8) >> 3];') as GetF,
+    set: new Function('h', 'p', 'v', 'h.f64[(p + 8) >> 3] = v;') as SetF,
+  },
+  w: {
+    get: new Function('h', 'p', 'return h.f32[(p + 16) >> 2];') as GetF,
+    set: new Function('h', 'p', 'v', 'h.f32[(p + 16) >> 2] = v;') as SetF,
+  },
 };
 // (b) closures over a const offset, behind a field object: S.value.get(heap, p)
 const cg = {
-  i32: (off: number): GetF => { const o = off; return (h, p) => h.i32[(p + o) >> 2]!; },
-  f32: (off: number): GetF => { const o = off; return (h, p) => h.f32[(p + o) >> 2]!; },
-  f64: (off: number): GetF => { const o = off; return (h, p) => h.f64[(p + o) >> 3]!; },
+  i32: (off: number): GetF => {
+    const o = off;
+    return (h, p) => h.i32[(p + o) >> 2]!;
+  },
+  f32: (off: number): GetF => {
+    const o = off;
+    return (h, p) => h.f32[(p + o) >> 2]!;
+  },
+  f64: (off: number): GetF => {
+    const o = off;
+    return (h, p) => h.f64[(p + o) >> 3]!;
+  },
 };
 const cs = {
-  f32: (off: number): SetF => { const o = off; return (h, p, v) => { h.f32[(p + o) >> 2] = v; }; },
-  f64: (off: number): SetF => { const o = off; return (h, p, v) => { h.f64[(p + o) >> 3] = v; }; },
+  f32: (off: number): SetF => {
+    const o = off;
+    return (h, p, v) => {
+      h.f32[(p + o) >> 2] = v;
+    };
+  },
+  f64: (off: number): SetF => {
+    const o = off;
+    return (h, p, v) => {
+      h.f64[(p + o) >> 3] = v;
+    };
+  },
 };
 const closB = { id: { get: cg.i32(4) }, value: { get: cg.f64(8), set: cs.f64(8) }, w: { get: cg.f32(16), set: cs.f32(16) } };
 // (c) a generated class with prototype methods taking the heap: S.value(heap, p)
-interface ExplicitHeap { id: GetF; value: GetF; setValue: SetF; w: GetF; setW: SetF }
-const genC = new (new Function(`return class {
+interface ExplicitHeap {
+  id: GetF;
+  value: GetF;
+  setValue: SetF;
+  w: GetF;
+  setW: SetF;
+}
+const genC = new (
+  new Function(`return class {
   id(h, p) { return h.i32[(p + 4) >> 2]; }
   value(h, p) { return h.f64[(p + 8) >> 3]; }
   setValue(h, p, v) { h.f64[(p + 8) >> 3] = v; }
   w(h, p) { return h.f32[(p + 16) >> 2]; }
   setW(h, p, v) { h.f32[(p + 16) >> 2] = v; }
-}`)() as new () => ExplicitHeap)();
+}`)() as new () => ExplicitHeap
+)();
 // (c2) the same class built from the closures of (b), without new Function
 function protoClass<T>(methods: Record<string, unknown>, ctor: new (...a: never[]) => object): T {
   for (const [k, f] of Object.entries(methods)) Object.defineProperty(ctor.prototype, k, { value: f });
   return ctor as T;
 }
-const closC2 = new (protoClass<new () => ExplicitHeap>({ id: cg.i32(4), value: cg.f64(8), setValue: cs.f64(8), w: cg.f32(16), setW: cs.f32(16) }, class {}))();
+const closC2 = new (protoClass<new () => ExplicitHeap>(
+  { id: cg.i32(4), value: cg.f64(8), setValue: cs.f64(8), w: cg.f32(16), setW: cs.f32(16) },
+  class {},
+))();
 // (d1) a view bound to one heap, a generated class reading this.h: node.value(p)
-interface Bound { id(p: number): number; value(p: number): number; setValue(p: number, v: number): void; w(p: number): number; setW(p: number, v: number): void }
+interface Bound {
+  id(p: number): number;
+  value(p: number): number;
+  setValue(p: number, v: number): void;
+  w(p: number): number;
+  setW(p: number, v: number): void;
+}
 const GenD1 = new Function(`return class {
   constructor(h) { this.h = h; }
   id(p) { return this.h.i32[(p + 4) >> 2]; }
@@ -200,26 +242,63 @@ const GenD1 = new Function(`return class {
   setValue(p, v) { this.h.f64[(p + 8) >> 3] = v; }
   w(p) { return this.h.f32[(p + 16) >> 2]; }
   setW(p, v) { this.h.f32[(p + 16) >> 2] = v; }
-}`)() as new (h: Heap) => Bound;
+}`)() as new (
+  h: Heap,
+) => Bound;
 // (d3) a view bound to one heap: a class per struct whose prototype methods are closures over the
 // offset, code shared by every struct (so `this.h` sees every struct's class), reading this.h
 type ThisGet = (this: { h: Heap }, p: number) => number;
 type ThisSet = (this: { h: Heap }, p: number, v: number) => void;
 const tg = {
-  i32: (off: number): ThisGet => { const o = off; return function (p) { return this.h.i32[(p + o) >> 2]!; }; },
-  f32: (off: number): ThisGet => { const o = off; return function (p) { return this.h.f32[(p + o) >> 2]!; }; },
-  f64: (off: number): ThisGet => { const o = off; return function (p) { return this.h.f64[(p + o) >> 3]!; }; },
+  i32: (off: number): ThisGet => {
+    const o = off;
+    return function (p) {
+      return this.h.i32[(p + o) >> 2]!;
+    };
+  },
+  f32: (off: number): ThisGet => {
+    const o = off;
+    return function (p) {
+      return this.h.f32[(p + o) >> 2]!;
+    };
+  },
+  f64: (off: number): ThisGet => {
+    const o = off;
+    return function (p) {
+      return this.h.f64[(p + o) >> 3]!;
+    };
+  },
 };
 const ts = {
-  f32: (off: number): ThisSet => { const o = off; return function (p, v) { this.h.f32[(p + o) >> 2] = v; }; },
-  f64: (off: number): ThisSet => { const o = off; return function (p, v) { this.h.f64[(p + o) >> 3] = v; }; },
+  f32: (off: number): ThisSet => {
+    const o = off;
+    return function (p, v) {
+      this.h.f32[(p + o) >> 2] = v;
+    };
+  },
+  f64: (off: number): ThisSet => {
+    const o = off;
+    return function (p, v) {
+      this.h.f64[(p + o) >> 3] = v;
+    };
+  },
 };
 function boundClass(methods: Record<string, unknown>): new (h: Heap) => Bound {
-  return protoClass(methods, class { h: Heap; constructor(h: Heap) { this.h = h; } });
+  return protoClass(
+    methods,
+    class {
+      h: Heap;
+      constructor(h: Heap) {
+        this.h = h;
+      }
+    },
+  );
 }
 const ClosD3 = boundClass({ id: tg.i32(4), value: tg.f64(8), setValue: ts.f64(8), w: tg.f32(16), setW: ts.f32(16) });
 // Other structs sharing (d3)'s code, used before timing, as an application with several structs would.
-const d3Others = [0, 8, 24, 40].map((o) => new (boundClass({ value: tg.f64(o), setValue: ts.f64(o), id: tg.i32(o + 4), w: tg.f32(o + 16), setW: ts.f32(o + 16) }))(heap));
+const d3Others = [0, 8, 24, 40].map(
+  (o) => new (boundClass({ value: tg.f64(o), setValue: ts.f64(o), id: tg.i32(o + 4), w: tg.f32(o + 16), setW: ts.f32(o + 16) }))(heap),
+);
 // (dk) the shipped form (closures over const heap and offset, own properties), but its object built
 // with keyed stores `v[name] = f`, 11 fields (22 properties): V8 turns an object that gets more than
 // about 16 new properties by keyed stores into a dictionary (seen with %HasFastProperties);
@@ -227,9 +306,22 @@ const d3Others = [0, 8, 24, 40].map((o) => new (boundClass({ value: tg.f64(o), s
 function keyedView(): Bound {
   const h = heap;
   const entries: [string, unknown][] = [
-    ['id', (p: number) => h.i32[(p + 4) >> 2]], ['setId', () => 0],
-    ['value', (p: number) => h.f64[(p + 8) >> 3]], ['setValue', (p: number, x: number) => { h.f64[(p + 8) >> 3] = x; }],
-    ['w', (p: number) => h.f32[(p + 16) >> 2]], ['setW', (p: number, x: number) => { h.f32[(p + 16) >> 2] = x; }],
+    ['id', (p: number) => h.i32[(p + 4) >> 2]],
+    ['setId', () => 0],
+    ['value', (p: number) => h.f64[(p + 8) >> 3]],
+    [
+      'setValue',
+      (p: number, x: number) => {
+        h.f64[(p + 8) >> 3] = x;
+      },
+    ],
+    ['w', (p: number) => h.f32[(p + 16) >> 2]],
+    [
+      'setW',
+      (p: number, x: number) => {
+        h.f32[(p + 16) >> 2] = x;
+      },
+    ],
   ];
   for (let k = 0; k < 8; k++) entries.push([`pad${k}`, () => 0], [`setPad${k}`, () => 0]);
   const v: Record<string, unknown> = {};
@@ -287,7 +379,11 @@ function aosC2(h: Heap, base: number, n: number): number {
 }
 // One loop per bound form (same text, separate feedback).
 function boundLoop(): (node: Bound, base: number, n: number) => number {
-  return new Function('node', 'base', 'n', `
+  return new Function(
+    'node',
+    'base',
+    'n',
+    `
     let s = 0;
     for (let i = 0, p = base; i < n; i++, p += ${SIZE}) {
       const v = node.value(p);
@@ -297,7 +393,8 @@ function boundLoop(): (node: Bound, base: number, n: number) => number {
       node.setW(p, w + 1);
       s += id;
     }
-    return s;`) as (node: Bound, base: number, n: number) => number;
+    return s;`,
+  ) as (node: Bound, base: number, n: number) => number;
 }
 const aosD1 = boundLoop();
 const aosD3 = boundLoop();
@@ -319,7 +416,12 @@ let head = 0;
   }
 }
 
-interface Form { workload: string; name: string; accesses: number; run(): number }
+interface Form {
+  workload: string;
+  name: string;
+  accesses: number;
+  run(): number;
+}
 const forms: Form[] = [
   { workload: 'aos', name: 'hand', accesses: 5, run: () => aosHand(heap, base, N) },
   { workload: 'aos', name: 'struct', accesses: 5, run: () => aosStruct(particle, base, N) },
@@ -337,13 +439,27 @@ if (VARIANTS) {
   if (base2 === 0) throw new Error('out of memory');
   let flip = 0;
   forms.push(
-    { workload: 'aos, 2 heaps alternating', name: 'hand', accesses: 5, run: () => ((flip ^= 1) ? aosHand2(heap, base, N) : aosHand2(heap2, base2, N)) },
-    { workload: 'aos, 2 heaps alternating', name: 'struct', accesses: 5, run: () => ((flip ^= 1) ? aosStruct2(particle, base, N) : aosStruct2(particle2, base2, N)) },
+    {
+      workload: 'aos, 2 heaps alternating',
+      name: 'hand',
+      accesses: 5,
+      run: () => ((flip ^= 1) ? aosHand2(heap, base, N) : aosHand2(heap2, base2, N)),
+    },
+    {
+      workload: 'aos, 2 heaps alternating',
+      name: 'struct',
+      accesses: 5,
+      run: () => ((flip ^= 1) ? aosStruct2(particle, base, N) : aosStruct2(particle2, base2, N)),
+    },
   );
   const d1 = new GenD1(heap);
   const d3 = new ClosD3(heap);
   const dk = keyedView();
-  for (const o of d3Others) for (let k = 0; k < 20000; k++) { o.setValue(base, o.value(base) + o.id(base)); o.setW(base, o.w(base)); }
+  for (const o of d3Others)
+    for (let k = 0; k < 20000; k++) {
+      o.setValue(base, o.value(base) + o.id(base));
+      o.setW(base, o.w(base));
+    }
   forms.push(
     { workload: 'aos', name: '(a) new Function, S.value.get(heap, p)', accesses: 5, run: () => aosA(heap, base, N) },
     { workload: 'aos', name: '(b) closures, S.value.get(heap, p)', accesses: 5, run: () => aosB(heap, base, N) },
@@ -376,7 +492,9 @@ const f3 = (x: number): string => (x >= 0 ? ' ' : '') + x.toFixed(3);
 console.log(`node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu?'} x${os.cpus().length}, ${os.platform()} ${os.arch()}`);
 console.log(`command: node --import tsx bench/micro/struct.ts ${process.argv.slice(2).join(' ')}`.trimEnd());
 console.log(`n ${N} structs of ${SIZE} bytes, ${REPS} passes per round and form, ${ROUNDS} rounds interleaved (order alternating)`);
-console.log('ns per field access: median over rounds (min-max); diff = form - hand: of the medians, then median (min..max) of the per-round differences');
+console.log(
+  'ns per field access: median over rounds (min-max); diff = form - hand: of the medians, then median (min..max) of the per-round differences',
+);
 for (const w of [...new Set(forms.map((f) => f.workload))]) {
   const hand = forms.find((f) => f.workload === w && f.name === 'hand')!;
   const ht = times.get(hand)!;
@@ -384,7 +502,10 @@ for (const w of [...new Set(forms.map((f) => f.workload))]) {
   for (const f of forms.filter((x) => x.workload === w)) {
     const t = times.get(f)!;
     const line = `  ${f.name.padEnd(46)} ${median(t).toFixed(3)} (${Math.min(...t).toFixed(3)}-${Math.max(...t).toFixed(3)})`;
-    if (f === hand) { console.log(line); continue; }
+    if (f === hand) {
+      console.log(line);
+      continue;
+    }
     const d = t.map((x, i) => x - ht[i]!);
     console.log(`${line}  diff ${f3(median(t) - median(ht))}, per round ${f3(median(d))} (${f3(Math.min(...d))}..${f3(Math.max(...d))})`);
   }

@@ -7,6 +7,10 @@ import { hakmemPeer } from './hakmem.ts';
 import type { HeapPeer } from '../synthetic/core.ts';
 
 export const peer: HeapPeer = {
-  ...hakmemPeer('hakmem-cached', 'hakmem createHeap() defaults, the A rand2 loop with a cached view instead of heap.u8 per access (not user form)', () => createHeap()),
+  ...hakmemPeer(
+    'hakmem-cached',
+    'hakmem createHeap() defaults, the A rand2 loop with a cached view instead of heap.u8 per access (not user form)',
+    () => createHeap(),
+  ),
   cachedView: true,
 };

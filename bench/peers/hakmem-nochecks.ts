@@ -26,18 +26,20 @@ await build({
   target: 'es2022',
   outfile,
   logLevel: 'silent',
-  plugins: [{
-    name: 'strip-checks',
-    setup(b) {
-      b.onLoad({ filter: /[\\/]src[\\/]heap\.ts$/ }, (args) => {
-        const text = readFileSync(args.path, 'utf8').replace(/\/\*check\*\/[\s\S]*?\/\*end\*\//g, () => {
-          stripped++;
-          return 'true';
+  plugins: [
+    {
+      name: 'strip-checks',
+      setup(b) {
+        b.onLoad({ filter: /[\\/]src[\\/]heap\.ts$/ }, (args) => {
+          const text = readFileSync(args.path, 'utf8').replace(/\/\*check\*\/[\s\S]*?\/\*end\*\//g, () => {
+            stripped++;
+            return 'true';
+          });
+          return { contents: text, loader: 'ts' };
         });
-        return { contents: text, loader: 'ts' };
-      });
+      },
     },
-  }],
+  ],
 });
 if (stripped !== 3) throw new Error(`hakmem-nochecks: expected 3 marked checks in src/heap.ts, found ${stripped}`);
 const { createHeap } = (await import(pathToFileURL(outfile).href)) as typeof Hakmem;

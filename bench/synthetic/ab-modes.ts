@@ -12,7 +12,8 @@ import type { loopARand2 } from './core.ts';
 type Loop = typeof loopARand2;
 const MODES = ['minimal', 'fast', 'balanced', 'learning', 'research'];
 const [a, b] = [process.argv[2], process.argv[3]];
-if (!a || !b || !MODES.includes(a) || !MODES.includes(b)) throw new Error(`usage: bench/synthetic/ab-modes.ts MODE MODE [PAIRS] [CYCLES] (modes: ${MODES.join(', ')})`);
+if (!a || !b || !MODES.includes(a) || !MODES.includes(b))
+  throw new Error(`usage: bench/synthetic/ab-modes.ts MODE MODE [PAIRS] [CYCLES] (modes: ${MODES.join(', ')})`);
 const PAIRS = Number(process.argv[4] ?? 15);
 const CYCLES = Number(process.argv[5] ?? 3_000_000);
 const core = './core.ts';
@@ -51,5 +52,7 @@ for (let i = 0; i < PAIRS; i++) {
 }
 const median = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
 const range = (x: number[]) => `${median(x).toFixed(1)} ns/op (min ${Math.min(...x).toFixed(1)}, max ${Math.max(...x).toFixed(1)})`;
-console.log(`A ${SLOTS} rand2, ${PAIRS} pairs of ${CYCLES} cycles: ${a} ${range(first)}, ${b} ${range(second)}; ` +
-  `${a} / ${b}: median ${median(ratios).toFixed(3)}, min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}`);
+console.log(
+  `A ${SLOTS} rand2, ${PAIRS} pairs of ${CYCLES} cycles: ${a} ${range(first)}, ${b} ${range(second)}; ` +
+    `${a} / ${b}: median ${median(ratios).toFixed(3)}, min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}`,
+);

@@ -51,5 +51,7 @@ for (let i = 0; i < PAIRS; i++) {
   ratios.push(t / o);
 }
 const median = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
-console.log(`A ${SLOTS} rand2, ${PAIRS} pairs of ${CYCLES} cycles: this tree ${median(mine).toFixed(1)} ns/op, ${other} ${median(theirs).toFixed(1)} ns/op; ` +
-  `this / other: median ${median(ratios).toFixed(3)}, min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}`);
+console.log(
+  `A ${SLOTS} rand2, ${PAIRS} pairs of ${CYCLES} cycles: this tree ${median(mine).toFixed(1)} ns/op, ${other} ${median(theirs).toFixed(1)} ns/op; ` +
+    `this / other: median ${median(ratios).toFixed(3)}, min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}`,
+);

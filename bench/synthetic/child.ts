@@ -9,8 +9,22 @@
 import { writeSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
-  analyze, loopA, loopAGc, loopARand2Cached, loopC1, loopC1Gc, loopC2, loopC2Gc, maxSizeOf, sizeMode,
-  type CreateOpts, type GcPeer, type HeapPeer, type Peer, type SizeRule, type Workload,
+  analyze,
+  loopA,
+  loopAGc,
+  loopARand2Cached,
+  loopC1,
+  loopC1Gc,
+  loopC2,
+  loopC2Gc,
+  maxSizeOf,
+  sizeMode,
+  type CreateOpts,
+  type GcPeer,
+  type HeapPeer,
+  type Peer,
+  type SizeRule,
+  type Workload,
 } from './core.ts';
 
 export interface ChildResult {
@@ -65,16 +79,22 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
 // warm-up then leaves an optimized loop (checked with
 // `stdbuf -o0 node --import tsx --trace-deopt --trace-opt bench/synthetic/child.ts ... --marks`).
 // No gc() before the timed run: a full GC drops optimized code ("weak objects" deopts).
-const mark = (s: string) => { if (values.marks) writeSync(1, `# ${s}\n`); };
+const mark = (s: string) => {
+  if (values.marks) writeSync(1, `# ${s}\n`);
+};
 
-const result = peer.kind === 'heap' && peer.runOutside
-  ? { peer: peer.name, workload: w, ...peer.runOutside(w) } // native peers: no JS loop, no warm-up
-  : peer.kind === 'heap' ? runHeap(peer) : await runGc(peer);
+const result =
+  peer.kind === 'heap' && peer.runOutside
+    ? { peer: peer.name, workload: w, ...peer.runOutside(w) } // native peers: no JS loop, no warm-up
+    : peer.kind === 'heap'
+      ? runHeap(peer)
+      : await runGc(peer);
 process.stdout.write(JSON.stringify(result) + '\n');
 
 function runHeap(p: HeapPeer): ChildResult {
   if (p.cachedView && !(kind === 'A' && w.sizes === 'rand2')) throw new Error(`${p.name} runs only workload A with sizes rand2`);
-  const loop = kind === 'C2' ? loopC2 : kind === 'C1' ? loopC1 : p.cachedView ? loopARand2Cached : loopA[w.sizes as 'rand' | 'fixed256' | 'rand2'];
+  const loop =
+    kind === 'C2' ? loopC2 : kind === 'C1' ? loopC1 : p.cachedView ? loopARand2Cached : loopA[w.sizes as 'rand' | 'fixed256' | 'rand2'];
   const run = (cycles: number) => {
     const inst = p.create(opts);
     const slots = inst.wide ? new Float64Array(w.ws) : new Int32Array(w.ws);
@@ -91,8 +111,13 @@ function runHeap(p: HeapPeer): ChildResult {
   const r = run(w.cycles);
   mark('timed run end');
   return {
-    peer: p.name, workload: w, ms: r.ms, nsPerOp: (r.ms * 1e6) / w.cycles,
-    highWater: r.hw, highWaterKind: r.hw > 0 ? 'heap' : 'none', finalState: r.s,
+    peer: p.name,
+    workload: w,
+    ms: r.ms,
+    nsPerOp: (r.ms * 1e6) / w.cycles,
+    highWater: r.hw,
+    highWaterKind: r.hw > 0 ? 'heap' : 'none',
+    finalState: r.s,
   };
 }
 
@@ -100,7 +125,11 @@ async function runGc(p: GcPeer): Promise<ChildResult> {
   const mode = sizeMode(w.sizes);
   const newSlots = (): (Uint8Array | null)[] => new Array<Uint8Array | null>(w.ws).fill(null);
   const loop = (g: ReturnType<GcPeer['create']>, slots: (Uint8Array | null)[], cycles: number, seed: number) =>
-    kind === 'C2' ? loopC2Gc(g, slots, cycles, seed) : kind === 'C1' ? loopC1Gc(g, slots, cycles, seed) : loopAGc(g, slots, cycles, seed, mode);
+    kind === 'C2'
+      ? loopC2Gc(g, slots, cycles, seed)
+      : kind === 'C1'
+        ? loopC1Gc(g, slots, cycles, seed)
+        : loopAGc(g, slots, cycles, seed, mode);
   const prime = p.create(opts); // see PRIME
   const primeSlots = newSlots();
   for (let k = 0; k < 10; k++) loop(prime, primeSlots, 16, w.seed);
@@ -123,7 +152,10 @@ async function runGc(p: GcPeer): Promise<ChildResult> {
       gc();
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+    const used = () => {
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
     const base = used();
     const mslots = newSlots();
     const chunk = kind === 'A' ? 4096 : 8;
@@ -134,7 +166,12 @@ async function runGc(p: GcPeer): Promise<ChildResult> {
     }
   }
   return {
-    peer: p.name, workload: w, ms: t1 - t0, nsPerOp: ((t1 - t0) * 1e6) / w.cycles,
-    highWater, highWaterKind: values.memory ? 'sampled' : 'none', finalState: s,
+    peer: p.name,
+    workload: w,
+    ms: t1 - t0,
+    nsPerOp: ((t1 - t0) * 1e6) / w.cycles,
+    highWater,
+    highWaterKind: values.memory ? 'sampled' : 'none',
+    finalState: s,
   };
 }

@@ -117,7 +117,9 @@ export function loopARand(a: Allocator, slots: Int32Array | Float64Array, cycles
   const mask = slots.length - 1;
   let s = seed | 0;
   for (let i = 0; i < cycles; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const idx = s & mask;
     const q = slots[idx];
     if (q !== 0) {
@@ -139,7 +141,9 @@ export function loopAFixed256(a: Allocator, slots: Int32Array | Float64Array, cy
   const mask = slots.length - 1;
   let s = seed | 0;
   for (let i = 0; i < cycles; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const idx = s & mask;
     const q = slots[idx];
     if (q !== 0) {
@@ -160,14 +164,18 @@ export function loopARand2(a: Allocator, slots: Int32Array | Float64Array, cycle
   const mask = slots.length - 1;
   let s = seed | 0;
   for (let i = 0; i < cycles; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const idx = s & mask;
     const q = slots[idx];
     if (q !== 0) {
       a.free(q);
       slots[idx] = 0;
     } else {
-      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
       const size = 16 + (s & 0x3ff);
       const p = a.malloc(size);
       if (p === 0) oom(size);
@@ -187,14 +195,18 @@ export function loopARand2Cached(a: Allocator, slots: Int32Array | Float64Array,
   let s = seed | 0;
   let u8 = a.u8;
   for (let i = 0; i < cycles; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const idx = s & mask;
     const q = slots[idx];
     if (q !== 0) {
       a.free(q);
       slots[idx] = 0;
     } else {
-      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+      s ^= s << 13;
+      s ^= s >>> 17;
+      s ^= s << 5;
       const size = 16 + (s & 0x3ff);
       const p = a.malloc(size);
       if (p === 0) oom(size);
@@ -212,13 +224,13 @@ export const loopA = { rand: loopARand, fixed256: loopAFixed256, rand2: loopARan
  * Workload A on a GC allocator: the slot index is the "pointer", free drops the reference.
  * One function for all size rules (mode from sizeMode): ~0.7 ns is noise at 100+ ns/op.
  */
-export function loopAGc(
-  g: GcAllocator, slots: (Uint8Array | null)[], cycles: number, seed: number, mode: number,
-): number {
+export function loopAGc(g: GcAllocator, slots: (Uint8Array | null)[], cycles: number, seed: number, mode: number): number {
   const mask = slots.length - 1;
   let s = seed | 0;
   for (let i = 0; i < cycles; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const idx = s & mask;
     if (slots[idx] !== null) {
       slots[idx] = null;
@@ -226,7 +238,12 @@ export function loopAGc(
       let size: number;
       if (mode === RAND) size = 16 + (s & 0x3ff);
       else if (mode === FIXED256) size = 256;
-      else { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; size = 16 + (s & 0x3ff); }
+      else {
+        s ^= s << 13;
+        s ^= s >>> 17;
+        s ^= s << 5;
+        size = 16 + (s & 0x3ff);
+      }
       const b = g.alloc(size);
       b[0] = i;
       slots[idx] = b;
@@ -240,7 +257,9 @@ export function loopC2(a: Allocator, slots: Int32Array | Float64Array, cycles: n
   const mask = slots.length - 1;
   let s = seed | 0;
   for (let i = 0; i < cycles; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const idx = s & mask;
     const q = slots[idx];
     if (q !== 0) {
@@ -287,7 +306,9 @@ export function loopC2Gc(g: GcAllocator, slots: (Uint8Array | null)[], cycles: n
   const mask = slots.length - 1;
   let s = seed | 0;
   for (let i = 0; i < cycles; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const idx = s & mask;
     if (slots[idx] !== null) {
       slots[idx] = null;
@@ -326,7 +347,9 @@ export function analyze(w: Workload): Analysis {
   let peakBytes = 0;
   let s = w.seed | 0;
   for (let i = 0; i < w.cycles; i++) {
-    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
     const idx = s & mask;
     const q = sizes[idx];
     if (q !== 0) {
@@ -338,7 +361,12 @@ export function analyze(w: Workload): Analysis {
       if (mode === -1) size = 65536 * (1 + ((s >>> 16) & 63));
       else if (mode === RAND) size = 16 + (s & 0x3ff);
       else if (mode === FIXED256) size = 256;
-      else { s ^= s << 13; s ^= s >>> 17; s ^= s << 5; size = 16 + (s & 0x3ff); }
+      else {
+        s ^= s << 13;
+        s ^= s >>> 17;
+        s ^= s << 5;
+        size = 16 + (s & 0x3ff);
+      }
       sizes[idx] = size;
       liveBytes += size;
       if (liveBytes > peakBytes) peakBytes = liveBytes;

@@ -11,7 +11,16 @@ import type { ChildResult } from './child.ts';
 import { RECORD_OPTIONS } from '../lib/args.ts';
 import { renderHtml } from '../ledger/html.ts';
 import { fmtNum, fmtS, formatTable, mib, pct } from '../lib/format.ts';
-import { cpuBusy, deriveGroups, LEDGER_DIR, LEDGER_REL, LedgerWriter, newRecord, type LedgerGroup, type LedgerRow } from '../ledger/ledger.ts';
+import {
+  cpuBusy,
+  deriveGroups,
+  LEDGER_DIR,
+  LEDGER_REL,
+  LedgerWriter,
+  newRecord,
+  type LedgerGroup,
+  type LedgerRow,
+} from '../ledger/ledger.ts';
 import { Progress, type Step } from '../lib/progress.ts';
 import { childArgv, childDescription } from '../lib/bundle.ts';
 import { firstLine, runJsonChild } from '../lib/spawn.ts';
@@ -72,10 +81,14 @@ const SETS: Record<'quick' | 'default' | 'full', Workload[]> = {
   default: [A(10e6, 8192, 'rand2'), A(10e6, 256, 'rand'), A(2e6, 65536, 'rand'), C1, C2],
   full: [
     A(10e6, 8192, 'rand2'),
-    A(10e6, 256, 'rand'), A(10e6, 256, 'fixed256'),
-    A(10e6, 8192, 'rand'), A(10e6, 8192, 'fixed256'),
-    A(2e6, 65536, 'rand'), A(2e6, 65536, 'fixed256'),
-    C1, C2,
+    A(10e6, 256, 'rand'),
+    A(10e6, 256, 'fixed256'),
+    A(10e6, 8192, 'rand'),
+    A(10e6, 8192, 'fixed256'),
+    A(2e6, 65536, 'rand'),
+    A(2e6, 65536, 'fixed256'),
+    C1,
+    C2,
   ],
 };
 const setName = args.full ? 'full' : args.quick ? 'quick' : 'default';
@@ -84,7 +97,12 @@ const workloads = SETS[setName];
 // ---- allocators ------------------------------------------------------------------------------
 
 const available = peerFiles();
-const wanted = args.allocators ? args.allocators.split(',').map((s) => s.trim()).filter(Boolean) : available;
+const wanted = args.allocators
+  ? args.allocators
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+  : available;
 for (const name of wanted) {
   if (!available.includes(name)) {
     process.stderr.write(`unknown allocator "${name}"; available: ${available.join(', ')}\n`);
@@ -108,7 +126,9 @@ for (const name of wanted) {
 // ---- the ledger record -----------------------------------------------------------------------
 
 const writer = new LedgerWriter(
-  newRecord('workloads', 'bench/synthetic/run.ts', { ...args, set: setName, runs: RUNS, allocators: peers.map((p) => p.name) }, [...new Set(workloads.map((w) => w.seed))]),
+  newRecord('workloads', 'bench/synthetic/run.ts', { ...args, set: setName, runs: RUNS, allocators: peers.map((p) => p.name) }, [
+    ...new Set(workloads.map((w) => w.seed)),
+  ]),
   args.ledger,
 );
 const record = writer.record;
@@ -188,19 +208,33 @@ function runChild(c: Config, memory: boolean): Promise<ChildResult> {
   if (p.kind === 'heap' && p.runOutside) {
     // Native peers run the workload in their own C program, a fresh process per run: no node child
     // in between (node + tsx start-up is ~0.3 s per process, most of a short run's wall time).
-    return new Promise((resolve, reject) => setImmediate(() => {
-      try {
-        resolve({ peer: p.name, workload: w, ...p.runOutside!(w) });
-      } catch (e) {
-        reject(e);
-      }
-    }));
+    return new Promise((resolve, reject) =>
+      setImmediate(() => {
+        try {
+          resolve({ peer: p.name, workload: w, ...p.runOutside!(w) });
+        } catch (e) {
+          reject(e);
+        }
+      }),
+    );
   }
   // bench/synthetic/child.ts bundled to plain JS once per invocation (bench/lib/bundle.ts): a fresh process per run
   const argv = [
-    ...childArgvs.child, '--peer', c.peer.name, '--workload', w.kind,
-    '--cycles', String(w.cycles), '--ws', String(w.ws), '--seed', String(w.seed), '--sizes', w.sizes,
-    '--capacity', String(c.analysis.classBoundBytes),
+    ...childArgvs.child,
+    '--peer',
+    c.peer.name,
+    '--workload',
+    w.kind,
+    '--cycles',
+    String(w.cycles),
+    '--ws',
+    String(w.ws),
+    '--seed',
+    String(w.seed),
+    '--sizes',
+    w.sizes,
+    '--capacity',
+    String(c.analysis.classBoundBytes),
   ];
   if (memory) argv.push('--memory');
   return runJsonChild<ChildResult>(argv);
@@ -218,9 +252,14 @@ for (let rep = 0; rep < RUNS; rep++) {
   }
 }
 const nConfigs = table.flat().filter((c) => !c.row.skipped).length;
-process.stderr.write(`${plan.length} processes (${nConfigs} configurations x ${RUNS} runs), interleaved, order rotated each run; record: ${writer.relFile}\n`);
+process.stderr.write(
+  `${plan.length} processes (${nConfigs} configurations x ${RUNS} runs), interleaved, order rotated each run; record: ${writer.relFile}\n`,
+);
 const loadBefore = await cpuBusy();
-const progress = new Progress(plan.map((p) => p.step), RUNS);
+const progress = new Progress(
+  plan.map((p) => p.step),
+  RUNS,
+);
 for (const { c, step } of plan) {
   // GC peers: sample memory in their first successful run only (it is not a timing statistic)
   const gcMemory = c.peer.kind === 'gc' && c.row.highWaterKind === 'none';
@@ -233,7 +272,9 @@ for (const { c, step } of plan) {
       c.row.highWaterRuns!.push(r.highWater);
       c.row.highWaterKind = r.highWaterKind;
     }
-    progress.done(`${c.peer.name.padEnd(Math.max(10, ...peers.map((p) => p.name.length)))} ${label(c.w).padEnd(26)} ${fmtTime(c.w, r.nsPerOp)}`);
+    progress.done(
+      `${c.peer.name.padEnd(Math.max(10, ...peers.map((p) => p.name.length)))} ${label(c.w).padEnd(26)} ${fmtTime(c.w, r.nsPerOp)}`,
+    );
   } catch (e) {
     const msg = firstLine(e instanceof Error ? e.message : String(e));
     c.row.errors!.push(msg);
@@ -262,10 +303,14 @@ process.stderr.write(`ledger record: ${writer.relFile}${args.html ? `; HTML repo
 function report(): string {
   const ref = args.ref;
   const machine = `${record.cpu?.model} x${record.cpu?.cores}, ${record.os?.platform} ${record.os?.arch}, node ${record.node}`;
-  const src = record.git.commit ? `git ${record.git.commit.slice(0, 7)}${record.git.dirty ? ` + uncommitted changes (${record.git.dirtyPaths.slice(0, 4).join(', ')}${record.git.dirtyPaths.length > 4 ? ', ...' : ''})` : ''}` : 'unknown (no git)';
+  const src = record.git.commit
+    ? `git ${record.git.commit.slice(0, 7)}${record.git.dirty ? ` + uncommitted changes (${record.git.dirtyPaths.slice(0, 4).join(', ')}${record.git.dirtyPaths.length > 4 ? ', ...' : ''})` : ''}`
+    : 'unknown (no git)';
   const out: string[] = [];
   out.push(`hakmem bench: how long malloc and free take in hakmem and in other allocators (workloads.md)`);
-  out.push(`  set ${setName}: ${workloads.length} workloads x ${peers.length} allocators, ${RUNS} run${RUNS === 1 ? '' : 's'} each; every run a fresh node process,`);
+  out.push(
+    `  set ${setName}: ${workloads.length} workloads x ${peers.length} allocators, ${RUNS} run${RUNS === 1 ? '' : 's'} each; every run a fresh node process,`,
+  );
   out.push(`  runs interleaved and the allocator order rotated; took ${Math.round(elapsed)} s`);
   out.push(`  machine: ${machine}; other CPU use ${pct(loadBefore)} before, ${pct(loadAfter)} after`);
   if (Math.max(loadBefore, loadAfter) > 0.2) out.push('  WARNING: other processes were using the CPUs: timings are inflated and noisier');
@@ -300,7 +345,10 @@ function report(): string {
       const t = (x: number) => fmtNum(c2 ? x / 1000 : x);
       const approx = r.highWaterKind === 'sampled' ? '~' : '';
       lines.push([
-        r.allocator, t(r.stats.median), t(r.stats.min), t(r.stats.max),
+        r.allocator,
+        t(r.stats.median),
+        t(r.stats.min),
+        t(r.stats.max),
         r.ratioToRef !== undefined ? `${fmtNum(r.ratioToRef)}x` : '-',
         r.highWaterBytes ? approx + mib(r.highWaterBytes) : '-',
         r.highWaterPerPeakLive ? `${approx}${fmtNum(r.highWaterPerPeakLive)}x` : '-',
@@ -335,17 +383,24 @@ function report(): string {
     }
   }
   out.push('');
-  out.push(`Every run's figure, the command, commit and machine: ${writer.relFile} (npm run bench:report turns the ledger into tables and charts).`);
+  out.push(
+    `Every run's figure, the command, commit and machine: ${writer.relFile} (npm run bench:report turns the ledger into tables and charts).`,
+  );
   return out.join('\n');
 }
 
 // ---- formatting helpers ----------------------------------------------------------------------
 
 function describe(w: Workload): string {
-  if (w.kind === 'C2') return `C2 large blocks: ${w.cycles} cycles over ${w.ws} slots, seed ${w.seed}, 64 KiB..4 MiB, one byte written per 4 KiB`;
+  if (w.kind === 'C2')
+    return `C2 large blocks: ${w.cycles} cycles over ${w.ws} slots, seed ${w.seed}, 64 KiB..4 MiB, one byte written per 4 KiB`;
   if (w.kind === 'C1') return `C1 2 MiB blocks: ${w.cycles} cycles of malloc(2 MiB), one byte written per 4 KiB, one read back, free`;
-  const sizes = w.sizes === 'fixed256' ? 'fixed256 (all 256 B)'
-    : w.sizes === 'rand' ? 'rand (16..1039 B from the slot draw)' : 'rand2 (16..1039 B, second draw)';
+  const sizes =
+    w.sizes === 'fixed256'
+      ? 'fixed256 (all 256 B)'
+      : w.sizes === 'rand'
+        ? 'rand (16..1039 B from the slot draw)'
+        : 'rand2 (16..1039 B, second draw)';
   return `A random-mixed: ${fmtCycles(w.cycles)} cycles, ws ${w.ws}, seed ${w.seed}, sizes ${sizes}`;
 }
 function fmtTime(w: Workload, ns: number): string {

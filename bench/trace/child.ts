@@ -87,14 +87,29 @@ try {
 } catch (e) {
   error = e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e);
   if (e instanceof ReplayError) errorOp = e.op;
-  else if (e instanceof Error) error += ` [${(e.stack ?? '').split('\n').slice(1, 4).map((s) => s.trim()).join(' | ')}]`;
+  else if (e instanceof Error)
+    error += ` [${(e.stack ?? '')
+      .split('\n')
+      .slice(1, 4)
+      .map((s) => s.trim())
+      .join(' | ')}]`;
 }
 const t1 = performance.now();
 
 const out: TraceChildResult = {
-  trace: t.name, alloc: values.alloc!, ops: t.ops, ms: t1 - t0, nsPerOp: ((t1 - t0) * 1e6) / t.ops,
-  highWater: r.inst.highWater(), peakLiveBytes: t.peakLiveBytes, failures, warmFailures,
-  emulated: r.inst.emulated, parseMs, error, errorOp,
+  trace: t.name,
+  alloc: values.alloc!,
+  ops: t.ops,
+  ms: t1 - t0,
+  nsPerOp: ((t1 - t0) * 1e6) / t.ops,
+  highWater: r.inst.highWater(),
+  peakLiveBytes: t.peakLiveBytes,
+  failures,
+  warmFailures,
+  emulated: r.inst.emulated,
+  parseMs,
+  error,
+  errorOp,
   diag: values.diag && r.inst.diag ? r.inst.diag() : undefined,
 };
 process.stdout.write(JSON.stringify(out) + '\n');

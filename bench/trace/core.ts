@@ -16,7 +16,12 @@ export const OP_NAMES = ['a', 'c', 'm', 'r', 'f'];
 /** Where the traces live (../shared/traces, or HAKMEM_TRACES); the project runs without them (the replay is then skipped). */
 export { TRACE_DIR, traceDirPresent } from '../lib/paths.ts';
 
-export interface TraceHeader { name: string; ops: number; peak: number; threads: number }
+export interface TraceHeader {
+  name: string;
+  ops: number;
+  peak: number;
+  threads: number;
+}
 
 /**
  * A trace's header line only, untimed: gunzips the file's first 4 KiB (the header is its first
@@ -112,17 +117,31 @@ export function loadTrace(file: string): Trace {
       if (mm) ids = Number(mm[1]);
       continue;
     }
-    if (c === 10) { i++; continue; }
+    if (c === 10) {
+      i++;
+      continue;
+    }
     if (k >= ops) bad(`more op lines than ops=${ops}`);
     i++;
     let op: number;
     switch (c) {
-      case 97: op = OP_A; break; // a
-      case 99: op = OP_C; break; // c
-      case 109: op = OP_M; break; // m
-      case 114: op = OP_R; break; // r
-      case 102: op = OP_F; break; // f
-      default: bad('unknown op');
+      case 97:
+        op = OP_A;
+        break; // a
+      case 99:
+        op = OP_C;
+        break; // c
+      case 109:
+        op = OP_M;
+        break; // m
+      case 114:
+        op = OP_R;
+        break; // r
+      case 102:
+        op = OP_F;
+        break; // f
+      default:
+        bad('unknown op');
     }
     kind[k] = op!;
     tid[k] = num();
@@ -147,8 +166,19 @@ export function loadTrace(file: string): Trace {
   if (ids < 0) ids = nextId;
   if (ids !== nextId) throw new Error(`${file}: meta ids=${ids} but ${nextId} ids created`);
   return {
-    file, name: hm[1], ops, peakLiveBytes: Number(hm[3]), threads: Number(hm[4]), ids,
-    kind, tid, id, newid, size, align, counts,
+    file,
+    name: hm[1],
+    ops,
+    peakLiveBytes: Number(hm[3]),
+    threads: Number(hm[4]),
+    ids,
+    kind,
+    tid,
+    id,
+    newid,
+    size,
+    align,
+    counts,
   };
 }
 
@@ -253,7 +283,10 @@ export function pat(id: number): number {
 }
 
 export class ReplayError extends Error {
-  constructor(message: string, readonly op: number) {
+  constructor(
+    message: string,
+    readonly op: number,
+  ) {
     super(message);
   }
 }
@@ -282,7 +315,14 @@ export function replay(a: TraceAlloc, t: Trace, ptrs: Int32Array | Float64Array,
  * replay() of ops [s, e) only: the multi-thread replay (bench/trace/mt/worker.ts) runs each
  * thread's stretches of consecutive ops with it, blocks made by other threads included.
  */
-export function replayRange(a: TraceAlloc, t: TraceOps, ptrs: Int32Array | Float64Array, sizes: Float64Array, s: number, e: number): number {
+export function replayRange(
+  a: TraceAlloc,
+  t: TraceOps,
+  ptrs: Int32Array | Float64Array,
+  sizes: Float64Array,
+  s: number,
+  e: number,
+): number {
   const K = t.kind;
   const I = t.id;
   const S = t.size;

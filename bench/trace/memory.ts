@@ -41,13 +41,20 @@ for (const file of process.argv.slice(2)) {
       if (now - reported >= 256 * 1024) {
         reported = now;
         const s = heap.stats();
-        steps.push(`  op ${i}: high-water ${MiB(s.heapHighWater)}, in use ${MiB(s.inUseBytes)}, free in small slabs ${MiB(s.freeBytes.small)}, ` +
-          `mid slabs ${MiB(s.freeBytes.mid)}, page runs ${MiB(s.freeBytes.pages)}, BigCache ${MiB(s.freeBytes.bigCache)}`);
+        steps.push(
+          `  op ${i}: high-water ${MiB(s.heapHighWater)}, in use ${MiB(s.inUseBytes)}, free in small slabs ${MiB(s.freeBytes.small)}, ` +
+            `mid slabs ${MiB(s.freeBytes.mid)}, page runs ${MiB(s.freeBytes.pages)}, BigCache ${MiB(s.freeBytes.bigCache)}`,
+        );
       }
     }
   }
   const hw = heap.stats().heapHighWater;
   console.log(`${t.name}: peak live ${MiB(t.peakLiveBytes)} MiB, heap high-water ${MiB(hw)} MiB, ${(hw / t.peakLiveBytes).toFixed(2)}x`);
-  console.log(`  growth by operation: ${[...grownBy].sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${MiB(v)}`).join(', ')} (MiB)`);
+  console.log(
+    `  growth by operation: ${[...grownBy]
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, v]) => `${k} ${MiB(v)}`)
+      .join(', ')} (MiB)`,
+  );
   console.log(steps.slice(-4).join('\n'));
 }

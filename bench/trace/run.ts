@@ -19,7 +19,16 @@ import { readTraceHeader, TRACE_DIR, traceDirPresent } from './core.ts';
 import { tracePeerSkip } from '../peers/trace/built.ts';
 import { RECORD_OPTIONS } from '../lib/args.ts';
 import { renderHtml } from '../ledger/html.ts';
-import { cpuBusy, deriveGroups, LEDGER_DIR, LEDGER_REL, LedgerWriter, newRecord, type LedgerGroup, type LedgerRow } from '../ledger/ledger.ts';
+import {
+  cpuBusy,
+  deriveGroups,
+  LEDGER_DIR,
+  LEDGER_REL,
+  LedgerWriter,
+  newRecord,
+  type LedgerGroup,
+  type LedgerRow,
+} from '../ledger/ledger.ts';
 import { fmt1, formatTable } from '../lib/format.ts';
 import { Progress, type Step } from '../lib/progress.ts';
 
@@ -56,8 +65,14 @@ ${LEDGER_DIR}/<date>-<time>-replay.json. Progress goes to stderr.`);
 }
 const log = (s: string) => process.stderr.write(s + '\n');
 const RUNS = Math.max(1, Number(args.runs) | 0);
-const allocators = args.allocators!.split(',').map((s) => s.trim()).filter(Boolean);
-const modes = args.modes!.split(',').map((s) => s.trim()).filter(Boolean) as ('cold' | 'warm')[];
+const allocators = args
+  .allocators!.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const modes = args
+  .modes!.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean) as ('cold' | 'warm')[];
 for (const m of modes) if (m !== 'cold' && m !== 'warm') throw new Error(`--modes: unknown mode ${m} (cold, warm)`);
 
 // ---- which traces ------------------------------------------------------------------------------
@@ -68,7 +83,10 @@ if (files.length === 0) {
     console.log(`bench/trace/run.ts: ${TRACE_DIR} is absent: no traces to replay (workload T skipped).`);
     process.exit(0);
   }
-  files = readdirSync(TRACE_DIR).filter((f) => f.endsWith('.trace.gz')).sort().map((f) => join(TRACE_DIR, f));
+  files = readdirSync(TRACE_DIR)
+    .filter((f) => f.endsWith('.trace.gz'))
+    .sort()
+    .map((f) => join(TRACE_DIR, f));
 }
 const traces: { file: string; name: string; ops: number; peak: number }[] = [];
 const skippedTraces: string[] = [];
@@ -76,7 +94,11 @@ const mtFiles: string[] = []; // multi-thread traces: replayed after the table b
 // allocators built at bench time whose toolchain or library is missing: not run, with the install command
 for (const a of [...allocators]) {
   const why = await tracePeerSkip(a);
-  if (why) { allocators.splice(allocators.indexOf(a), 1); skippedTraces.push(`allocator ${a}: ${why}`); log(`skipping ${a}: ${why}`); }
+  if (why) {
+    allocators.splice(allocators.indexOf(a), 1);
+    skippedTraces.push(`allocator ${a}: ${why}`);
+    log(`skipping ${a}: ${why}`);
+  }
 }
 for (const f of files) {
   const h = readTraceHeader(f);
@@ -94,7 +116,10 @@ traces.sort((a, b) => (ORDER.indexOf(a.name) + 1 || 99) - (ORDER.indexOf(b.name)
 
 /** native C replayer, median ns/op of 5 runs (FORMAT.md): glibc, mimalloc */
 const NATIVE: Record<string, [number, number]> = {
-  'python-json': [20.8, 11.6], 'gcc-cc1': [20.3, 14.9], 'perl-hash': [34.3, 15.6], 'git-log': [63.6, 50.3],
+  'python-json': [20.8, 11.6],
+  'gcc-cc1': [20.3, 14.9],
+  'perl-hash': [34.3, 15.6],
+  'git-log': [63.6, 50.3],
 };
 
 // ---- running -----------------------------------------------------------------------------------
@@ -113,23 +138,35 @@ const writer = new LedgerWriter(newRecord('replay', 'bench/trace/run.ts', { ...a
 const record = writer.record;
 record.extra = {
   skippedTraces,
-  nativeReference: 'nativeGlibc / nativeMimalloc in a group\'s params: the native C replayer\'s median ns/op of 5 runs, ' +
-    'copied from the traces\' FORMAT.md (measured on this machine type), not measured by this run',
+  nativeReference:
+    "nativeGlibc / nativeMimalloc in a group's params: the native C replayer's median ns/op of 5 runs, " +
+    "copied from the traces' FORMAT.md (measured on this machine type), not measured by this run",
 };
 record.extra.children = childDescription(CHILD_ARGV);
-interface Cell { row: LedgerRow; failures: number[]; emulated: string }
+interface Cell {
+  row: LedgerRow;
+  failures: number[];
+  emulated: string;
+}
 /** one group per trace and mode: `trace NAME` (cold, as before warm existed) and `trace NAME warm` */
 const groupsOf = traces.flatMap((t) => modes.map((mode) => ({ t, mode })));
 const cells = groupsOf.map(({ t, mode }) => {
   const group: LedgerGroup = {
     id: mode === 'cold' ? `trace ${t.name}` : `trace ${t.name} warm`,
-    title: `trace ${t.name} (${mode}): ${t.ops.toLocaleString('en-US')} ops of a real program (${t.file.split('/').pop()}), replayed single-thread ` +
+    title:
+      `trace ${t.name} (${mode}): ${t.ops.toLocaleString('en-US')} ops of a real program (${t.file.split('/').pop()}), replayed single-thread ` +
       `${mode === 'cold' ? 'after a short warm-up' : 'after two untimed replays of the whole trace'}, block memory through the view getter, contents verified`,
     unit: 'ns/op',
     better: 'lower',
     ref: allocators.includes('floor') ? 'floor' : undefined,
     peakLiveBytes: t.peak,
-    params: { trace: t.name, mode, file: t.file, ops: t.ops, ...(mode === 'cold' ? { nativeGlibc: NATIVE[t.name]?.[0], nativeMimalloc: NATIVE[t.name]?.[1] } : {}) },
+    params: {
+      trace: t.name,
+      mode,
+      file: t.file,
+      ops: t.ops,
+      ...(mode === 'cold' ? { nativeGlibc: NATIVE[t.name]?.[0], nativeMimalloc: NATIVE[t.name]?.[1] } : {}),
+    },
     rows: [],
   };
   record.groups.push(group);
@@ -151,9 +188,14 @@ for (let rep = 0; rep < RUNS; rep++) {
     }
   }
 }
-log(`replay: ${traces.map((t) => t.name).join(', ')} x ${allocators.join(', ')} x ${modes.join(', ')}; ${RUNS} runs each = ${plan.length} processes, interleaved; record: ${writer.relFile}`);
+log(
+  `replay: ${traces.map((t) => t.name).join(', ')} x ${allocators.join(', ')} x ${modes.join(', ')}; ${RUNS} runs each = ${plan.length} processes, interleaved; record: ${writer.relFile}`,
+);
 const loadBefore = await cpuBusy();
-const progress = new Progress(plan.map((p) => p.step), RUNS);
+const progress = new Progress(
+  plan.map((p) => p.step),
+  RUNS,
+);
 for (const { ti, ai, step } of plan) {
   const c = cells[ti][ai];
   const name = allocators[ai];
@@ -170,7 +212,9 @@ for (const { ti, ai, step } of plan) {
       c.row.highWaterRuns!.push(r.highWater);
       c.failures.push(r.failures + r.warmFailures);
       c.row.verifyFailures = c.failures;
-      progress.done(`${name.padEnd(7)} ${trace.name.padEnd(12)} ${mode} ${r.nsPerOp.toFixed(1)} ns/op  hw ${(r.highWater / 1048576).toFixed(1)} MiB  verify failures ${r.failures} (+${r.warmFailures} in warm-up)`);
+      progress.done(
+        `${name.padEnd(7)} ${trace.name.padEnd(12)} ${mode} ${r.nsPerOp.toFixed(1)} ns/op  hw ${(r.highWater / 1048576).toFixed(1)} MiB  verify failures ${r.failures} (+${r.warmFailures} in warm-up)`,
+      );
     }
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
@@ -178,7 +222,9 @@ for (const { ti, ai, step } of plan) {
     progress.done(`${name} ${trace.name} ${mode} FAILED: ${msg}`);
   }
   const verify = c.failures.reduce((a, b) => a + b, 0);
-  c.row.note = [c.emulated ? `emulated: ${c.emulated}` : '', `verify failures ${verify} in ${c.failures.length} runs`].filter(Boolean).join('; ');
+  c.row.note = [c.emulated ? `emulated: ${c.emulated}` : '', `verify failures ${verify} in ${c.failures.length} runs`]
+    .filter(Boolean)
+    .join('; ');
   writer.save();
 }
 progress.finish();
@@ -187,7 +233,8 @@ record.load = { before: loadBefore, after: await cpuBusy() };
 deriveGroups(record);
 writer.finish(elapsed);
 if (args.save) writeFileSync(args.save, JSON.stringify(record, null, 1) + '\n');
-if (args.html) writeFileSync(args.html, renderHtml([{ file: writer.file, record }], { title: 'hakmem replay: allocation traces of real programs' }));
+if (args.html)
+  writeFileSync(args.html, renderHtml([{ file: writer.file, record }], { title: 'hakmem replay: allocation traces of real programs' }));
 
 // ---- output ------------------------------------------------------------------------------------
 
@@ -195,7 +242,21 @@ const mib = (b: number) => (b / 1048576).toFixed(1);
 if (args.json) {
   console.log(JSON.stringify(record, null, 1));
 } else {
-  const head = ['trace', 'mode', 'allocator', 'median ns/op', 'min', 'max', 'vs glibc', 'vs mimalloc', 'high-water MiB', 'peak live MiB', 'hw / peak', 'verify fail', 'note'];
+  const head = [
+    'trace',
+    'mode',
+    'allocator',
+    'median ns/op',
+    'min',
+    'max',
+    'vs glibc',
+    'vs mimalloc',
+    'high-water MiB',
+    'peak live MiB',
+    'hw / peak',
+    'verify fail',
+    'note',
+  ];
   const rows: string[][] = [];
   groupsOf.forEach(({ t, mode }, ti) => {
     const g = record.groups[ti];
@@ -204,13 +265,26 @@ if (args.json) {
       const c = cells[ti][ai];
       const st = r.stats;
       const nat = mode === 'cold' ? NATIVE[t.name] : undefined; // FORMAT.md's native figures are cold runs
-      const note = [c.emulated ? `emulated: ${c.emulated}` : '', r.errors?.length ? `${r.errors.length} of ${RUNS} runs FAILED: ${r.errors[0]}` : ''].filter(Boolean).join('; ');
+      const note = [
+        c.emulated ? `emulated: ${c.emulated}` : '',
+        r.errors?.length ? `${r.errors.length} of ${RUNS} runs FAILED: ${r.errors[0]}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
       rows.push([
-        t.name, mode, a, st ? fmt1(st.median) : '-', st ? fmt1(st.min) : '-', st ? fmt1(st.max) : '-',
-        st && nat ? `${(st.median / nat[0]).toFixed(2)}x` : '-', st && nat ? `${(st.median / nat[1]).toFixed(2)}x` : '-',
-        r.highWaterBytes ? mib(r.highWaterBytes) : '-', mib(t.peak),
+        t.name,
+        mode,
+        a,
+        st ? fmt1(st.median) : '-',
+        st ? fmt1(st.min) : '-',
+        st ? fmt1(st.max) : '-',
+        st && nat ? `${(st.median / nat[0]).toFixed(2)}x` : '-',
+        st && nat ? `${(st.median / nat[1]).toFixed(2)}x` : '-',
+        r.highWaterBytes ? mib(r.highWaterBytes) : '-',
+        mib(t.peak),
         r.highWaterPerPeakLive ? `${r.highWaterPerPeakLive.toFixed(2)}x` : '-',
-        c.failures.length ? String(c.failures.reduce((x, y) => x + y, 0)) : '-', note,
+        c.failures.length ? String(c.failures.reduce((x, y) => x + y, 0)) : '-',
+        note,
       ]);
     });
   });
@@ -223,12 +297,12 @@ if (args.json) {
     ...formatTable(head, rows, (i, n) => i < 3 || i === n - 1),
     '',
     'ns/op: wall time of the timed replay / all ops of the trace (a, c, m, r, f), including the replay loop and its',
-    '  verification (a pattern byte at both ends of every block through the heap\'s view getter, checked at free and',
+    "  verification (a pattern byte at both ends of every block through the heap's view getter, checked at free and",
     '  realloc). Parse untimed. Lower is better. cold: after the short warm-up of workloads.md; warm: after two untimed',
     '  replays of the whole trace in the same process (on throw-away heaps; the timed one is fresh).',
-    'vs glibc / vs mimalloc: the median over the native C replayer\'s median on the same trace (FORMAT.md, this machine type;',
+    "vs glibc / vs mimalloc: the median over the native C replayer's median on the same trace (FORMAT.md, this machine type;",
     '  not measured by this run). Below 1.00x = faster than native.',
-    'high-water: hakmem stats().heapHighWater; floor: its bump top minus its class-head table. peak live: the trace\'s',
+    "high-water: hakmem stats().heapHighWater; floor: its bump top minus its class-head table. peak live: the trace's",
     '  peak_live_bytes (sum of requested sizes); hw / peak: 1.00x = no overhead, lower is better.',
     '  verify fail: pattern/zero/alignment check failures summed over runs (must be 0).',
     `Every run's figure, the command, commit and machine: ${writer.relFile}`,
@@ -240,7 +314,9 @@ if (args.json) {
 if (mtFiles.length > 0 && !args.json) {
   const mt = fileURLToPath(new URL('./mt/run.ts', import.meta.url));
   const argv = [...process.execArgv, mt, ...mtFiles, '--runs', String(RUNS), ...(args.ledger ? ['--ledger', String(args.ledger)] : [])];
-  log(`replay: multi-thread ${mtFiles.map((f) => f.replace(/^.*\//, '')).join(', ')} with bench/trace/mt/run.ts (hakmem and the multi-thread floor)`);
+  log(
+    `replay: multi-thread ${mtFiles.map((f) => f.replace(/^.*\//, '')).join(', ')} with bench/trace/mt/run.ts (hakmem and the multi-thread floor)`,
+  );
   const r = spawnSync(process.execPath, argv, { stdio: 'inherit' });
   if (r.status !== 0) process.exitCode = r.status ?? 1;
 }

@@ -48,11 +48,12 @@ async function main() {
   // both have, each gets its half of the table and a go, so they work at the same time.
   const per = PARTICLES / WORKERS;
   const workers = Array.from({ length: WORKERS }, () => new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
-  const ask = (worker, message) => new Promise((resolve, reject) => {
-    worker.onmessage = (e) => (e.data.error ? reject(new Error(e.data.error)) : resolve(e.data));
-    worker.onerror = (e) => reject(new Error(`worker: ${e.message}`));
-    worker.postMessage(message);
-  });
+  const ask = (worker, message) =>
+    new Promise((resolve, reject) => {
+      worker.onmessage = (e) => (e.data.error ? reject(new Error(e.data.error)) : resolve(e.data));
+      worker.onerror = (e) => reject(new Error(`worker: ${e.message}`));
+      worker.postMessage(message);
+    });
   await Promise.all(workers.map((worker) => ask(worker, { handle: heap.handle })));
   const summaries = await Promise.all(workers.map((worker, w) => ask(worker, { table, from: w * per, to: (w + 1) * per, steps: STEPS })));
   for (const worker of workers) worker.terminate(); // they have detached from the heap already

@@ -21,8 +21,17 @@ export const ASC_FLAGS = ['--runtime', 'stub', '--importMemory', '-O3', '--noAss
 // --target=wasm32 -nostdlib -ffreestanding: no libc (malloc and free are imported, see list.c);
 // --no-entry: a library, no main; --import-memory: as above; a 64 KiB stack below the data end.
 export const CLANG_FLAGS = [
-  '--target=wasm32', '-O2', '-std=c11', '-Wall', '-Wextra', '-Werror', '-nostdlib', '-ffreestanding',
-  '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,-z,stack-size=65536',
+  '--target=wasm32',
+  '-O2',
+  '-std=c11',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  '-nostdlib',
+  '-ffreestanding',
+  '-Wl,--no-entry',
+  '-Wl,--import-memory',
+  '-Wl,-z,stack-size=65536',
 ];
 
 /** Path of the cached file for these inputs, built by `build(tmpPath)` when missing. */

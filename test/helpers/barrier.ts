@@ -29,14 +29,21 @@ export function arriveAndWait(ctl: Int32Array): void {
  * soon as it returns an error, and `stuck` once nothing moved for stallMs: progress() (default:
  * nothing ever moves, so stallMs counts from the call) is read while waiting.
  */
-export async function gather(ctl: Int32Array, workers: number, o: { failed: () => Error | undefined; stallMs: number; stuck: string; progress?: () => number }): Promise<void> {
+export async function gather(
+  ctl: Int32Array,
+  workers: number,
+  o: { failed: () => Error | undefined; stallMs: number; stuck: string; progress?: () => number },
+): Promise<void> {
   let last = Date.now();
   let seen = o.progress?.() ?? 0;
   while (Atomics.load(ctl, B_ARRIVE) < workers) {
     const failure = o.failed();
     if (failure) throw failure;
     const n = o.progress?.() ?? 0;
-    if (n !== seen) { seen = n; last = Date.now(); }
+    if (n !== seen) {
+      seen = n;
+      last = Date.now();
+    }
     if (Date.now() - last > o.stallMs) throw new Error(o.stuck);
     await new Promise((resolve) => setTimeout(resolve, 1));
   }

@@ -36,7 +36,8 @@ export function auditTable(heap: Heap, table: Int32Array, where: string): { bloc
   }
   blocks.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < blocks.length; i++) {
-    if (blocks[i - 1]![0] + blocks[i - 1]![1] > blocks[i]![0]) assert.fail(`${where}: live blocks at ${blocks[i - 1]![0]} and ${blocks[i]![0]} overlap: memory handed out twice`);
+    if (blocks[i - 1]![0] + blocks[i - 1]![1] > blocks[i]![0])
+      assert.fail(`${where}: live blocks at ${blocks[i - 1]![0]} and ${blocks[i]![0]} overlap: memory handed out twice`);
   }
   return { blocks: blocks.length, bytes };
 }

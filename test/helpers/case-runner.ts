@@ -18,7 +18,10 @@ export class CaseRunner<Q extends object, R> {
   private waiting = new Map<number, { w: Worker; done: (o: CaseOutcome<R>) => void }>();
   private nextId = 0;
 
-  constructor(private readonly module: URL, readonly timeoutMs: number) {}
+  constructor(
+    private readonly module: URL,
+    readonly timeoutMs: number,
+  ) {}
 
   private start(): Worker {
     const w = tsWorker(this.module);

@@ -19,6 +19,13 @@ serveCases<{ sceneSeed: number; trialSeed: number }, FlipResult>(
   },
   (e) => {
     sceneSeed = -1;
-    return { region: '?', offset: 0, mask: 0, outcome: 'other', errorName: 'harness', message: `the flip harness failed: ${String((e as Error)?.stack ?? e)}` };
+    return {
+      region: '?',
+      offset: 0,
+      mask: 0,
+      outcome: 'other',
+      errorName: 'harness',
+      message: `the flip harness failed: ${String((e as Error)?.stack ?? e)}`,
+    };
   },
 );

@@ -20,9 +20,35 @@
  */
 import { attachHeap, createHeap, HeapCorruptionError, type Heap } from '../../src/index.ts';
 import {
-  H_ABANDONED, H_BC, H_BINS, H_BIN_MASK, H_DEAD_DIRECT, H_FRONTIER, H_ARENA_START, H_MAX_THREADS, H_NULL_LEAF,
-  H_SENTINEL, H_THREADS, H_TOP, K_FREE_HEAD, K_SLAB, KIND_MASK, PAGE_SHIFT, RUN_CHECK, S_ALLOC_BITMAP, S_FREE, S_PAGES, T_LISTS, LIST_SHIFT,
-  S_REMOTE_BITMAP, slotIsAttached, TOP_ENTRIES, BC_SLOTS, NBINS, E_SLAB_DIST_SHIFT, E_SLAB_DIST_MASK,
+  H_ABANDONED,
+  H_BC,
+  H_BINS,
+  H_BIN_MASK,
+  H_DEAD_DIRECT,
+  H_FRONTIER,
+  H_ARENA_START,
+  H_MAX_THREADS,
+  H_NULL_LEAF,
+  H_SENTINEL,
+  H_THREADS,
+  H_TOP,
+  K_FREE_HEAD,
+  K_SLAB,
+  KIND_MASK,
+  PAGE_SHIFT,
+  RUN_CHECK,
+  S_ALLOC_BITMAP,
+  S_FREE,
+  S_PAGES,
+  T_LISTS,
+  LIST_SHIFT,
+  S_REMOTE_BITMAP,
+  slotIsAttached,
+  TOP_ENTRIES,
+  BC_SLOTS,
+  NBINS,
+  E_SLAB_DIST_SHIFT,
+  E_SLAB_DIST_MASK,
 } from '../../src/layout.ts';
 import { getEntry } from '../../src/pages.ts';
 import { DIRECT_ENTRIES, T_DIRECT } from '../../src/layout.ts';
@@ -59,7 +85,7 @@ export function buildScene(seed: number): Scene {
   }
   // free ~40%: partial slabs, free lists, free runs, the BigCache
   const keep: number[] = [];
-  for (const p of mine) (r.next() < 0.4 ? h.free(p) : keep.push(p));
+  for (const p of mine) r.next() < 0.4 ? h.free(p) : keep.push(p);
   // a second thread (stays attached): it frees some of ours (remote bits in our slabs) ...
   const t2 = attachHeap(h.handle);
   const t2blocks: number[] = [];
@@ -134,7 +160,8 @@ export function findRegions(h: Heap): Map<string, Region[]> {
       add('thread free lists', rec + T_LISTS, NCLASSES << LIST_SHIFT);
       // links and markers of the blocks on the lists
       for (let c = 0; c < NCLASSES; c++) {
-        for (let p = m[rec + T_LISTS + (c << LIST_SHIFT)]!, n = 0; p !== 0 && n < 8; p = m[p >>> 2]!, n++) add('thread list link and marker', p >>> 2, 2);
+        for (let p = m[rec + T_LISTS + (c << LIST_SHIFT)]!, n = 0; p !== 0 && n < 8; p = m[p >>> 2]!, n++)
+          add('thread list link and marker', p >>> 2, 2);
       }
     }
   }
@@ -177,7 +204,7 @@ export function flipOnce(sc: Scene, trialSeed: number): FlipResult {
   const reg = list[r.int(0, list.length - 1)]!;
   const offset = r.int(0, reg.words - 1);
   const w = reg.start + offset;
-  const mask = r.next() < 0.7 ? (1 << r.int(0, 31)) | 0 : (r.u32() | 1) | 0;
+  const mask = r.next() < 0.7 ? (1 << r.int(0, 31)) | 0 : r.u32() | 1 | 0;
   const m = sc.h.i32;
   const old = m[w]!;
   m[w] = old ^ mask;
@@ -187,7 +214,14 @@ export function flipOnce(sc: Scene, trialSeed: number): FlipResult {
     res = { region: kind, offset, mask, outcome: 'harmless' };
   } catch (e) {
     const err = e as Error;
-    res = { region: kind, offset, mask, outcome: e instanceof HeapCorruptionError ? 'detected' : 'other', errorName: err?.name, message: String(err?.message).slice(0, 300) };
+    res = {
+      region: kind,
+      offset,
+      mask,
+      outcome: e instanceof HeapCorruptionError ? 'detected' : 'other',
+      errorName: err?.name,
+      message: String(err?.message).slice(0, 300),
+    };
   } finally {
     m[w] = old;
   }

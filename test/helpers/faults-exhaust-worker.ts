@@ -11,14 +11,26 @@ import { abort, arriveAndWait } from './barrier.ts';
 import { tagBlock, tagIntact } from './block-table.ts';
 
 const { handle, table, region, slots, rounds, seed, ctl, index } = workerData as {
-  handle: Parameters<typeof attachHeap>[0]; table: Int32Array; region: number; slots: number; rounds: number; seed: number; ctl: Int32Array; index: number;
+  handle: Parameters<typeof attachHeap>[0];
+  table: Int32Array;
+  region: number;
+  slots: number;
+  rounds: number;
+  seed: number;
+  ctl: Int32Array;
+  index: number;
 };
 // ctl: the barrier's words (barrier.ts), then per worker at 4 + 4 * index: zeros, live, usable bytes, allocations
 
 try {
   const h = attachHeap(handle);
   let x = seed | 1;
-  const rnd = () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
+  const rnd = () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
   const base = region * slots;
   const live: number[] = []; // slot indices in use
   const free: number[] = [];
@@ -35,7 +47,8 @@ try {
     while (free.length > 0) {
       const r = rnd();
       const k = r & 15;
-      const size = k < 9 ? (r >>> 4) & 1023 : k < 13 ? 1024 + ((r >>> 4) & 32767) : k < 15 ? 32769 + ((r >>> 4) & 262143) : 100 + ((r >>> 4) & 4095);
+      const size =
+        k < 9 ? (r >>> 4) & 1023 : k < 13 ? 1024 + ((r >>> 4) & 32767) : k < 15 ? 32769 + ((r >>> 4) & 262143) : 100 + ((r >>> 4) & 4095);
       const p = k === 15 ? h.alignedAlloc(1 << (5 + ((r >>> 20) & 7)), size) : h.malloc(size);
       if (p === 0) {
         zeros++;

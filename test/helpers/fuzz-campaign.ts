@@ -67,7 +67,10 @@ export function otherHeapPointers(seed: number): number[] {
 }
 
 /** createHeap / attachHeap of the build a campaign runs against. */
-export function build(debug: boolean | undefined, secure?: boolean): { create: (o: HeapOptions) => Heap; attach: (h: Heap['handle']) => Heap } {
+export function build(
+  debug: boolean | undefined,
+  secure?: boolean,
+): { create: (o: HeapOptions) => Heap; attach: (h: Heap['handle']) => Heap } {
   if (debug) return { create: createDebug, attach: attachDebug };
   return { create: (o) => createRelease(secure ? { ...o, secure: true } : o), attach: attachRelease };
 }
@@ -77,11 +80,20 @@ export function runSingle(o: CampaignOptions): CampaignResult {
   const b = build(o.debug, o.secure);
   const heap = b.create({ initialBytes: 1 << 20 });
   const fo: FuzzOptions = {
-    seed: o.seed, mt: false, misuseRate: o.misuseRate, maxSize: 1 << 20,
+    seed: o.seed,
+    mt: false,
+    misuseRate: o.misuseRate,
+    maxSize: 1 << 20,
     // hakmem/debug: check() and leaks walk every block, and its misuse calls run check(): a smaller heap
-    liveBytes: o.debug ? 4 << 20 : 24 << 20, maxLive: o.debug ? 800 : 3000,
-    checkEvery: o.checkEvery, subHeapEvery: 4999, otherPointers: otherHeapPointers(o.seed),
-    breakKind: o.breakKind, strictDetach: o.strictDetach, debug: o.debug, attach: b.attach,
+    liveBytes: o.debug ? 4 << 20 : 24 << 20,
+    maxLive: o.debug ? 800 : 3000,
+    checkEvery: o.checkEvery,
+    subHeapEvery: 4999,
+    otherPointers: otherHeapPointers(o.seed),
+    breakKind: o.breakKind,
+    strictDetach: o.strictDetach,
+    debug: o.debug,
+    attach: b.attach,
   };
   const m = new FuzzModel(heap, fo);
   const report = Math.max(1, Math.floor(o.ops / 20));
@@ -159,23 +171,52 @@ export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
   const done: Promise<void>[] = [];
   for (let w = 0; w < W; w++) {
     const data: WorkerData = {
-      handle: heap.handle, index: w, workers: W, ops: opsPer, epoch: o.epoch, seed: o.seed * 1000 + w + 1,
-      misuseRate: o.misuseRate, ctl, rings, pool: pools[w]!, breakKind: o.breakKind, strictDetach: o.strictDetach, debug: o.debug,
+      handle: heap.handle,
+      index: w,
+      workers: W,
+      ops: opsPer,
+      epoch: o.epoch,
+      seed: o.seed * 1000 + w + 1,
+      misuseRate: o.misuseRate,
+      ctl,
+      rings,
+      pool: pools[w]!,
+      breakKind: o.breakKind,
+      strictDetach: o.strictDetach,
+      debug: o.debug,
     };
     const wk = tsWorker(new URL('./fuzz-worker.ts', import.meta.url), data);
     workers.push(wk);
-    done.push(new Promise<void>((resolve) => {
-      let answered = false;
-      wk.on('message', (msg: { type: string; summary?: FuzzSummary; error?: string }) => {
-        if (msg.type === 'done') { summaries.push(msg.summary!); answered = true; resolve(); }
-        if (msg.type === 'error') { failure ??= new Error(`worker ${w}: ${msg.error}`); answered = true; Atomics.store(ctl, B_ABORT, 1); resolve(); }
-      });
-      wk.on('error', (e) => { failure ??= new Error(`worker ${w} crashed: ${String(e)}`); Atomics.store(ctl, B_ABORT, 1); resolve(); });
-      wk.on('exit', (code) => {
-        if (!answered) { failure ??= new Error(`worker ${w} exited (code ${code}) without a result`); Atomics.store(ctl, B_ABORT, 1); }
-        resolve();
-      });
-    }));
+    done.push(
+      new Promise<void>((resolve) => {
+        let answered = false;
+        wk.on('message', (msg: { type: string; summary?: FuzzSummary; error?: string }) => {
+          if (msg.type === 'done') {
+            summaries.push(msg.summary!);
+            answered = true;
+            resolve();
+          }
+          if (msg.type === 'error') {
+            failure ??= new Error(`worker ${w}: ${msg.error}`);
+            answered = true;
+            Atomics.store(ctl, B_ABORT, 1);
+            resolve();
+          }
+        });
+        wk.on('error', (e) => {
+          failure ??= new Error(`worker ${w} crashed: ${String(e)}`);
+          Atomics.store(ctl, B_ABORT, 1);
+          resolve();
+        });
+        wk.on('exit', (code) => {
+          if (!answered) {
+            failure ??= new Error(`worker ${w} exited (code ${code}) without a result`);
+            Atomics.store(ctl, B_ABORT, 1);
+          }
+          resolve();
+        });
+      }),
+    );
   }
   /** Arrivals and operations done: what moves while the workers run towards the barrier. */
   const progress = () => {
@@ -184,7 +225,13 @@ export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
     return n;
   };
   /** Waits until every worker is at the barrier. */
-  const gatherAll = (where: string) => gather(ctl, W, { failed: () => failure, stallMs: 300_000, stuck: `${where}: no progress at the barrier for 300 s (deadlock?)`, progress });
+  const gatherAll = (where: string) =>
+    gather(ctl, W, {
+      failed: () => failure,
+      stallMs: 300_000,
+      stuck: `${where}: no progress at the barrier for 300 s (deadlock?)`,
+      progress,
+    });
   let barrierChecks = 0;
   try {
     for (let e = 0; e < epochs; e++) {
@@ -204,7 +251,9 @@ export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
         if (s.inUseBytes !== bytes) throw new Error(`stats().inUseBytes ${s.inUseBytes}, the workers' usable bytes ${bytes}`);
         barrierChecks++;
       } catch (err) {
-        throw new Error(`${W} workers, seed ${o.seed}, after epoch ${e} (${(e + 1) * o.epoch} ops per worker): ${(err as Error).message}`, { cause: err });
+        throw new Error(`${W} workers, seed ${o.seed}, after epoch ${e} (${(e + 1) * o.epoch} ops per worker): ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       if (o.log) {
         let n = 0;
@@ -223,9 +272,21 @@ export async function runWorkers(o: CampaignOptions): Promise<CampaignResult> {
   // Everything freed, every worker detached: the heap is consistent and empty.
   heap.check();
   const s = heap.stats();
-  if (s.inUseBlocks !== 0 || s.inUseBytes !== 0) throw new Error(`after the workers freed everything: ${s.inUseBlocks} blocks / ${s.inUseBytes} bytes still in use`);
+  if (s.inUseBlocks !== 0 || s.inUseBytes !== 0)
+    throw new Error(`after the workers freed everything: ${s.inUseBlocks} blocks / ${s.inUseBytes} bytes still in use`);
   // The main thread works again: it collects the pool frees; a short run on its own.
-  const m = new FuzzModel(heap, { seed: o.seed, mt: false, misuseRate: 0.05, liveBytes: 4 << 20, maxLive: 1000, maxSize: 1 << 20, checkEvery: 0, subHeapEvery: 0, debug: o.debug, attach: build(o.debug).attach });
+  const m = new FuzzModel(heap, {
+    seed: o.seed,
+    mt: false,
+    misuseRate: 0.05,
+    liveBytes: 4 << 20,
+    maxLive: 1000,
+    maxSize: 1 << 20,
+    checkEvery: 0,
+    subHeapEvery: 0,
+    debug: o.debug,
+    attach: build(o.debug).attach,
+  });
   for (let i = 0; i < 20_000; i++) m.step();
   m.audit();
   m.drain();
@@ -239,7 +300,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
 }
 
 export function formatResult(s: CampaignResult): string[] {
-  const list = (r: Record<string, number>) => Object.entries(r).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+  const list = (r: Record<string, number>) =>
+    Object.entries(r)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
   const misuse = Object.values(s.misuse).reduce((a, b) => a + b, 0);
   const raised = Object.values(s.raised).reduce((a, b) => a + b, 0);
   return [

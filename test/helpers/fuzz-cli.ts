@@ -31,18 +31,44 @@ function parseArgs(argv: string[]): CampaignOptions {
       return n;
     };
     switch (k) {
-      case '--ops': o.ops = num(); break;
-      case '--seed': o.seed = num(); break;
-      case '--workers': o.workers = num(); break;
-      case '--check-every': o.checkEvery = num(); break;
-      case '--epoch': o.epoch = num(); break;
-      case '--misuse': o.misuseRate = num(); break;
-      case '--break': o.breakKind = v; i++; break;
-      case '--strict-detach': o.strictDetach = true; break;
-      case '--debug': o.debug = true; break;
-      case '--secure': o.secure = true; break;
-      case '--quiet': o.log = undefined; break;
-      default: throw new Error(`usage: npm run fuzz -- [--ops N] [--seed S] [--workers W] [--check-every N] [--epoch N] [--misuse R] [--break KIND] [--strict-detach] [--debug] [--secure] [--quiet] (bad: ${k})`);
+      case '--ops':
+        o.ops = num();
+        break;
+      case '--seed':
+        o.seed = num();
+        break;
+      case '--workers':
+        o.workers = num();
+        break;
+      case '--check-every':
+        o.checkEvery = num();
+        break;
+      case '--epoch':
+        o.epoch = num();
+        break;
+      case '--misuse':
+        o.misuseRate = num();
+        break;
+      case '--break':
+        o.breakKind = v;
+        i++;
+        break;
+      case '--strict-detach':
+        o.strictDetach = true;
+        break;
+      case '--debug':
+        o.debug = true;
+        break;
+      case '--secure':
+        o.secure = true;
+        break;
+      case '--quiet':
+        o.log = undefined;
+        break;
+      default:
+        throw new Error(
+          `usage: npm run fuzz -- [--ops N] [--seed S] [--workers W] [--check-every N] [--epoch N] [--misuse R] [--break KIND] [--strict-detach] [--debug] [--secure] [--quiet] (bad: ${k})`,
+        );
     }
   }
   return o;
@@ -50,7 +76,9 @@ function parseArgs(argv: string[]): CampaignOptions {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  console.log(`hakmem fuzz (${o.debug ? 'hakmem/debug' : `release build${o.secure ? ', secure: true' : ''}`}): ${o.ops} ops, seed ${o.seed}, ${o.workers === 0 ? 'one thread' : `${o.workers} workers`}, misuse rate ${o.misuseRate}`);
+  console.log(
+    `hakmem fuzz (${o.debug ? 'hakmem/debug' : `release build${o.secure ? ', secure: true' : ''}`}): ${o.ops} ops, seed ${o.seed}, ${o.workers === 0 ? 'one thread' : `${o.workers} workers`}, misuse rate ${o.misuseRate}`,
+  );
   try {
     const s = await runCampaign(o);
     for (const l of formatResult(s)) console.log(l);

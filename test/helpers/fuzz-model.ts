@@ -26,7 +26,14 @@
  * "pool" blocks whose slabs belong to the quiet main thread (freed remotely, never collected).
  */
 import {
-  attachHeap, DetachedError, DoubleFreeError, HeapOverflowError, InvalidFreeError, SIZE_CLASSES, UseAfterFreeError, type Heap,
+  attachHeap,
+  DetachedError,
+  DoubleFreeError,
+  HeapOverflowError,
+  InvalidFreeError,
+  SIZE_CLASSES,
+  UseAfterFreeError,
+  type Heap,
 } from '../../src/index.ts';
 import { H_ARENA_START, H_MAX_END, K_LARGE_HEAD, KIND_MASK, PAGE_SHIFT } from '../../src/layout.ts';
 import { getEntry } from '../../src/pages.ts';
@@ -78,21 +85,39 @@ function forWords(usable: number, f: (i: number) => boolean): number {
 
 export function writePattern(u32: Uint32Array, b: { ptr: number; usable: number; seed: number }): void {
   const w = b.ptr >>> 2;
-  forWords(b.usable, (i) => { u32[w + i] = wordPat(b.seed, i); return true; });
+  forWords(b.usable, (i) => {
+    u32[w + i] = wordPat(b.seed, i);
+    return true;
+  });
 }
 
 /** Index of the first pattern word below `limit` bytes that differs, or -1. */
 export function checkPattern(u32: Uint32Array, b: { ptr: number; usable: number; seed: number }, limit = b.usable): number {
   const w = b.ptr >>> 2;
-  return forWords(b.usable, (i) => 4 * i + 4 > limit || u32[w + i] === (wordPat(b.seed, i) >>> 0));
+  return forWords(b.usable, (i) => 4 * i + 4 > limit || u32[w + i] === wordPat(b.seed, i) >>> 0);
 }
 
 // ------------------------------------------------------------------ the model
 
 export type MisuseKind =
-  | 'double-free' | 'cross-thread-double-free' | 'interior' | 'unaligned' | 'stale' | 'other-heap' | 'wild-inside'
-  | 'wild-outside' | 'bad-pointer-value' | 'pointer-not-number' | 'bad-size' | 'too-large' | 'calloc-overflow' | 'bad-alignment'
-  | 'after-detach' | 'debug-overflow' | 'debug-use-after-free' | 'debug-owner-double-free';
+  | 'double-free'
+  | 'cross-thread-double-free'
+  | 'interior'
+  | 'unaligned'
+  | 'stale'
+  | 'other-heap'
+  | 'wild-inside'
+  | 'wild-outside'
+  | 'bad-pointer-value'
+  | 'pointer-not-number'
+  | 'bad-size'
+  | 'too-large'
+  | 'calloc-overflow'
+  | 'bad-alignment'
+  | 'after-detach'
+  | 'debug-overflow'
+  | 'debug-use-after-free'
+  | 'debug-owner-double-free';
 
 export type ValidKind = 'malloc' | 'calloc' | 'realloc' | 'aligned' | 'free' | 'handoff-out' | 'handoff-in' | 'sub-heap';
 
@@ -141,7 +166,16 @@ export class FuzzModel {
   private index = new Map<FBlock, number>();
   usableTotal = 0;
   ops = 0;
-  readonly valid: Record<ValidKind, number> = { malloc: 0, calloc: 0, realloc: 0, aligned: 0, free: 0, 'handoff-out': 0, 'handoff-in': 0, 'sub-heap': 0 };
+  readonly valid: Record<ValidKind, number> = {
+    malloc: 0,
+    calloc: 0,
+    realloc: 0,
+    aligned: 0,
+    free: 0,
+    'handoff-out': 0,
+    'handoff-in': 0,
+    'sub-heap': 0,
+  };
   readonly misuse: Partial<Record<MisuseKind, number>> = {};
   readonly raised: Record<string, number> = {};
   /** Misuse calls not made because the pointer drawn turned out to be a live block's start. */
@@ -161,7 +195,10 @@ export class FuzzModel {
   readonly arenaStart: number;
   readonly maxEnd: number;
 
-  constructor(readonly heap: Heap, readonly o: FuzzOptions) {
+  constructor(
+    readonly heap: Heap,
+    readonly o: FuzzOptions,
+  ) {
     this.rng = new Rng(o.seed);
     this.nextSeed = (o.seed * 7919) | 0;
     const m = heap.i32;
@@ -194,8 +231,10 @@ export class FuzzModel {
     const i = this.lowerBound(p);
     const prev = this.sorted[i - 1];
     const next = this.sorted[i];
-    if (prev !== undefined && prev.ptr + prev.usable > p) this.fail(`block [${p}, +${usable}) overlaps live block [${prev.ptr}, +${prev.usable})`);
-    if (next !== undefined && p + usable > next.ptr) this.fail(`block [${p}, +${usable}) overlaps live block [${next.ptr}, +${next.usable})`);
+    if (prev !== undefined && prev.ptr + prev.usable > p)
+      this.fail(`block [${p}, +${usable}) overlaps live block [${prev.ptr}, +${prev.usable})`);
+    if (next !== undefined && p + usable > next.ptr)
+      this.fail(`block [${p}, +${usable}) overlaps live block [${next.ptr}, +${next.usable})`);
     this.sorted.splice(i, 0, b);
     this.index.set(b, this.blocks.length);
     this.blocks.push(b);
@@ -306,7 +345,10 @@ export class FuzzModel {
     this.valid.malloc++;
     const p = this.heap.malloc(size);
     this.allocated();
-    if (p === 0) { this.zeros++; return; }
+    if (p === 0) {
+      this.zeros++;
+      return;
+    }
     this.add(p, size, 16, OWN);
   }
 
@@ -318,7 +360,10 @@ export class FuzzModel {
     const size = count === 0 ? total : Math.floor(total / count);
     const p = this.heap.calloc(count, size);
     this.allocated();
-    if (p === 0) { this.zeros++; return; }
+    if (p === 0) {
+      this.zeros++;
+      return;
+    }
     const n = count * size;
     const u32 = this.heap.u32;
     const z = { ptr: p, usable: n & ~3, seed: 0 };
@@ -334,7 +379,10 @@ export class FuzzModel {
     const size = this.randomSize();
     const p = this.heap.alignedAlloc(alignment, size);
     this.allocated();
-    if (p === 0) { this.zeros++; return; }
+    if (p === 0) {
+      this.zeros++;
+      return;
+    }
     this.add(p, size, alignment, OWN);
   }
 
@@ -346,7 +394,10 @@ export class FuzzModel {
       const size = this.randomSize();
       const p = h.realloc(0, size);
       this.allocated();
-      if (p === 0) { this.zeros++; return; }
+      if (p === 0) {
+        this.zeros++;
+        return;
+      }
       this.add(p, size, 16, OWN);
       return;
     }
@@ -408,7 +459,10 @@ export class FuzzModel {
     for (let i = r.int(1, 12); i > 0; i--) {
       const size = this.randomSize();
       const p = r.next() < 0.2 ? sub.alignedAlloc(2 ** r.int(5, 12), size) : sub.malloc(size);
-      if (p === 0) { this.zeros++; continue; }
+      if (p === 0) {
+        this.zeros++;
+        continue;
+      }
       // write through the main heap's views (same memory)
       mine.push(this.add(p, size, 16, SUB | FOREIGN));
     }
@@ -465,7 +519,9 @@ export class FuzzModel {
       result = f();
     } catch (e) {
       if (!allowed.some((c) => e instanceof c)) {
-        this.fail(`misuse ${kind}: ${what} threw ${(e as Error)?.name}: ${(e as Error)?.message}; expected ${allowed.map((c) => c.name).join(' or ')}`);
+        this.fail(
+          `misuse ${kind}: ${what} threw ${(e as Error)?.name}: ${(e as Error)?.message}; expected ${allowed.map((c) => c.name).join(' or ')}`,
+        );
       }
       const n = (e as Error).name;
       this.raised[n] = (this.raised[n] ?? 0) + 1;
@@ -540,7 +596,8 @@ export class FuzzModel {
         if (!mt) this.debugOwnerDoubleFree();
         else this.debugOverflow();
         return;
-      case 0: { // double free of a block freed since the last allocation
+      case 0: {
+        // double free of a block freed since the last allocation
         if (this.recent.length === 0) {
           // make one: allocate a small block and free it
           this.doMalloc(r.int(0, 1024));
@@ -556,7 +613,8 @@ export class FuzzModel {
         this.pointerCall('double-free', r.pick(this.recent), [DoubleFreeError]);
         return;
       }
-      case 1: { // cross-thread double free (pool blocks freed remotely, never collected)
+      case 1: {
+        // cross-thread double free (pool blocks freed remotely, never collected)
         if (this.poolFreed.length === 0) {
           const pool = this.blocks.filter((b) => (b.flags & POOL) !== 0);
           if (pool.length === 0) return this.misuseStep();
@@ -570,7 +628,8 @@ export class FuzzModel {
         return;
       }
       case 2:
-      case 3: { // interior pointer of a live block
+      case 3: {
+        // interior pointer of a live block
         const b = this.blocks.length > 0 ? r.pick(this.blocks) : undefined;
         if (b === undefined || b.usable < 32) return;
         const p = b.ptr + 16 * r.int(1, (b.usable >>> 4) - 1);
@@ -579,13 +638,15 @@ export class FuzzModel {
         if (h.usableSize(b.ptr) !== b.usable) this.fail(`usableSize(${b.ptr}) changed after interior misuse at ${p}`);
         return;
       }
-      case 4: { // not 16-aligned
+      case 4: {
+        // not 16-aligned
         const b = this.blocks.length > 0 ? r.pick(this.blocks) : undefined;
         const base = b?.ptr ?? this.arenaStart;
         this.pointerCall('unaligned', base + r.int(1, 15) + 16 * r.int(0, 3), [InvalidFreeError]);
         return;
       }
-      case 5: { // outside the heap: its header, or past its maximum end
+      case 5: {
+        // outside the heap: its header, or past its maximum end
         const p = r.next() < 0.5 ? 16 * r.int(1, (this.arenaStart >>> 4) - 1) : this.maxEnd + 16 * r.int(0, 1 << 20);
         this.pointerCall('wild-outside', p, [InvalidFreeError]);
         return;
@@ -602,10 +663,13 @@ export class FuzzModel {
       case 9: {
         const a = r.pick<unknown>([...BAD_ALIGNMENTS, ...NON_NUMBERS]);
         const size = this.randomSize();
-        this.expect('bad-alignment', `alignedAlloc(${String(a)}, ${size})`, () => h.alignedAlloc(a as number, size), [typeof a === 'number' ? RangeError : TypeError]);
+        this.expect('bad-alignment', `alignedAlloc(${String(a)}, ${size})`, () => h.alignedAlloc(a as number, size), [
+          typeof a === 'number' ? RangeError : TypeError,
+        ]);
         return;
       }
-      case 10: { // calloc over the limit
+      case 10: {
+        // calloc over the limit
         const c = r.int(2, 1 << 16);
         const s = Math.floor(this.maxEnd / c) + r.int(1, 1 << 16);
         this.expectZero('calloc-overflow', `calloc(${c}, ${s})`, () => h.calloc(c, s));
@@ -650,9 +714,21 @@ export class FuzzModel {
     u8[at] = old ^ (1 << r.int(0, 7));
     const x = r.int(0, this.o.mt ? 1 : 2);
     try {
-      if (x === 0) this.expect('debug-overflow', `free(${b.ptr}) after a write at byte ${at - b.ptr} of ${b.size}`, () => h.free(b.ptr), [HeapOverflowError]);
-      else if (x === 1) this.expect('debug-overflow', `realloc(${b.ptr}, 100) after a write at byte ${at - b.ptr} of ${b.size}`, () => h.realloc(b.ptr, 100), [HeapOverflowError]);
-      else this.expect('debug-overflow', `check() after a write at byte ${at - b.ptr} of a ${b.size}-byte block`, () => h.check(), [HeapOverflowError]);
+      if (x === 0)
+        this.expect('debug-overflow', `free(${b.ptr}) after a write at byte ${at - b.ptr} of ${b.size}`, () => h.free(b.ptr), [
+          HeapOverflowError,
+        ]);
+      else if (x === 1)
+        this.expect(
+          'debug-overflow',
+          `realloc(${b.ptr}, 100) after a write at byte ${at - b.ptr} of ${b.size}`,
+          () => h.realloc(b.ptr, 100),
+          [HeapOverflowError],
+        );
+      else
+        this.expect('debug-overflow', `check() after a write at byte ${at - b.ptr} of a ${b.size}-byte block`, () => h.check(), [
+          HeapOverflowError,
+        ]);
     } finally {
       h.u8[at] = old;
     }
@@ -677,7 +753,9 @@ export class FuzzModel {
     const old = u8[at]!;
     u8[at] = old ^ (1 << r.int(0, 7));
     try {
-      this.expect('debug-use-after-free', `check() after a write at byte ${at - b.ptr} of freed block ${b.ptr}`, () => h.check(), [UseAfterFreeError]);
+      this.expect('debug-use-after-free', `check() after a write at byte ${at - b.ptr} of freed block ${b.ptr}`, () => h.check(), [
+        UseAfterFreeError,
+      ]);
     } finally {
       h.u8[at] = old;
     }
@@ -716,11 +794,21 @@ export class FuzzModel {
     const good = r.int(1, 100); // not 0: calloc(0, huge) is a valid 0-byte request
     const b = this.blocks.length > 0 ? r.pick(this.blocks) : undefined;
     switch (r.int(0, 6)) {
-      case 0: this.expect('bad-size', `malloc(${String(v)})`, () => h.malloc(n), want); break;
-      case 1: this.expect('bad-size', `calloc(${String(v)}, ${good})`, () => h.calloc(n, good), want); break;
-      case 2: this.expect('bad-size', `calloc(${good}, ${String(v)})`, () => h.calloc(good, n), want); break;
-      case 3: this.expect('bad-size', `alignedAlloc(64, ${String(v)})`, () => h.alignedAlloc(64, n), want); break;
-      case 4: this.expect('bad-size', `realloc(0, ${String(v)})`, () => h.realloc(0, n), want); break;
+      case 0:
+        this.expect('bad-size', `malloc(${String(v)})`, () => h.malloc(n), want);
+        break;
+      case 1:
+        this.expect('bad-size', `calloc(${String(v)}, ${good})`, () => h.calloc(n, good), want);
+        break;
+      case 2:
+        this.expect('bad-size', `calloc(${good}, ${String(v)})`, () => h.calloc(good, n), want);
+        break;
+      case 3:
+        this.expect('bad-size', `alignedAlloc(64, ${String(v)})`, () => h.alignedAlloc(64, n), want);
+        break;
+      case 4:
+        this.expect('bad-size', `realloc(0, ${String(v)})`, () => h.realloc(0, n), want);
+        break;
       case 5:
       case 6:
         if (b === undefined) return;
@@ -738,10 +826,18 @@ export class FuzzModel {
     const n = r.pick([this.maxEnd + 16, 2 ** 31, 2 ** 32, 2 ** 53 - 1]);
     const b = this.blocks.length > 0 ? r.pick(this.blocks) : undefined;
     switch (r.int(0, 5)) {
-      case 0: this.expectZero('too-large', `malloc(${n})`, () => h.malloc(n)); break;
-      case 1: this.expectZero('too-large', `calloc(${n}, 1)`, () => h.calloc(n, 1)); break;
-      case 2: this.expectZero('too-large', `alignedAlloc(64, ${n})`, () => h.alignedAlloc(64, n)); break;
-      case 3: this.expectZero('too-large', `realloc(0, ${n})`, () => h.realloc(0, n)); break;
+      case 0:
+        this.expectZero('too-large', `malloc(${n})`, () => h.malloc(n));
+        break;
+      case 1:
+        this.expectZero('too-large', `calloc(${n}, 1)`, () => h.calloc(n, 1));
+        break;
+      case 2:
+        this.expectZero('too-large', `alignedAlloc(64, ${n})`, () => h.alignedAlloc(64, n));
+        break;
+      case 3:
+        this.expectZero('too-large', `realloc(0, ${n})`, () => h.realloc(0, n));
+        break;
       default:
         if (b === undefined) return;
         this.expectZero('too-large', `realloc(${b.ptr}, ${n})`, () => h.realloc(b.ptr, n));

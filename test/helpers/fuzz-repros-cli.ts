@@ -26,10 +26,26 @@ function report(what: string, got: string, want: string): void {
   const small = h.malloc(100);
   const large = h.malloc(100_000);
   a.detach();
-  report('release, detached: alignedAlloc(8192, 100)', outcome(() => a.alignedAlloc(8192, 100)), 'threw DetachedError');
-  report('release, detached: realloc(large block, +40000)', outcome(() => a.realloc(large, 140_000)), 'threw DetachedError');
-  report('release, detached: realloc(small block, same size)', outcome(() => a.realloc(small, 100)), 'threw DetachedError');
-  report('release, detached: usableSize(live block)', outcome(() => a.usableSize(small)), 'threw DetachedError');
+  report(
+    'release, detached: alignedAlloc(8192, 100)',
+    outcome(() => a.alignedAlloc(8192, 100)),
+    'threw DetachedError',
+  );
+  report(
+    'release, detached: realloc(large block, +40000)',
+    outcome(() => a.realloc(large, 140_000)),
+    'threw DetachedError',
+  );
+  report(
+    'release, detached: realloc(small block, same size)',
+    outcome(() => a.realloc(small, 100)),
+    'threw DetachedError',
+  );
+  report(
+    'release, detached: usableSize(live block)',
+    outcome(() => a.usableSize(small)),
+    'threw DetachedError',
+  );
 }
 
 // 2. debug: a detached DebugHeap poisons a live block on free(p) / realloc(p, 0) before the core
@@ -40,10 +56,22 @@ function report(what: string, got: string, want: string): void {
   const p = h.malloc(100);
   h.u8.fill(7, p, p + 100);
   a.detach();
-  report('debug, detached: free(0)', outcome(() => a.free(0)), 'threw DetachedError');
-  report('debug, detached: free(live block)', outcome(() => a.free(p)), 'threw DetachedError');
+  report(
+    'debug, detached: free(0)',
+    outcome(() => a.free(0)),
+    'threw DetachedError',
+  );
+  report(
+    'debug, detached: free(live block)',
+    outcome(() => a.free(p)),
+    'threw DetachedError',
+  );
   report('debug, detached: ... the block is left alone (byte 0 is 7)', `byte 0 is ${h.u8[p]}`, 'byte 0 is 7');
-  report('debug, detached: ... its owner can free it', outcome(() => h.free(p)), 'returned undefined');
+  report(
+    'debug, detached: ... its owner can free it',
+    outcome(() => h.free(p)),
+    'returned undefined',
+  );
 }
 
 // 3. debug: a write after free of a small aligned block (pointer inside its core block) is missed.
@@ -52,7 +80,11 @@ function report(what: string, got: string, want: string): void {
   const p = h.alignedAlloc(4096, 300);
   h.free(p);
   h.u8[p + 100]! ^= 1;
-  report('debug: check() after a write into a freed alignedAlloc(4096, 300) block', outcome(() => h.check()), 'threw UseAfterFreeError');
+  report(
+    'debug: check() after a write into a freed alignedAlloc(4096, 300) block',
+    outcome(() => h.check()),
+    'threw UseAfterFreeError',
+  );
 }
 
 // 4. both: pointers that are not numbers but BigInts hit the engine's arithmetic first: a TypeError,
@@ -65,5 +97,9 @@ function report(what: string, got: string, want: string): void {
   } catch (e) {
     msg = (e as Error).message;
   }
-  report('release: free(16n) message names the value', msg.startsWith('hakmem') ? 'hakmem message' : `engine message "${msg}"`, 'hakmem message');
+  report(
+    'release: free(16n) message names the value',
+    msg.startsWith('hakmem') ? 'hakmem message' : `engine message "${msg}"`,
+    'hakmem message',
+  );
 }

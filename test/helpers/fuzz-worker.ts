@@ -18,8 +18,18 @@ function run(): void {
   const attach = build(d.debug).attach;
   const heap = attach(d.handle);
   const m = new FuzzModel(heap, {
-    seed: d.seed, mt: true, misuseRate: d.misuseRate, liveBytes: 6 << 20, maxLive: 1500, maxSize: 512 << 10,
-    checkEvery: 0, subHeapEvery: 20011, breakKind: d.breakKind, strictDetach: d.strictDetach, debug: d.debug, attach,
+    seed: d.seed,
+    mt: true,
+    misuseRate: d.misuseRate,
+    liveBytes: 6 << 20,
+    maxLive: 1500,
+    maxSize: 512 << 10,
+    checkEvery: 0,
+    subHeapEvery: 20011,
+    breakKind: d.breakKind,
+    strictDetach: d.strictDetach,
+    debug: d.debug,
+    attach,
   });
   for (let i = 0; i < d.pool.length; i += 3) {
     const b = m.add(d.pool[i]!, d.pool[i + 1]!, 16, POOL, d.pool[i + 2]!, false);
@@ -80,7 +90,9 @@ function run(): void {
         if ((i & 3) === 0) receive();
         if ((i & 1023) === 0) Atomics.store(ctl, C_W + 4 * me + 2, m.ops);
       } catch (e) {
-        throw new Error(`worker ${me} (thread ${heap.threadId}), seed ${d.seed}, operation ${done + i + 1}: ${(e as Error).message}`, { cause: e });
+        throw new Error(`worker ${me} (thread ${heap.threadId}), seed ${d.seed}, operation ${done + i + 1}: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     }
     done += n;

@@ -45,11 +45,16 @@ function fail(msg: string): never {
 
 export function describeOp(op: Op): string {
   switch (op.kind) {
-    case 'malloc': return `malloc(${op.size})`;
-    case 'calloc': return `calloc(${op.count}, ${op.size})`;
-    case 'realloc': return `realloc(#${op.pick}, ${op.size})`;
-    case 'aligned': return `alignedAlloc(${op.alignment}, ${op.size})`;
-    case 'free': return `free(#${op.pick})`;
+    case 'malloc':
+      return `malloc(${op.size})`;
+    case 'calloc':
+      return `calloc(${op.count}, ${op.size})`;
+    case 'realloc':
+      return `realloc(#${op.pick}, ${op.size})`;
+    case 'aligned':
+      return `alignedAlloc(${op.alignment}, ${op.size})`;
+    case 'free':
+      return `free(#${op.pick})`;
   }
 }
 
@@ -194,8 +199,10 @@ export class Model {
     const i = this.lowerBound(p);
     const prev = this.sorted[i - 1];
     const next = this.sorted[i];
-    if (prev !== undefined && prev.ptr + prev.usable > p) fail(`block [${p}, ${p + usable}) overlaps live block [${prev.ptr}, ${prev.ptr + prev.usable})`);
-    if (next !== undefined && p + usable > next.ptr) fail(`block [${p}, ${p + usable}) overlaps live block [${next.ptr}, ${next.ptr + next.usable})`);
+    if (prev !== undefined && prev.ptr + prev.usable > p)
+      fail(`block [${p}, ${p + usable}) overlaps live block [${prev.ptr}, ${prev.ptr + prev.usable})`);
+    if (next !== undefined && p + usable > next.ptr)
+      fail(`block [${p}, ${p + usable}) overlaps live block [${next.ptr}, ${next.ptr + next.usable})`);
     if (next !== undefined && next.ptr === p) fail(`pointer ${p} handed out twice`);
     this.sorted.splice(i, 0, b);
     this.live.set(b.id, b);
@@ -234,7 +241,10 @@ export class Model {
   /** Checks the pattern written by write() at the offsets below `limit`. */
   verify(b: Block, limit: number): void {
     const i = firstWrongByte(this.heap.u8, b.ptr, b.usable, b.seed, limit, FULL_PATTERN);
-    if (i >= 0) fail(`block #${b.id} at ${b.ptr} (${b.size} B, usable ${b.usable}): byte ${i} is ${this.heap.u8[b.ptr + i]}, expected ${bytePat(b.seed, i)} (overwritten)`);
+    if (i >= 0)
+      fail(
+        `block #${b.id} at ${b.ptr} (${b.size} B, usable ${b.usable}): byte ${i} is ${this.heap.u8[b.ptr + i]}, expected ${bytePat(b.seed, i)} (overwritten)`,
+      );
   }
 
   private expectZero(p: number, n: number): void {
@@ -283,10 +293,14 @@ export function randomOp(r: Rng, m: Model, liveBytes: number, maxLive: number, m
 /** Bytes a request needs in the worst case (alignment padding included). */
 export function footprint(op: Op): number {
   switch (op.kind) {
-    case 'calloc': return op.count * op.size;
-    case 'aligned': return op.size + op.alignment;
-    case 'free': return 0;
-    default: return op.size;
+    case 'calloc':
+      return op.count * op.size;
+    case 'aligned':
+      return op.size + op.alignment;
+    case 'free':
+      return 0;
+    default:
+      return op.size;
   }
 }
 
@@ -375,8 +389,10 @@ export function recover(m: Model, failed: Op, where: string): void {
   const again = m.apply(retry);
   if (again !== undefined) {
     const s = m.heap.stats();
-    fail(`${where}: ${describeOp(retry)} still returns 0 after every block was freed ` +
-      `(heapBytes ${s.heapBytes}, maxBytes ${s.maxBytes}, free page bytes ${s.freeBytes.pages})`);
+    fail(
+      `${where}: ${describeOp(retry)} still returns 0 after every block was freed ` +
+        `(heapBytes ${s.heapBytes}, maxBytes ${s.maxBytes}, free page bytes ${s.freeBytes.pages})`,
+    );
   }
   m.drain();
   m.audit();

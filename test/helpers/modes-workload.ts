@@ -28,7 +28,9 @@ function stamp(h: Heap, b: Live): void {
 
 function verify(h: Heap, b: Live, what: string): void {
   if (h.u8[b.ptr] !== b.tag || h.u8[b.ptr + b.size - 1] !== b.tag) {
-    throw new Error(`${what}: block at ${b.ptr} (${b.size} B) lost its contents (${h.u8[b.ptr]}/${h.u8[b.ptr + b.size - 1]}, expected ${b.tag})`);
+    throw new Error(
+      `${what}: block at ${b.ptr} (${b.size} B) lost its contents (${h.u8[b.ptr]}/${h.u8[b.ptr + b.size - 1]}, expected ${b.tag})`,
+    );
   }
 }
 
@@ -58,7 +60,8 @@ export function runWorkload(h: Heap, r: Rng, ops: number, live: Live[], opts: { 
       const q = h.realloc(b.ptr, size);
       if (q === 0) throw new Error(`realloc(${b.ptr}, ${size}) returned 0`);
       const kept = Math.min(size, b.size);
-      if (h.u8[q] !== b.tag || (kept === b.size && h.u8[q + kept - 1] !== b.tag)) throw new Error(`realloc to ${size} did not keep the block's bytes`);
+      if (h.u8[q] !== b.tag || (kept === b.size && h.u8[q + kept - 1] !== b.tag))
+        throw new Error(`realloc to ${size} did not keep the block's bytes`);
       b.ptr = q;
       b.size = size;
       b.tag = nextTag();

@@ -37,7 +37,11 @@ const barrier = (k: number) => {
 };
 let s = d.seed >>> 0;
 const rand = (n: number) => {
-  s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+  s ^= s << 13;
+  s >>>= 0;
+  s ^= s >>> 17;
+  s ^= s << 5;
+  s >>>= 0;
   return s % n;
 };
 
@@ -54,7 +58,10 @@ for (let i = 0; i < 20_000; i++) {
   }
   ops++;
 }
-for (const p of churn) { h.free(p); ops++; }
+for (const p of churn) {
+  h.free(p);
+  ops++;
+}
 barrier(0);
 
 // phase 1: alloc-only
@@ -70,7 +77,8 @@ for (let i = 0; i < d.blocks; i++) {
   else p = h.malloc(n);
   ops++;
   let sz = n;
-  if (rand(3) === 0) { // grow: live bytes only rise
+  if (rand(3) === 0) {
+    // grow: live bytes only rise
     sz = n + 1 + rand(3000);
     p = h.realloc(p, sz);
     ops++;
@@ -93,7 +101,8 @@ for (let i = 0; i < d.blocks; i += 2) {
 }
 for (let i = 1; i < d.blocks; i += 2) {
   let p = mine[i]!;
-  if (size[i]! > 64 && rand(2) === 0) { // shrink: live bytes only fall
+  if (size[i]! > 64 && rand(2) === 0) {
+    // shrink: live bytes only fall
     p = h.realloc(p, 1 + rand(size[i]! - 1));
     ops++;
   }

@@ -29,7 +29,11 @@ export class Rng {
 export function xorshift32(seed: number): (n: number) => number {
   let s = seed >>> 0;
   return (n: number) => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return s % n;
   };
 }

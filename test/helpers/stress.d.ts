@@ -19,7 +19,12 @@ export interface StressMessage {
   shared: { config: Required<StressOptions>; ctl: SharedArrayBuffer; bitmap: SharedArrayBuffer };
   index: number;
 }
-export interface StressWorkerResult { ok: boolean; tid?: number; status?: string; error?: string }
+export interface StressWorkerResult {
+  ok: boolean;
+  tid?: number;
+  status?: string;
+  error?: string;
+}
 export interface StressSummary {
   elapsedMs: number;
   workers: number;
@@ -56,9 +61,20 @@ export function runStress(args: {
   options?: StressOptions;
   log?: (line: string) => void;
 }): Promise<StressSummary>;
-export interface ActorTables { tPtr: Int32Array; tSize: Int32Array; tId: Int32Array; tUse: Int32Array }
+export interface ActorTables {
+  tPtr: Int32Array;
+  tSize: Int32Array;
+  tId: Int32Array;
+  tUse: Int32Array;
+}
 export class Actor {
-  constructor(heap: unknown, shared: StressMessage['shared'], index: number, slots: number, opts?: { tag?: number; tables?: ActorTables; owned?: Int32Array });
+  constructor(
+    heap: unknown,
+    shared: StressMessage['shared'],
+    index: number,
+    slots: number,
+    opts?: { tag?: number; tables?: ActorTables; owned?: Int32Array },
+  );
   rng: Rng;
   where: string;
   step(active: number): number;

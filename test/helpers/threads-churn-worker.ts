@@ -21,7 +21,11 @@ parentPort!.once('message', (msg: ChurnMessage) => {
   parentPort!.postMessage({ type: 'attached', tid });
   try {
     const owned = churnOwned(msg.gen, msg.k, msg.workerSlots);
-    const actor = new Actor(heap, msg.shared, msg.k, msg.workerSlots, { tag: msg.tag, tables: churnTables(msg.tables, msg.totalSlots), owned });
+    const actor = new Actor(heap, msg.shared, msg.k, msg.workerSlots, {
+      tag: msg.tag,
+      tables: churnTables(msg.tables, msg.totalSlots),
+      owned,
+    });
     actor.where = `generation ${msg.gen} worker ${msg.k} (thread ${tid})`;
     for (let op = 0; op < msg.ops; op++) {
       if (op === msg.killAt) {
@@ -36,6 +40,11 @@ parentPort!.once('message', (msg: ChurnMessage) => {
     heap.detach();
     parentPort!.postMessage({ type: 'done', ok: true, tid });
   } catch (e) {
-    parentPort!.postMessage({ type: 'done', ok: false, tid, error: `generation ${msg.gen} worker ${msg.k} (thread ${tid}): ${describeError(e)}` });
+    parentPort!.postMessage({
+      type: 'done',
+      ok: false,
+      tid,
+      error: `generation ${msg.gen} worker ${msg.k} (thread ${tid}): ${describeError(e)}`,
+    });
   }
 });

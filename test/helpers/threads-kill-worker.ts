@@ -12,7 +12,13 @@ import { attachHeap } from '../../src/index.ts';
 import { tagBlock, tagIntact } from './block-table.ts';
 
 const { handle, table, region, slots, seed, survivor, stop } = workerData as {
-  handle: Parameters<typeof attachHeap>[0]; table: Int32Array; region: number; slots: number; seed: number; survivor: boolean; stop: Int32Array;
+  handle: Parameters<typeof attachHeap>[0];
+  table: Int32Array;
+  region: number;
+  slots: number;
+  seed: number;
+  survivor: boolean;
+  stop: Int32Array;
 };
 const h = attachHeap(handle);
 parentPort!.postMessage({ type: 'attached', tid: h.threadId });
@@ -29,7 +35,9 @@ for (let op = 0; ; op++) {
       Atomics.store(stop, 2, 0);
     }
   }
-  x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
   const slot = base + ((x >>> 8) % slots);
   const p = Atomics.load(table, slot);
   if (p !== 0) {

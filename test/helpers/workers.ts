@@ -11,7 +11,10 @@ import { Worker } from 'node:worker_threads';
  * them before it imports the module.
  */
 export function tsWorker(module: URL, workerData?: unknown): Worker {
-  return new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(module.href)}); });`, { eval: true, workerData });
+  return new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(module.href)}); });`, {
+    eval: true,
+    workerData,
+  });
 }
 
 /**
@@ -20,10 +23,25 @@ export function tsWorker(module: URL, workerData?: unknown): Worker {
  */
 export function firstMessage<T>(w: Worker, timeoutMs?: number): Promise<T> {
   return new Promise((resolve, reject) => {
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => { off(); reject(new Error(`the worker did not report within ${timeoutMs / 1000} s`)); }, timeoutMs);
-    const onMessage = (m: T) => { off(); resolve(m); };
-    const onError = (e: Error) => { off(); reject(e); };
-    const onExit = (code: number) => { off(); reject(new Error(`the worker exited (code ${code}) before it reported`)); };
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            off();
+            reject(new Error(`the worker did not report within ${timeoutMs / 1000} s`));
+          }, timeoutMs);
+    const onMessage = (m: T) => {
+      off();
+      resolve(m);
+    };
+    const onError = (e: Error) => {
+      off();
+      reject(e);
+    };
+    const onExit = (code: number) => {
+      off();
+      reject(new Error(`the worker exited (code ${code}) before it reported`));
+    };
     const off = () => {
       clearTimeout(timer);
       w.off('message', onMessage);

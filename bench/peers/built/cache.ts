@@ -32,7 +32,8 @@ export async function cached(name: string, build: (tmp: string) => void | Promis
     await build(tmp);
     renameSync(tmp, out);
   } finally {
-    for (const f of readdirSync(CACHE_DIR)) if (f.startsWith(`.tmp-${process.pid}-`)) rmSync(join(CACHE_DIR, f), { force: true, recursive: true });
+    for (const f of readdirSync(CACHE_DIR))
+      if (f.startsWith(`.tmp-${process.pid}-`)) rmSync(join(CACHE_DIR, f), { force: true, recursive: true });
   }
   return out;
 }
@@ -81,8 +82,14 @@ export function requireOptIn(name: string): void {
     const eq = a.indexOf('=');
     const key = eq > 0 ? a.slice(0, eq) : a;
     if (key !== '--allocators' && key !== '--peer' && key !== '--alloc') continue;
-    const value = eq > 0 ? a.slice(eq + 1) : argv[i + 1] ?? '';
-    if (value.split(',').map((s) => s.trim()).includes(name)) return;
+    const value = eq > 0 ? a.slice(eq + 1) : (argv[i + 1] ?? '');
+    if (
+      value
+        .split(',')
+        .map((s) => s.trim())
+        .includes(name)
+    )
+      return;
   }
   throw new SkipPeer(`not in the default set (opt-in): run it with --allocators ...,${name}`);
 }

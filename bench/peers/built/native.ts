@@ -31,7 +31,8 @@ export async function nativeProgram(name: 'workload' | 'replay'): Promise<string
       execFileSync(cc, [...CFLAGS, '-o', tmp, src], { stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
       const err = (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
-      if (/stdio\.h|No such file/.test(err)) throw new SkipPeer(`C headers missing; install: apt-get install -y libc6-dev (${err.split('\n')[0]})`);
+      if (/stdio\.h|No such file/.test(err))
+        throw new SkipPeer(`C headers missing; install: apt-get install -y libc6-dev (${err.split('\n')[0]})`);
       throw new Error(`${cc} ${name}.c failed: ${err}`);
     }
   });
@@ -44,7 +45,9 @@ export function preloadPath(lib: NativeLib): string {
   for (const dir of ['/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib']) {
     if (existsSync(`${dir}/${so}`)) return `${dir}/${so}`;
   }
-  const line = run('ldconfig', ['-p'])?.split('\n').find((l) => l.trim().startsWith(so + ' '));
+  const line = run('ldconfig', ['-p'])
+    ?.split('\n')
+    .find((l) => l.trim().startsWith(so + ' '));
   const path = line?.split('=>')[1]?.trim();
   if (path && existsSync(path)) return path;
   throw new SkipPeer(`${lib} is not installed (${so}); install: apt-get install -y ${pkg}`);
@@ -73,7 +76,8 @@ export function runNative(bin: string, args: string[], lib: NativeLib): Record<s
   }
   const line = out.trim().split('\n').pop() ?? '';
   const r = JSON.parse(line) as Record<string, unknown>;
-  if (r.allocator !== lib) throw new Error(`native ${lib}: malloc was served by ${String(r.allocator)} (LD_PRELOAD=${preload} not effective?)`);
+  if (r.allocator !== lib)
+    throw new Error(`native ${lib}: malloc was served by ${String(r.allocator)} (LD_PRELOAD=${preload} not effective?)`);
   return r;
 }
 
@@ -89,7 +93,8 @@ export async function nativePeer(lib: NativeLib, optIn = false): Promise<HeapPee
   return {
     kind: 'heap',
     name: `native-${lib}`,
-    get about() { // a getter: the version look-up spawns dpkg-query, needed only by the runner's table
+    get about() {
+      // a getter: the version look-up spawns dpkg-query, needed only by the runner's table
       return `C program (bench/peers/built/workload.c, gcc ${CFLAGS[0]}), same loop, ${libVersion(lib)} (${how}); hw = peak RSS growth`;
     },
     create() {
@@ -98,8 +103,11 @@ export async function nativePeer(lib: NativeLib, optIn = false): Promise<HeapPee
     runOutside(w: Workload): OutsideResult {
       const r = runNative(bin, [w.kind, String(w.cycles), String(w.ws), String(w.seed), w.sizes], lib);
       return {
-        ms: r.ms as number, nsPerOp: r.nsPerOp as number, finalState: r.finalState as number,
-        highWater: r.highWater as number, highWaterKind: 'sampled',
+        ms: r.ms as number,
+        nsPerOp: r.nsPerOp as number,
+        finalState: r.finalState as number,
+        highWater: r.highWater as number,
+        highWaterKind: 'sampled',
       };
     },
   };

@@ -35,7 +35,13 @@ export async function tlsfModule(): Promise<WebAssembly.Module> {
   return new WebAssembly.Module(readFileSync(file));
 }
 
-const IMPORTS = { env: { abort: () => { throw new Error('TLSF: abort (out of memory?)'); } } };
+const IMPORTS = {
+  env: {
+    abort: () => {
+      throw new Error('TLSF: abort (out of memory?)');
+    },
+  },
+};
 
 /** One TLSF heap: a fresh wasm instance; malloc/free/realloc are its exports (see WasmHeap). */
 export class TlsfHeap extends WasmHeap {

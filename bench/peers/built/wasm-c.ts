@@ -23,7 +23,15 @@ const TOOLCHAIN: Record<WasmLib, { cc: string; flags: string[]; install: string;
   },
   emmalloc: {
     cc: 'emcc',
-    flags: ['-O3', '-sMALLOC=emmalloc', '-sSTANDALONE_WASM', '-sALLOW_MEMORY_GROWTH=1', '-sTOTAL_STACK=65536', '-sINITIAL_MEMORY=262144', '--no-entry'],
+    flags: [
+      '-O3',
+      '-sMALLOC=emmalloc',
+      '-sSTANDALONE_WASM',
+      '-sALLOW_MEMORY_GROWTH=1',
+      '-sTOTAL_STACK=65536',
+      '-sINITIAL_MEMORY=262144',
+      '--no-entry',
+    ],
     install: 'apt-get install -y emscripten',
     what: "emscripten's emmalloc",
   },
@@ -58,9 +66,12 @@ export function wasmImports(module: WebAssembly.Module): WebAssembly.Imports {
   const imports: Record<string, Record<string, unknown>> = {};
   for (const i of WebAssembly.Module.imports(module)) {
     if (i.kind !== 'function') throw new Error(`wasm module imports ${i.module}.${i.name} (${i.kind})`);
-    (imports[i.module] ??= {})[i.name] = i.name === 'emscripten_notify_memory_growth' ? () => {} : () => {
-      throw new Error(`wasm called ${i.module}.${i.name}`);
-    };
+    (imports[i.module] ??= {})[i.name] =
+      i.name === 'emscripten_notify_memory_growth'
+        ? () => {}
+        : () => {
+            throw new Error(`wasm called ${i.module}.${i.name}`);
+          };
   }
   return imports as WebAssembly.Imports;
 }
@@ -72,7 +83,8 @@ export async function wasmCPeer(lib: WasmLib, optIn = false): Promise<HeapPeer> 
   return {
     kind: 'heap',
     name: `wasm-${lib}`,
-    get about() { // a getter: the compiler's version is needed only by the runner's table
+    get about() {
+      // a getter: the compiler's version is needed only by the runner's table
       const line = run(compiler, ['--version'])?.split('\n')[0] ?? '';
       const version = `${TOOLCHAIN[lib].cc} ${/\d+\.\d+\.\d+/.exec(line)?.[0] ?? '?'}`;
       return `${TOOLCHAIN[lib].what} in wasm (${version}, ${TOOLCHAIN[lib].flags.filter((f) => f.startsWith('-O') || f.startsWith('-sMALLOC')).join(' ')}), exports called from JS`;

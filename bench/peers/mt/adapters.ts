@@ -37,7 +37,10 @@ export async function createMt(name: string, sz: MtSizing): Promise<MtInstance> 
     const { createHeap } = await import('../../../src/index.ts');
     const heap = createHeap(sz.maxThreads > 64 ? { maxThreads: sz.maxThreads } : {});
     return {
-      name, handle: heap.handle, main: heap, heap,
+      name,
+      handle: heap.handle,
+      main: heap,
+      heap,
       highWater: () => heap.stats().heapHighWater,
       verify(expect = 0) {
         try {

@@ -41,7 +41,7 @@ export class EmulatedAllocator implements TraceAlloc {
   realloc(ptr: number, size: number, oldSize: number): number {
     const q = this.a.malloc(size);
     if (q === 0) return 0;
-    this.a.u8.copyWithin(q, ptr, ptr + (oldSize < size ? oldSize : size));
+    this.a.u8.copyWithin(q, ptr, ptr + Math.min(oldSize, size));
     this.free(ptr);
     return q;
   }
@@ -112,11 +112,17 @@ export async function createInstance(name: string, t: Trace, upTo = t.ops): Prom
       diag: () => {
         const s = heap.stats();
         return {
-          inUseBytes: s.inUseBytes, usedPagesBytes: s.usedPagesBytes, peakUsedPagesBytes: s.peakUsedPagesBytes,
-          heapBytes: s.heapBytes, heapHighWater: s.heapHighWater, freeBytes: s.freeBytes, large: s.large,
+          inUseBytes: s.inUseBytes,
+          usedPagesBytes: s.usedPagesBytes,
+          peakUsedPagesBytes: s.peakUsedPagesBytes,
+          heapBytes: s.heapBytes,
+          heapHighWater: s.heapHighWater,
+          freeBytes: s.freeBytes,
+          large: s.large,
           classes: s.classes.filter((c) => c.slabs > 0).map((c) => [c.size, c.slabs, c.inUse, c.free]),
           // what a mode reports about itself, when the build has modes
-          config: (s as unknown as Record<string, unknown>).config, learning: (s as unknown as Record<string, unknown>).learning,
+          config: (s as unknown as Record<string, unknown>).config,
+          learning: (s as unknown as Record<string, unknown>).learning,
         };
       },
     };
@@ -139,5 +145,7 @@ export async function createInstance(name: string, t: Trace, upTo = t.ops): Prom
   }
   const ext = await (await import('./built.ts')).traceInstance(name, t); // tlsf
   if (ext) return ext;
-  throw new Error(`unknown allocator ${name} (trace replay supports hakmem, hakmem/option=value/..., floor, tlsf, wasm-dlmalloc, wasm-emmalloc, native-glibc, native-mimalloc, native-jemalloc)`);
+  throw new Error(
+    `unknown allocator ${name} (trace replay supports hakmem, hakmem/option=value/..., floor, tlsf, wasm-dlmalloc, wasm-emmalloc, native-glibc, native-mimalloc, native-jemalloc)`,
+  );
 }

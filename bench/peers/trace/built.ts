@@ -103,7 +103,11 @@ export async function traceInstance(name: string, t: Trace): Promise<TraceInstan
   if (name === 'tlsf') {
     const h = new TlsfHeap(await tlsfModule());
     let anyAligned = false;
-    for (let i = 0; i < t.ops; i++) if (t.align[i] > 16) { anyAligned = true; break; }
+    for (let i = 0; i < t.ops; i++)
+      if (t.align[i] > 16) {
+        anyAligned = true;
+        break;
+      }
     return {
       alloc: new EmulatingWasmTrace(h, anyAligned),
       highWater: () => h.highWater(),

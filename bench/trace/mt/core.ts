@@ -26,9 +26,18 @@ export function shareTrace(t: Trace): SharedTrace {
     return s;
   };
   return {
-    file: t.file, name: t.name, ops: t.ops, threads: t.threads, ids: t.ids, peakLiveBytes: t.peakLiveBytes,
-    kind: share(t.kind, Uint8Array), tid: share(t.tid, Int32Array), id: share(t.id, Int32Array),
-    newid: share(t.newid, Int32Array), size: share(t.size, Float64Array), align: share(t.align, Int32Array),
+    file: t.file,
+    name: t.name,
+    ops: t.ops,
+    threads: t.threads,
+    ids: t.ids,
+    peakLiveBytes: t.peakLiveBytes,
+    kind: share(t.kind, Uint8Array),
+    tid: share(t.tid, Int32Array),
+    id: share(t.id, Int32Array),
+    newid: share(t.newid, Int32Array),
+    size: share(t.size, Float64Array),
+    align: share(t.align, Int32Array),
   };
 }
 
@@ -136,7 +145,13 @@ function analyzeMt(t: SharedTrace, n: number) {
       if (creator[t.id[i]] !== th) cross++;
       ended[t.id[i]] = 1;
     }
-    if (k === OP_R) { creator[t.newid[i]] = th; created = t.newid[i] + 1; } else if (k !== OP_F) { creator[t.id[i]] = th; created = t.id[i] + 1; }
+    if (k === OP_R) {
+      creator[t.newid[i]] = th;
+      created = t.newid[i] + 1;
+    } else if (k !== OP_F) {
+      creator[t.id[i]] = th;
+      created = t.id[i] + 1;
+    }
   }
   const live: number[] = [];
   for (let id = 0; id < created; id++) if (!ended[id]) live.push(id);
@@ -188,7 +203,14 @@ export async function replayMtTrace(src: string | Trace | SharedTrace, alloc: st
       const sizes = new Float64Array(new SharedArrayBuffer(st.ids * 8));
       const ctl = new Int32Array(new SharedArrayBuffer((mGo(st.threads) + 16) * 4));
       for (let th = 0; th < st.threads; th++) ctl[mGo(th)] = -1;
-      const msg: MtReplayRunMsg = { cmd: 'run', handle: inst.handle, ctl: ctl.buffer as SharedArrayBuffer, ptrs: ptrs.buffer as SharedArrayBuffer, sizes: sizes.buffer as SharedArrayBuffer, n: nOps };
+      const msg: MtReplayRunMsg = {
+        cmd: 'run',
+        handle: inst.handle,
+        ctl: ctl.buffer as SharedArrayBuffer,
+        ptrs: ptrs.buffer as SharedArrayBuffer,
+        sizes: sizes.buffer as SharedArrayBuffer,
+        n: nOps,
+      };
       const answers = workers.map((w) => nextMessage<RunAnswer>(w));
       for (const w of workers) w.postMessage(msg);
       let ok = waitFor(ctl, M_READY, st.threads);
@@ -212,15 +234,18 @@ export async function replayMtTrace(src: string | Trace | SharedTrace, alloc: st
         endCheck = inst.verify(inst.heap ? usable : 0);
         if (!endCheck && inst.heap) {
           const s = inst.heap.stats();
-          if (s.inUseBlocks !== mt.live.length) endCheck = `stats().inUseBlocks = ${s.inUseBlocks}, the trace leaves ${mt.live.length} blocks live`;
+          if (s.inUseBlocks !== mt.live.length)
+            endCheck = `stats().inUseBlocks = ${s.inUseBlocks}, the trace leaves ${mt.live.length} blocks live`;
         }
         if (endCheck) endCheck = `after the replay, workers attached: ${endCheck}`;
       }
-      const detached = await Promise.all(workers.map((w) => {
-        const p = nextMessage<{ error?: string }>(w);
-        w.postMessage({ cmd: 'detach' });
-        return p;
-      }));
+      const detached = await Promise.all(
+        workers.map((w) => {
+          const p = nextMessage<{ error?: string }>(w);
+          w.postMessage({ cmd: 'detach' });
+          return p;
+        }),
+      );
       for (const [th, d] of detached.entries()) if (d.error) errors.push(`thread ${th} detach: ${d.error}`);
       if (timed && errors.length === 0 && !endCheck) {
         // the replaying thread checks and frees what the trace leaves live (cross-thread frees
@@ -250,12 +275,24 @@ export async function replayMtTrace(src: string | Trace | SharedTrace, alloc: st
     const r = await phase(n, true);
     if (o.marks) writeSync(1, '# timed replay end\n');
     return {
-      trace: st.name, alloc, ops: n, threads: st.threads, ms: r.ms, nsPerOp: (r.ms * 1e6) / n,
-      switches: mt.switches, crossThread: mt.cross, highWater: r.highWater,
+      trace: st.name,
+      alloc,
+      ops: n,
+      threads: st.threads,
+      ms: r.ms,
+      nsPerOp: (r.ms * 1e6) / n,
+      switches: mt.switches,
+      crossThread: mt.cross,
+      highWater: r.highWater,
       peakLiveBytes: n === st.ops ? st.peakLiveBytes : an.peakLiveBytes,
-      failures: r.failures, warmFailures, warmOps, warmRuns,
-      liveAtEndBlocks: mt.live.length, liveAtEndBytes: liveBytes(st, n, mt.live),
-      endCheck: r.endCheck, error: r.error,
+      failures: r.failures,
+      warmFailures,
+      warmOps,
+      warmRuns,
+      liveAtEndBlocks: mt.live.length,
+      liveAtEndBytes: liveBytes(st, n, mt.live),
+      endCheck: r.endCheck,
+      error: r.error,
     };
   } finally {
     for (const w of workers) w.postMessage('exit');

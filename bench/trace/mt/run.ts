@@ -62,7 +62,10 @@ export interface MtReplayRecord {
 /** The multi-thread traces of TRACE_DIR (header line only), or [] if the folder is absent. */
 function multiThreadTraces(): string[] {
   if (!traceDirPresent()) return [];
-  return readdirSync(TRACE_DIR).filter((f) => f.endsWith('.trace.gz')).sort().map((f) => join(TRACE_DIR, f))
+  return readdirSync(TRACE_DIR)
+    .filter((f) => f.endsWith('.trace.gz'))
+    .sort()
+    .map((f) => join(TRACE_DIR, f))
     .filter((f) => (readTraceHeader(f)?.threads ?? 0) > 1);
 }
 
@@ -75,12 +78,27 @@ async function runMtReplayBench(o: MtReplayBenchOptions = {}): Promise<MtReplayR
   const runs = Math.max(1, o.runs ?? 5);
   const skipped: string[] = [];
   if (files.length === 0) skipped.push(`no multi-thread traces (${TRACE_DIR} ${traceDirPresent() ? 'has none' : 'is absent'})`);
-  const cells: MtReplayCell[] = files.flatMap((f) => allocators.map((a) => ({
-    trace: f.replace(/^.*\//, '').replace(/\.trace\.gz$/, ''), allocator: a, ops: 0, threads: 0, peakLiveBytes: 0,
-    runs: [], highWaterRuns: [], verifyFailures: [], endChecks: [], errors: [],
-  })));
+  const cells: MtReplayCell[] = files.flatMap((f) =>
+    allocators.map((a) => ({
+      trace: f.replace(/^.*\//, '').replace(/\.trace\.gz$/, ''),
+      allocator: a,
+      ops: 0,
+      threads: 0,
+      peakLiveBytes: 0,
+      runs: [],
+      highWaterRuns: [],
+      verifyFailures: [],
+      endChecks: [],
+      errors: [],
+    })),
+  );
   const total = runs * files.length * allocators.length;
-  log(`trace-mt: ${cells.map((c) => c.trace).filter((x, i, xs) => xs.indexOf(x) === i).join(', ')} x ${allocators.join(', ')}; ${runs} runs each = ${total} processes, interleaved`);
+  log(
+    `trace-mt: ${cells
+      .map((c) => c.trace)
+      .filter((x, i, xs) => xs.indexOf(x) === i)
+      .join(', ')} x ${allocators.join(', ')}; ${runs} runs each = ${total} processes, interleaved`,
+  );
   const t0 = Date.now();
   let done = 0;
   for (let rep = 0; rep < runs; rep++) {
@@ -94,13 +112,21 @@ async function runMtReplayBench(o: MtReplayBenchOptions = {}): Promise<MtReplayR
           if (o.upTo) argv.push('--ops', String(o.upTo));
           const r = await runJsonChild<MtReplayResult>(argv);
           if (r.error) throw new Error(r.error);
-          Object.assign(c, { ops: r.ops, threads: r.threads, peakLiveBytes: r.peakLiveBytes, switches: r.switches, crossThread: r.crossThread });
+          Object.assign(c, {
+            ops: r.ops,
+            threads: r.threads,
+            peakLiveBytes: r.peakLiveBytes,
+            switches: r.switches,
+            crossThread: r.crossThread,
+          });
           c.runs.push(r.nsPerOp);
           c.highWaterRuns.push(r.highWater);
           c.highWaterBytes = Math.max(c.highWaterBytes ?? 0, r.highWater);
           c.verifyFailures.push(r.failures + r.warmFailures);
           if (r.endCheck) c.endChecks.push(r.endCheck);
-          log(`[${done}/${total}] ${c.allocator.padEnd(8)} ${c.trace}  ${r.nsPerOp.toFixed(1)} ns/op  hw ${(r.highWater / 1048576).toFixed(2)} MiB  verify failures ${r.failures} (+${r.warmFailures} in warm-up)${r.endCheck ? `  END CHECK FAILED: ${r.endCheck}` : ''}`);
+          log(
+            `[${done}/${total}] ${c.allocator.padEnd(8)} ${c.trace}  ${r.nsPerOp.toFixed(1)} ns/op  hw ${(r.highWater / 1048576).toFixed(2)} MiB  verify failures ${r.failures} (+${r.warmFailures} in warm-up)${r.endCheck ? `  END CHECK FAILED: ${r.endCheck}` : ''}`,
+          );
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           c.errors.push(msg);
@@ -117,21 +143,47 @@ async function runMtReplayBench(o: MtReplayBenchOptions = {}): Promise<MtReplayR
   return {
     workload: 'T multi-thread traces',
     command: `node --import tsx bench/trace/mt/run.ts ${process.argv.slice(2).join(' ')}`.trim(),
-    runs, machine: `${cpus[0]?.model.trim() ?? '?'} x${cpus.length}, node ${process.version}`,
-    date: new Date().toISOString(), elapsedSeconds: (Date.now() - t0) / 1000, skipped, cells,
+    runs,
+    machine: `${cpus[0]?.model.trim() ?? '?'} x${cpus.length}, node ${process.version}`,
+    date: new Date().toISOString(),
+    elapsedSeconds: (Date.now() - t0) / 1000,
+    skipped,
+    cells,
   };
 }
 
 function formatMtReplay(r: MtReplayRecord): string {
   const mib = (b: number) => (b / 1048576).toFixed(2);
-  const head = ['trace', 'allocator', 'ops', 'median ns/op', 'min', 'max', 'high-water MiB', 'peak live MiB', 'hw / peak', 'verify fail', 'note'];
+  const head = [
+    'trace',
+    'allocator',
+    'ops',
+    'median ns/op',
+    'min',
+    'max',
+    'high-water MiB',
+    'peak live MiB',
+    'hw / peak',
+    'verify fail',
+    'note',
+  ];
   const rows = r.cells.map((c) => [
-    c.trace, c.allocator, String(c.ops), c.nsPerOp ? fmt1(c.nsPerOp.median) : '-', c.nsPerOp ? fmt1(c.nsPerOp.min) : '-', c.nsPerOp ? fmt1(c.nsPerOp.max) : '-',
-    c.highWaterBytes ? mib(c.highWaterBytes) : '-', c.peakLiveBytes ? mib(c.peakLiveBytes) : '-',
+    c.trace,
+    c.allocator,
+    String(c.ops),
+    c.nsPerOp ? fmt1(c.nsPerOp.median) : '-',
+    c.nsPerOp ? fmt1(c.nsPerOp.min) : '-',
+    c.nsPerOp ? fmt1(c.nsPerOp.max) : '-',
+    c.highWaterBytes ? mib(c.highWaterBytes) : '-',
+    c.peakLiveBytes ? mib(c.peakLiveBytes) : '-',
     c.highWaterPerPeakLive ? `${c.highWaterPerPeakLive.toFixed(2)}x` : '-',
     c.verifyFailures.length ? String(c.verifyFailures.reduce((a, b) => a + b, 0)) : '-',
-    [c.errors.length ? `${c.errors.length} of ${r.runs} runs FAILED: ${c.errors[0]}` : '',
-      c.endChecks.length ? `end check FAILED in ${c.endChecks.length} runs: ${c.endChecks[0]}` : ''].filter(Boolean).join('; '),
+    [
+      c.errors.length ? `${c.errors.length} of ${r.runs} runs FAILED: ${c.errors[0]}` : '',
+      c.endChecks.length ? `end check FAILED in ${c.endChecks.length} runs: ${c.endChecks[0]}` : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
   ]);
   const c0 = r.cells.find((c) => c.switches !== undefined);
   return [
@@ -146,8 +198,8 @@ function formatMtReplay(r: MtReplayRecord): string {
     `  verification and the ${c0?.switches ?? '?'} hand-overs of the turn between threads (Atomics.store + notify / wait); parse untimed.`,
     `  ${c0?.crossThread ?? '?'} frees/reallocs end a block another thread created. Native replay (threads free-running): glibc 21.5, mimalloc 18.5.`,
     'high-water: hakmem stats().heapHighWater; mt-floor: bytes bumped (its calloc/realloc are emulated: realloc always moves).',
-    '  peak live: the trace\'s peak_live_bytes. verify fail: pattern/zero/view check failures summed over runs (must be 0).',
-    '  End check (noted only if it fails): hakmem check() passes and stats() shows exactly the trace\'s live blocks while the',
+    "  peak live: the trace's peak_live_bytes. verify fail: pattern/zero/view check failures summed over runs (must be 0).",
+    "  End check (noted only if it fails): hakmem check() passes and stats() shows exactly the trace's live blocks while the",
     '  workers are attached; then they detach and the main thread checks and frees the live blocks: 0 bytes in use.',
   ].join('\n');
 }
@@ -197,13 +249,23 @@ if (args.help) {
 }
 const opts = {
   files: positionals.length ? positionals : undefined,
-  allocators: args.allocators!.split(',').map((s) => s.trim()).filter(Boolean),
+  allocators: args
+    .allocators!.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
   runs: Number(args.runs),
   upTo: args.ops ? Number(args.ops) : undefined,
 };
 await recordRun({
-  kind: 'trace-mt', script: 'bench/trace/mt/run.ts', options: { ...opts, files: opts.files ?? multiThreadTraces() }, seeds: [],
-  ledger: args.ledger, json: args.json!, save: args.save,
-  run: () => runMtReplayBench(opts), groups: mtReplayLedgerGroups, format: formatMtReplay,
+  kind: 'trace-mt',
+  script: 'bench/trace/mt/run.ts',
+  options: { ...opts, files: opts.files ?? multiThreadTraces() },
+  seeds: [],
+  ledger: args.ledger,
+  json: args.json!,
+  save: args.save,
+  run: () => runMtReplayBench(opts),
+  groups: mtReplayLedgerGroups,
+  format: formatMtReplay,
   extra: (r) => (r.skipped.length ? { skipped: r.skipped } : undefined),
 });

@@ -8,9 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { attachMt, type MtAlloc } from '../../peers/mt/adapters.ts';
 import { EmulatedAllocator } from '../../peers/trace/adapters.ts';
 import { replayRange, type TraceAlloc } from '../core.ts';
-import {
-  M_DONE, M_ERROR, M_READY, mGo, type MtReplayRunMsg, type MtWorkerData, type SharedTrace,
-} from './core.ts';
+import { M_DONE, M_ERROR, M_READY, mGo, type MtReplayRunMsg, type MtWorkerData, type SharedTrace } from './core.ts';
 
 const wd = workerData as MtWorkerData;
 const T: SharedTrace = wd.trace;
@@ -22,7 +20,10 @@ function myRuns(n: number): number[] {
   const tid = T.tid;
   let i = 0;
   while (i < n) {
-    if (tid[i] !== me) { i++; continue; }
+    if (tid[i] !== me) {
+      i++;
+      continue;
+    }
     const s = i;
     while (i < n && tid[i] === me) i++;
     out.push(s, i);

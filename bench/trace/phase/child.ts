@@ -77,7 +77,10 @@ for (const t of cache.values()) {
     const k = t.kind[i];
     if (k === OP_A || k === OP_C || k === OP_M) live[t.id[i]] = 1;
     else if (k === OP_F) live[t.id[i]] = 0;
-    else if (k === OP_R) { live[t.id[i]] = 0; live[t.newid[i]] = 1; }
+    else if (k === OP_R) {
+      live[t.id[i]] = 0;
+      live[t.newid[i]] = 1;
+    }
   }
   const ids: number[] = [];
   for (let id = 0; id < t.ids; id++) if (live[id]) ids.push(id);
@@ -92,7 +95,10 @@ function instance(): Promise<TraceInstance> {
   const pick = <A extends Int32Array | Float64Array | Uint8Array>(f: (t: Trace) => A, make: (n: number) => A): A => {
     const out = make(all);
     let o = 0;
-    for (const t of traces) { out.set(f(t) as never, o); o += t.ops; }
+    for (const t of traces) {
+      out.set(f(t) as never, o);
+      o += t.ops;
+    }
     return out;
   };
   // one pseudo-trace of the whole sequence for the analysis only (ids offset per trace)
@@ -101,13 +107,32 @@ function instance(): Promise<TraceInstance> {
   const newid = new Int32Array(all);
   let o = 0;
   for (const t of traces) {
-    for (let i = 0; i < t.ops; i++) { id[o + i] = t.id[i]! + idBase; newid[o + i] = t.newid[i]! < 0 ? -1 : t.newid[i]! + idBase; }
+    for (let i = 0; i < t.ops; i++) {
+      id[o + i] = t.id[i]! + idBase;
+      newid[o + i] = t.newid[i]! < 0 ? -1 : t.newid[i]! + idBase;
+    }
     o += t.ops;
     idBase += t.ids;
   }
   const seq = {
-    ...traces[0]!, ops: all, ids: idBase, kind: pick((t) => t.kind, (n) => new Uint8Array(n)), tid: new Int32Array(all), id, newid,
-    size: pick((t) => t.size, (n) => new Float64Array(n)), align: pick((t) => t.align, (n) => new Int32Array(n)),
+    ...traces[0]!,
+    ops: all,
+    ids: idBase,
+    kind: pick(
+      (t) => t.kind,
+      (n) => new Uint8Array(n),
+    ),
+    tid: new Int32Array(all),
+    id,
+    newid,
+    size: pick(
+      (t) => t.size,
+      (n) => new Float64Array(n),
+    ),
+    align: pick(
+      (t) => t.align,
+      (n) => new Int32Array(n),
+    ),
     peakLiveBytes: Math.max(...traces.map((t) => t.peakLiveBytes)),
   } as Trace;
   return createInstance(values.alloc!, seq);
@@ -142,19 +167,40 @@ try {
     for (let i = 0; i < surv.length; i++) a.free(ptrs[surv[i]!]!);
     const t2 = performance.now();
     phases.push({
-      trace: t.name, ops: t.ops, ms: t1 - t0, nsPerOp: ((t1 - t0) * 1e6) / t.ops, freeMs: t2 - t1, survivors: surv.length,
-      highWater: inst.highWater(), peakLiveBytes: t.peakLiveBytes, failures,
+      trace: t.name,
+      ops: t.ops,
+      ms: t1 - t0,
+      nsPerOp: ((t1 - t0) * 1e6) / t.ops,
+      freeMs: t2 - t1,
+      survivors: surv.length,
+      highWater: inst.highWater(),
+      peakLiveBytes: t.peakLiveBytes,
+      failures,
     });
   }
 } catch (e) {
   error = e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e);
-  if (!(e instanceof ReplayError) && e instanceof Error) error += ` [${(e.stack ?? '').split('\n').slice(1, 4).map((s) => s.trim()).join(' | ')}]`;
+  if (!(e instanceof ReplayError) && e instanceof Error)
+    error += ` [${(e.stack ?? '')
+      .split('\n')
+      .slice(1, 4)
+      .map((s) => s.trim())
+      .join(' | ')}]`;
 }
 const ops = phases.reduce((n, p) => n + p.ops, 0);
 const ms = phases.reduce((n, p) => n + p.ms + p.freeMs, 0);
 const out: PhaseChildResult = {
-  alloc: values.alloc!, phases, ops, ms, nsPerOp: ops ? (ms * 1e6) / ops : 0, highWater: inst.highWater(),
-  maxPeakLiveBytes: Math.max(...traces.map((t) => t.peakLiveBytes)), failures: phases.reduce((n, p) => n + p.failures, 0),
-  warmFailures, parseMs, error, diag: values.diag && inst.diag ? inst.diag() : undefined,
+  alloc: values.alloc!,
+  phases,
+  ops,
+  ms,
+  nsPerOp: ops ? (ms * 1e6) / ops : 0,
+  highWater: inst.highWater(),
+  maxPeakLiveBytes: Math.max(...traces.map((t) => t.peakLiveBytes)),
+  failures: phases.reduce((n, p) => n + p.failures, 0),
+  warmFailures,
+  parseMs,
+  error,
+  diag: values.diag && inst.diag ? inst.diag() : undefined,
 };
 process.stdout.write(JSON.stringify(out) + '\n');

@@ -18,7 +18,16 @@ import { childArgv, childDescription } from '../../lib/bundle.ts';
 import { runJsonChild } from '../../lib/spawn.ts';
 import { readTraceHeader, TRACE_DIR, traceDirPresent } from '../core.ts';
 import { RECORD_OPTIONS } from '../../lib/args.ts';
-import { cpuBusy, deriveGroups, LEDGER_DIR, LEDGER_REL, LedgerWriter, newRecord, type LedgerGroup, type LedgerRow } from '../../ledger/ledger.ts';
+import {
+  cpuBusy,
+  deriveGroups,
+  LEDGER_DIR,
+  LEDGER_REL,
+  LedgerWriter,
+  newRecord,
+  type LedgerGroup,
+  type LedgerRow,
+} from '../../ledger/ledger.ts';
 import { fmt1, formatTable, mib } from '../../lib/format.ts';
 import { Progress, type Step } from '../../lib/progress.ts';
 
@@ -51,8 +60,14 @@ Traces: ${TRACE_DIR}.`);
 const log = (s: string) => process.stderr.write(s + '\n');
 const RUNS = Math.max(1, Number(args.runs) | 0);
 const PASSES = Math.max(2, Number(args.passes) | 0);
-const allocators = args.allocators!.split(',').map((s) => s.trim()).filter(Boolean);
-const forms = args.forms!.split(',').map((s) => s.trim()).filter(Boolean);
+const allocators = args
+  .allocators!.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const forms = args
+  .forms!.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 for (const f of forms) if (f !== 'sequence' && f !== 'repeat') throw new Error(`--forms: unknown form ${f} (sequence, repeat)`);
 if (!traceDirPresent()) {
   console.log(`bench/trace/phase/run.ts: ${TRACE_DIR} is absent: no traces (workload P skipped).`);
@@ -65,42 +80,89 @@ const header = (name: string) => {
   return h;
 };
 
-interface Job { id: string; title: string; names: string[]; repeat: boolean }
+interface Job {
+  id: string;
+  title: string;
+  names: string[];
+  repeat: boolean;
+}
 const jobs: Job[] = [];
 if (forms.includes('sequence')) {
-  jobs.push({ id: 'P sequence', title: `P sequence: ${SEQUENCE.join(', ')} replayed one after another on one heap, survivors freed at each end`, names: SEQUENCE, repeat: false });
+  jobs.push({
+    id: 'P sequence',
+    title: `P sequence: ${SEQUENCE.join(', ')} replayed one after another on one heap, survivors freed at each end`,
+    names: SEQUENCE,
+    repeat: false,
+  });
 }
 if (forms.includes('repeat')) {
-  for (const n of args['repeat-traces']!.split(',').map((s) => s.trim()).filter(Boolean)) {
-    jobs.push({ id: `P repeat ${n}`, title: `P repeat: ${n} replayed ${PASSES} times on one heap, survivors freed after each pass`, names: Array(PASSES).fill(n), repeat: true });
+  for (const n of args['repeat-traces']!.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    jobs.push({
+      id: `P repeat ${n}`,
+      title: `P repeat: ${n} replayed ${PASSES} times on one heap, survivors freed after each pass`,
+      names: Array(PASSES).fill(n),
+      repeat: true,
+    });
   }
 }
 
 // ---- the ledger record ---------------------------------------------------------------------------
 
 const CHILD_ARGV = await childArgv('trace/phase/child.ts');
-const writer = new LedgerWriter(newRecord('phase', 'bench/trace/phase/run.ts', { ...args, runs: RUNS, passes: PASSES, traceDir: TRACE_DIR }, []), args.ledger);
+const writer = new LedgerWriter(
+  newRecord('phase', 'bench/trace/phase/run.ts', { ...args, runs: RUNS, passes: PASSES, traceDir: TRACE_DIR }, []),
+  args.ledger,
+);
 const record = writer.record;
 record.extra = { children: childDescription(CHILD_ARGV), results: [] as unknown[] };
-interface Cell { rows: LedgerRow[]; results: PhaseChildResult[] }
+interface Cell {
+  rows: LedgerRow[];
+  results: PhaseChildResult[];
+}
 const cells: Cell[][] = jobs.map((job) => {
   const peak = Math.max(...job.names.map((n) => header(n).peak));
   const total: LedgerGroup = {
-    id: job.id, title: job.title, unit: 'ns/op', better: 'lower', ref: allocators[0], peakLiveBytes: peak,
-    params: { traces: job.names, ops: job.names.reduce((s, n) => s + header(n).ops, 0) }, rows: [],
+    id: job.id,
+    title: job.title,
+    unit: 'ns/op',
+    better: 'lower',
+    ref: allocators[0],
+    peakLiveBytes: peak,
+    params: { traces: job.names, ops: job.names.reduce((s, n) => s + header(n).ops, 0) },
+    rows: [],
   };
-  const phases: LedgerGroup[] = job.repeat ? [] : job.names.map((n, i) => ({
-    id: `${job.id} phase ${i + 1} ${n}`, title: `${job.id}, phase ${i + 1}: ${n} (replay only)`, unit: 'ns/op', better: 'lower',
-    ref: allocators[0], peakLiveBytes: header(n).peak, params: { trace: n, phase: i + 1 }, rows: [],
-  }));
-  const growth: LedgerGroup[] = job.repeat ? [{
-    id: `${job.id} growth`, title: `${job.id}: heap high-water after the last pass / after the first, minus 1, in percent`,
-    unit: '% high-water growth', better: 'lower', ref: allocators[0], params: { trace: job.names[0], passes: PASSES }, rows: [],
-  }] : [];
+  const phases: LedgerGroup[] = job.repeat
+    ? []
+    : job.names.map((n, i) => ({
+        id: `${job.id} phase ${i + 1} ${n}`,
+        title: `${job.id}, phase ${i + 1}: ${n} (replay only)`,
+        unit: 'ns/op',
+        better: 'lower',
+        ref: allocators[0],
+        peakLiveBytes: header(n).peak,
+        params: { trace: n, phase: i + 1 },
+        rows: [],
+      }));
+  const growth: LedgerGroup[] = job.repeat
+    ? [
+        {
+          id: `${job.id} growth`,
+          title: `${job.id}: heap high-water after the last pass / after the first, minus 1, in percent`,
+          unit: '% high-water growth',
+          better: 'lower',
+          ref: allocators[0],
+          params: { trace: job.names[0], passes: PASSES },
+          rows: [],
+        },
+      ]
+    : [];
   record.groups.push(total, ...phases, ...growth);
   return allocators.map((a): Cell => {
     const rows = [total, ...phases, ...growth].map((g, k) => {
-      const row: LedgerRow = k === 0 ? { allocator: a, runs: [], highWaterRuns: [], highWaterKind: 'heap', errors: [] } : { allocator: a, runs: [] };
+      const row: LedgerRow =
+        k === 0 ? { allocator: a, runs: [], highWaterRuns: [], highWaterKind: 'heap', errors: [] } : { allocator: a, runs: [] };
       g.rows.push(row);
       return row;
     });
@@ -119,9 +181,14 @@ for (let rep = 0; rep < RUNS; rep++) {
     }
   }
 }
-log(`phase: ${jobs.map((j) => j.id).join(', ')} x ${allocators.join(', ')}; ${RUNS} runs each = ${plan.length} processes, interleaved; record: ${writer.relFile}`);
+log(
+  `phase: ${jobs.map((j) => j.id).join(', ')} x ${allocators.join(', ')}; ${RUNS} runs each = ${plan.length} processes, interleaved; record: ${writer.relFile}`,
+);
 const loadBefore = await cpuBusy();
-const progress = new Progress(plan.map((p) => p.step), RUNS);
+const progress = new Progress(
+  plan.map((p) => p.step),
+  RUNS,
+);
 for (const { ji, ai, step } of plan) {
   const job = jobs[ji]!;
   const c = cells[ji]![ai]!;
@@ -137,7 +204,9 @@ for (const { ji, ai, step } of plan) {
     c.rows[0]!.highWaterRuns!.push(r.highWater);
     if (job.repeat) c.rows[1]!.runs.push((r.highWater / r.phases[0]!.highWater - 1) * 100);
     else r.phases.forEach((p, i) => c.rows[i + 1]!.runs.push(p.nsPerOp));
-    progress.done(`${name} ${job.id}: ${r.nsPerOp.toFixed(1)} ns/op, high-water ${mib(r.highWater)} MiB (${r.phases.map((p) => mib(p.highWater)).join(' ')})`);
+    progress.done(
+      `${name} ${job.id}: ${r.nsPerOp.toFixed(1)} ns/op, high-water ${mib(r.highWater)} MiB (${r.phases.map((p) => mib(p.highWater)).join(' ')})`,
+    );
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     c.rows[0]!.errors!.push(msg);
@@ -163,25 +232,48 @@ if (args.json) {
   ];
   jobs.forEach((job, ji) => {
     const g = record.groups.find((x) => x.id === job.id)!;
-    const head = ['allocator', 'median ns/op', 'min', 'max', 'vs first', 'high-water MiB', 'hw / peak', ...(job.repeat ? ['growth % (min-max)'] : job.names.map((n, i) => `${i + 1} ${n}`))];
+    const head = [
+      'allocator',
+      'median ns/op',
+      'min',
+      'max',
+      'vs first',
+      'high-water MiB',
+      'hw / peak',
+      ...(job.repeat ? ['growth % (min-max)'] : job.names.map((n, i) => `${i + 1} ${n}`)),
+    ];
     const rows = allocators.map((a, ai) => {
       const r = g.rows[ai]!;
       const st = r.stats;
       const extra = job.repeat
-        ? [(() => { const s = record.groups.find((x) => x.id === `${job.id} growth`)!.rows[ai]!.stats; return s ? `${s.median.toFixed(1)} (${s.min.toFixed(1)}-${s.max.toFixed(1)})` : '-'; })()]
-        : job.names.map((_, i) => { const s = record.groups.find((x) => x.id === `${job.id} phase ${i + 1} ${job.names[i]}`)!.rows[ai]!.stats; return s ? fmt1(s.median) : '-'; });
+        ? [
+            (() => {
+              const s = record.groups.find((x) => x.id === `${job.id} growth`)!.rows[ai]!.stats;
+              return s ? `${s.median.toFixed(1)} (${s.min.toFixed(1)}-${s.max.toFixed(1)})` : '-';
+            })(),
+          ]
+        : job.names.map((_, i) => {
+            const s = record.groups.find((x) => x.id === `${job.id} phase ${i + 1} ${job.names[i]}`)!.rows[ai]!.stats;
+            return s ? fmt1(s.median) : '-';
+          });
       return [
-        a, st ? fmt1(st.median) : '-', st ? fmt1(st.min) : '-', st ? fmt1(st.max) : '-', r.ratioToRef ? `${r.ratioToRef.toFixed(3)}x` : '-',
-        r.highWaterBytes ? mib(r.highWaterBytes) : '-', r.highWaterPerPeakLive ? `${r.highWaterPerPeakLive.toFixed(2)}x` : '-', ...extra,
+        a,
+        st ? fmt1(st.median) : '-',
+        st ? fmt1(st.min) : '-',
+        st ? fmt1(st.max) : '-',
+        r.ratioToRef ? `${r.ratioToRef.toFixed(3)}x` : '-',
+        r.highWaterBytes ? mib(r.highWaterBytes) : '-',
+        r.highWaterPerPeakLive ? `${r.highWaterPerPeakLive.toFixed(2)}x` : '-',
+        ...extra,
       ];
     });
     void cells[ji];
     out.push(`${job.title}`, ...formatTable(head, rows, (i) => i === 0), '');
   });
   out.push(
-    'ns/op: wall time of every phase (the replay and the survivors\' frees) / all ops. Per-phase columns: the replay only.',
+    "ns/op: wall time of every phase (the replay and the survivors' frees) / all ops. Per-phase columns: the replay only.",
     'high-water: the largest of the runs (hakmem stats().heapHighWater); hw / peak: over the largest peak_live_bytes of the traces.',
-    'growth: high-water after the last pass over after the first, minus 1 (repeat form). vs first: median over the first allocator\'s.',
+    "growth: high-water after the last pass over after the first, minus 1 (repeat form). vs first: median over the first allocator's.",
     `Every run's figures, the command, commit and machine: ${writer.relFile} (ledger ${LEDGER_DIR})`,
   );
   console.log(out.join('\n'));

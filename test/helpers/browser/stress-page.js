@@ -6,7 +6,11 @@ import { runStress } from '/test/helpers/stress.js';
 
 const q = new URLSearchParams(location.search);
 const options = {};
-for (const [key, name] of [['ops', 'opsPerWorker'], ['workers', 'workers'], ['seed', 'seed']]) {
+for (const [key, name] of [
+  ['ops', 'opsPerWorker'],
+  ['workers', 'workers'],
+  ['seed', 'seed'],
+]) {
   if (q.has(key)) options[name] = Number(q.get(key));
 }
 const out = document.getElementById('log');
@@ -37,7 +41,8 @@ function spawn(msg) {
 }
 
 try {
-  if (!globalThis.crossOriginIsolated) throw new Error('the page is not cross-origin isolated (COOP/COEP headers missing): no SharedArrayBuffer');
+  if (!globalThis.crossOriginIsolated)
+    throw new Error('the page is not cross-origin isolated (COOP/COEP headers missing): no SharedArrayBuffer');
   log(`stress in ${navigator.userAgent}, ${navigator.hardwareConcurrency} cores, options ${JSON.stringify(options)}`);
   const summary = await runStress({ hakmem, spawn, options, log });
   window.__stress = { ok: true, summary };
