@@ -305,6 +305,8 @@ export const T_STEP = T_CUR + 3 * 72; // per class: slab growth step (the next n
 export const T_RELISTS = T_CUR + 4 * 72; // full slabs relisted since the last reclaim scan
 export const T_NPARTIAL = T_RELISTS + 1; // slabs in this thread's partial queues
 export const T_TIDIES = T_RELISTS + 2; // tidySlabs calls so far (never 0 once counting): the clock parked slabs age by
+/** 3 words (72 classes): bit c set when blocks went back to a slab of class c since the last tidy (slabGiveBack, collectRemote), the classes tidySlabs looks at. */
+export const T_TIDY_DIRTY = T_RELISTS + 3;
 /**
  * The direct table (mimalloc's pages_direct): for each 16-byte size granule g of the small sizes
  * (0..SMALL_MAX), the current slab of the class of g * 16, so the secure heap's malloc fast path

@@ -20,7 +20,7 @@ import {
   T_ROUTES,
   T_ROUTE_WORDS,
   T_SIZES,
-  T_TIDIES,
+  T_TIDY_DIRTY,
   slabHeaderBytes,
 } from './layout.ts';
 
@@ -114,7 +114,7 @@ const LAYOUT_AGREES: [boolean, string][] = [
   [H_DEAD_DIRECT - H_ABANDONED >= NCLASSES, 'H_ABANDONED holds NCLASSES words'],
   [H_CLASS_MAP - H_DEAD_DIRECT >= DIRECT_ENTRIES, 'H_DEAD_DIRECT holds DIRECT_ENTRIES words'],
   [H_LEARN - H_CLASS_MAP >= CLASS_MAP_ENTRIES, 'H_CLASS_MAP holds CLASS_MAP_ENTRIES words'],
-  [T_DIRECT >= T_TIDIES + 1 && T_DIRECT + DIRECT_ENTRIES <= T_LISTS, 'T_DIRECT fits between T_TIDIES and T_LISTS'],
+  [T_DIRECT >= T_TIDY_DIRTY + 3 && T_DIRECT + DIRECT_ENTRIES <= T_LISTS, 'T_DIRECT fits between T_TIDY_DIRTY and T_LISTS'],
   [T_LIMIT - T_IDLE >= NCLASSES && T_SIZES - T_LIMIT >= NCLASSES, 'T_IDLE and T_LIMIT hold NCLASSES words'],
   [T_ROUTES + T_ROUTE_WORDS <= PAGE / 4, 'a thread record fits its page'],
 ];

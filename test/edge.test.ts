@@ -7,6 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  attachHeap,
   createHeap,
   DoubleFreeError,
   HakmemError,
@@ -1016,6 +1017,31 @@ describe('fill/free cycles', () => {
       );
     }
     h.check();
+  });
+
+  test("a slab emptied only by another thread's frees goes back to the pool as large blocks come and go", () => {
+    // The owner never looks at the class again: only tidySlabs (before page-run allocations) can
+    // find the slab empty, through its remote bitmap (the classes it looks at every time are the
+    // ones blocks went back to in this thread; all of them every 32nd time).
+    // (No thread lists: blocks on this thread's lists would keep the slab's bits set.)
+    const base = createHeap().policy();
+    const h = createHeap({ policy: { ...base, settings: { ...base.settings, listRoom: 0 } } });
+    const other = attachHeap(h.handle);
+    const size = 48; // 40 blocks: part of the class's first slab, which stays its current slab
+    const cls = SIZE_CLASSES.findIndex((c) => c >= size);
+    const ptrs: number[] = [];
+    for (let i = 0; i < 40; i++) ptrs.push(h.malloc(size));
+    assert.equal(h.stats().classes[cls]!.slabs, 1);
+    for (const p of ptrs) other.free(p); // remote frees: this thread's slab is empty, its bits not collected
+    h.check();
+    // Large blocks of growing sizes: no exact free run, so every one is a page-run allocation that tidies.
+    const big: number[] = [];
+    for (let i = 0; i < 200 && h.stats().classes[cls]!.slabs > 0; i++) big.push(h.malloc(40 * KiB + i * 4 * KiB));
+    assert.equal(h.stats().classes[cls]!.slabs, 0, 'the emptied slab was not released');
+    for (const p of big) h.free(p);
+    h.check();
+    assert.equal(h.stats().inUseBytes, 0);
+    other.detach();
   });
 
   test('slabs and large blocks take turns in the same pages', () => {
