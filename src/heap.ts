@@ -366,8 +366,8 @@ export class Heap implements Arena {
    * V8 to inline into the caller's loop (inlined cold code costs the fast path registers); the rare
    * cases are calls out (mallocUnusual, slabWithFree). The refill moves up to half the list's limit
    * (T_LIMIT) of blocks of the class's current slab onto the list, allocated bits set, and returns the
-   * first; blocks never used before are taken up to REFILL_FRESH_BYTES (REFILL_CAP blocks) and only
-   * within the page the first one is in, so one malloc faults in at most one fresh page. A thread without lists (limit 0) takes one block. One
+   * first; blocks never used before are taken up to REFILL_FRESH_BYTES (REFILL_CAP blocks), so one
+   * malloc touches few fresh pages. A thread without lists (limit 0) takes one block. One
    * block at a time, each pushed whole: a thread killed here loses at most the block in hand.
    * Returns 0 when out of memory.
    */
@@ -398,10 +398,7 @@ export class Heap implements Arena {
     let fresh = REFILL_FRESH_BYTES - bsize;
     for (let n = Math.min(m[this.rec + T_LIMIT + cls]! >>> 1, REFILL_CAP[cls]!) - 1; n > 0; n--) {
       const freeHead = m[s + S_FREE]!;
-      // never-used blocks: within the fresh-byte budget and the page the bump is in (a block that
-      // starts a page would fault a new page in: left to the next refill, so one call faults at most one)
-      const b = m[s + S_BUMP]!;
-      const q = slabTake(this, s, fresh > 0 && (b - bsize) >>> PAGE_SHIFT === b >>> PAGE_SHIFT);
+      const q = slabTake(this, s, fresh > 0);
       if (q === 0) break;
       if (freeHead === 0) fresh -= bsize;
       m[(q >>> 2) + MARK_WORD] = q ^ key;
