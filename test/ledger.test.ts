@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ENV_NAMES, ENV_PREFIXES, LEDGER_DIR, loadLedger, SCHEMA, validateRecord, type LedgerRecord } from '../bench/ledger/ledger.ts';
+import { renderHtml } from '../bench/ledger/html.ts';
 import { BEGIN, checkBenchmarksDoc, checkReadme, END, PERF_FIGURE, splitReadme } from '../bench/ledger/readme-block.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -22,6 +23,15 @@ test('every file in bench/results/*.json is a sound ledger record', () => {
   for (const { file, record } of loaded) {
     assert.deepEqual(validateRecord(record), [], file);
     assert.match(file, /\d{4}-\d\d-\d\d-\d{6}-[a-z0-9-]+\.json$/, 'records are named <date>-<time>-<kind>.json');
+  }
+});
+
+test('the HTML report renders every complete record of the ledger (a group with a 0 value included)', () => {
+  const ledger = loadLedger().filter((r) => r.record.status === 'complete');
+  assert.ok(ledger.length > 0);
+  for (const r of ledger) {
+    const html = renderHtml([r], { title: 't' });
+    assert.ok(html.trimEnd().endsWith('</html>') && html.length < 5_000_000, `${r.file}: ${html.length} characters`);
   }
 });
 

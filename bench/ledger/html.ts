@@ -17,9 +17,9 @@ function color(allocator: string, ref?: string): string {
   return allocator === 'hakmem' ? '#d9480f' : allocator === ref ? '#1c7ed6' : allocator === 'noop' ? '#adb5bd' : '#868e96';
 }
 
-/** scale: log when the values span more than 20x, else linear from 0 */
+/** scale: log when the values are all positive and span more than 20x, else linear from 0 (a value of 0, e.g. a growth of 0%, has no log) */
 function scaleOf(lo: number, hi: number): { x: (v: number) => number; ticks: number[]; log: boolean } {
-  const log = hi / Math.max(lo, 1e-12) > 20;
+  const log = lo > 0 && hi / lo > 20;
   if (log) {
     const a = Math.floor(Math.log10(lo));
     const b = Math.ceil(Math.log10(hi));
