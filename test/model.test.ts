@@ -5,7 +5,7 @@
  * stats().inUseBlocks / inUseBytes, heap.check()).
  *
  * - fast-check properties over generated operation arrays, check() after every operation;
- * - long seeded runs (check() every 1000 operations); with the properties, >= 200k operations;
+ * - (long seeded runs, >= 200k operations: model-long.test.ts, outside npm run test:quick);
  * - heaps with a small maxBytes, where allocations fail: a 0 result leaves the model unchanged, and
  *   once the blocks are freed, the request that failed succeeds.
  */
@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { createHeap, SIZE_CLASSES } from '../src/index.ts';
-import { Model, describeOp, footprint, recover, runRandom, type Op, type RunSummary } from './helpers/model.ts';
+import { Model, describeOp, footprint, recover, type Op } from './helpers/model.ts';
 
 let totalOps = 0;
 
@@ -129,55 +129,7 @@ test('model: generated sequences on a 6 MiB heap: failures change nothing, freei
   );
 });
 
-// ------------------------------------------------------------------ long seeded runs
-
-function logRun(t: { diagnostic(msg: string): void }, s: RunSummary): void {
-  totalOps += s.ops;
-  t.diagnostic(
-    `${s.ops} ops in ${Math.round(s.ms)} ms; zero results ${s.failures}, recoveries ${s.recoveries}, ` +
-      `peak live ${s.peakLive} blocks / ${s.peakUsableBytes} B, high water ${s.heapHighWater}`,
-  );
-}
-
-test('model: long seeded runs over all tiers (1 GiB heap: no allocation may fail)', async (t) => {
-  for (const seed of [1, 2, 3, 4]) {
-    await t.test(`seed ${seed}`, (tt) => {
-      const s = runRandom({ seed, ops: 60_000, checkEvery: 1000, liveBytes: 48 << 20, maxLive: 3000 });
-      assert.equal(s.failures, 0);
-      logRun(tt, s);
-    });
-  }
-});
-
-test("model: long seeded runs on an 'array' heap and a WebAssembly.Memory (its buffer is replaced on each growth)", async (t) => {
-  for (const memory of ['array', 'wasm'] as const) {
-    await t.test(memory, (tt) => {
-      const s = runRandom({ seed: 31, ops: 25_000, checkEvery: 1000, liveBytes: 32 << 20, maxLive: 3000, memory });
-      logRun(tt, s);
-    });
-  }
-});
-
-test('model: long seeded run with small and mid sizes only (slab churn)', (t) => {
-  const s = runRandom({ seed: 99, ops: 50_000, checkEvery: 1000, liveBytes: 4 << 20, maxLive: 3000, maxSize: 32768 });
-  logRun(t, s);
-});
-
-test('model: long seeded runs on 4 and 8 MiB heaps (exhaustion and recovery)', async (t) => {
-  for (const [seed, maxBytes] of [
-    [5, 8 << 20],
-    [6, 4 << 20],
-  ] as const) {
-    await t.test(`seed ${seed}, maxBytes ${maxBytes}`, (tt) => {
-      const s = runRandom({ seed, ops: 30_000, maxBytes, checkEvery: 1000, liveBytes: Infinity, maxLive: 3000, drainEvery: 500 });
-      assert.ok(s.failures > 0, 'the run should exhaust the heap');
-      assert.ok(s.recoveries > 0, 'the run should check recovery after exhaustion');
-      logRun(tt, s);
-    });
-  }
-});
-
-test('model: at least 200k operations ran in this file', (t) => {
+test('model: the properties ran at least 10k operations (the long seeded runs: model-long.test.ts)', (t) => {
   t.diagnostic(`${totalOps} operations in all`);
-  assert.ok(totalOps >= 200_000, `only ${totalOps} operations ran`);
+  assert.ok(totalOps >= 10_000, `only ${totalOps} operations ran`);
 });
