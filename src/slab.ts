@@ -377,6 +377,9 @@ export function listBlockSlab(h: Heap, p: number, cls: number, tid: number): num
   return m[(p >>> 2) + MARK_WORD] === (p ^ h.markKey) ? s : 0;
 }
 
+/** tidySlabs looks at every class at least once per this many calls (a power of two). */
+const TIDY_ALL_EVERY = 32;
+
 /**
  * Gives this thread's idle slabs back to the page allocator; runs under the lock before a page-run
  * allocation that would split a free run or grow the heap (Heap.allocPagesLocked), whether or not
@@ -442,9 +445,6 @@ export function tidySlabs(h: Heap): number {
   m[h.rec + T_TIDY_DIRTY + 2] = 0;
   return released;
 }
-
-/** tidySlabs looks at every class at least once per this many calls (a power of two). */
-const TIDY_ALL_EVERY = 32;
 
 /** Block start containing `ptr` in slab s (division: slow paths only). */
 export function blockStart(h: Heap, s: number, ptr: number): number {

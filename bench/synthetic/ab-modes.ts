@@ -7,6 +7,7 @@
 // mode goes first; prints both medians and the pairs' ratio (first mode / second) with its min and
 // max. Not a ledger record: quote it with its command and commit.
 import { createHeap, type HeapOptions } from '../../src/index.ts';
+import { abPairs, median } from '../lib/ab.ts';
 import type { loopARand2 } from './core.ts';
 
 type Loop = typeof loopARand2;
@@ -37,22 +38,9 @@ for (let k = 0; k < 3; k++) {
   run(0, 200_000);
   run(1, 200_000);
 }
-const first: number[] = [];
-const second: number[] = [];
-const ratios: number[] = [];
-for (let i = 0; i < PAIRS; i++) {
-  const lead = (i & 1) as 0 | 1;
-  const x = run(lead, CYCLES);
-  const y = run((1 - lead) as 0 | 1, CYCLES);
-  const ta = lead === 0 ? x : y;
-  const tb = lead === 0 ? y : x;
-  first.push(ta);
-  second.push(tb);
-  ratios.push(ta / tb);
-}
-const median = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
+const r = abPairs(PAIRS, (which) => run(which, CYCLES));
 const range = (x: number[]) => `${median(x).toFixed(1)} ns/op (min ${Math.min(...x).toFixed(1)}, max ${Math.max(...x).toFixed(1)})`;
 console.log(
-  `A ${SLOTS} rand2, ${PAIRS} pairs of ${CYCLES} cycles: ${a} ${range(first)}, ${b} ${range(second)}; ` +
-    `${a} / ${b}: median ${median(ratios).toFixed(3)}, min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}`,
+  `A ${SLOTS} rand2, ${PAIRS} pairs of ${CYCLES} cycles: ${a} ${range(r.mineRuns)}, ${b} ${range(r.theirRuns)}; ` +
+    `${a} / ${b}: median ${r.ratio.toFixed(3)}, min ${r.min.toFixed(3)}, max ${r.max.toFixed(3)}`,
 );

@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loopARand2 as loopThis } from './core.ts';
 import { createHeap as heapThis } from '../../src/index.ts';
+import { abPairs } from '../lib/ab.ts';
 
 const other = process.argv[2];
 if (!other) throw new Error('usage: bench/synthetic/ab.ts OTHER_TREE [PAIRS] [CYCLES]');
@@ -37,21 +38,8 @@ for (let k = 0; k < 3; k++) {
   run(0, 200_000);
   run(1, 200_000);
 }
-const mine: number[] = [];
-const theirs: number[] = [];
-const ratios: number[] = [];
-for (let i = 0; i < PAIRS; i++) {
-  const first = (i & 1) as 0 | 1;
-  const a = run(first, CYCLES);
-  const b = run((1 - first) as 0 | 1, CYCLES);
-  const t = first === 0 ? a : b;
-  const o = first === 0 ? b : a;
-  mine.push(t);
-  theirs.push(o);
-  ratios.push(t / o);
-}
-const median = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
+const r = abPairs(PAIRS, (which) => run(which, CYCLES));
 console.log(
-  `A ${SLOTS} rand2, ${PAIRS} pairs of ${CYCLES} cycles: this tree ${median(mine).toFixed(1)} ns/op, ${other} ${median(theirs).toFixed(1)} ns/op; ` +
-    `this / other: median ${median(ratios).toFixed(3)}, min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}`,
+  `A ${SLOTS} rand2, ${PAIRS} pairs of ${CYCLES} cycles: this tree ${r.mine.toFixed(1)} ns/op, ${other} ${r.theirs.toFixed(1)} ns/op; ` +
+    `this / other: median ${r.ratio.toFixed(3)}, min ${r.min.toFixed(3)}, max ${r.max.toFixed(3)}`,
 );

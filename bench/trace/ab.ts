@@ -11,6 +11,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createHeap as heapThis } from '../../src/index.ts';
+import { abPairs } from '../lib/ab.ts';
 import { loadTrace, replay as replayThis, type Trace, type TraceAlloc } from './core.ts';
 
 const [other, file] = process.argv.slice(2);
@@ -41,26 +42,16 @@ for (let k = 0; k < 2; k++) {
   run(0);
   run(1);
 }
-const mine: number[] = [];
-const theirs: number[] = [];
-const ratios: number[] = [];
 let hwMine = 0;
 let hwTheirs = 0;
-for (let i = 0; i < PAIRS; i++) {
-  const first = (i & 1) as 0 | 1;
-  const a = run(first);
-  const b = run((1 - first) as 0 | 1);
-  const [tm, th] = first === 0 ? a : b;
-  const [om, oh] = first === 0 ? b : a;
-  mine.push(tm);
-  theirs.push(om);
-  ratios.push(tm / om);
-  hwMine = Math.max(hwMine, th);
-  hwTheirs = Math.max(hwTheirs, oh);
-}
-const median = (x: number[]) => [...x].sort((p, q) => p - q)[x.length >> 1]!;
+const r = abPairs(PAIRS, (which) => {
+  const [ns, hw] = run(which);
+  if (which === 0) hwMine = Math.max(hwMine, hw);
+  else hwTheirs = Math.max(hwTheirs, hw);
+  return ns;
+});
 console.log(
-  `${t.name}, ${PAIRS} pairs of whole replays: this tree ${median(mine).toFixed(1)} ns/op (high-water ${hwMine.toFixed(1)} MiB), ` +
-    `${other} ${median(theirs).toFixed(1)} ns/op (${hwTheirs.toFixed(1)} MiB); this / other: median ${median(ratios).toFixed(3)}, ` +
-    `min ${Math.min(...ratios).toFixed(3)}, max ${Math.max(...ratios).toFixed(3)}`,
+  `${t.name}, ${PAIRS} pairs of whole replays: this tree ${r.mine.toFixed(1)} ns/op (high-water ${hwMine.toFixed(1)} MiB), ` +
+    `${other} ${r.theirs.toFixed(1)} ns/op (${hwTheirs.toFixed(1)} MiB); this / other: median ${r.ratio.toFixed(3)}, ` +
+    `min ${r.min.toFixed(3)}, max ${r.max.toFixed(3)}`,
 );
